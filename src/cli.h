@@ -1,0 +1,21 @@
+/*
+ * cli.h: the tcpsim subcommands. Each takes the arguments after its name
+ * (argv[0] is the subcommand) and returns the process exit status:
+ * 0 ok, 1 a failed expectation or a failed run, 2 a usage or input error.
+ */
+#ifndef TCPSIM_CLI_H
+#define TCPSIM_CLI_H
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* Prints "tcpsim: " and the message to stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * cmd_run.c: `tcpsim run SCENARIO`: run a scenario (optionally several
+ * replications), record each run in a results database and optionally a
+ * capture file, print a summary, and exit 1 if an expectation failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "scenario.h"
+#include "sink_pcap.h"
+#include "sink_sqlite.h"
+#include "sink_text.h"
+#include "trace.h"
+#include "world.h"
+
+struct run_options {
+    const char *scenario_path;
+    const char *db_path;          /* NULL: the default results/<scenario>.db */
+    bool no_db;
+    bool has_seed, has_reps;
+    uint64_t seed;
+    uint32_t reps;
+    const char **assignments;     /* --set KEY=VALUE, in order */
+    size_t assignment_count;
+    const char *pcap_path;
+    const char *pcap_side;
+    const char *log_path;         /* one line per transition and segment; "-" = stdout */
+    bool quiet;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: tcpsim run SCENARIO [OPTION]...\n"
+            "Run SCENARIO and record every state transition and segment in a results database.\n\n"
+            "  -o, --output DB        results database (default results/SCENARIO-NAME.db); an existing\n"
+            "                         tcpsim database is appended to, any other file is refused\n"
+            "      --no-db            do not write a database\n"
+            "      --seed N           run seed (default: the scenario's `run seed=`, else 1)\n"
+            "      --reps N           replications; replication r runs with seed N+r\n"
+            "      --set KEY=VALUE    override a setting, e.g. link.loss=5%%, client.rto_initial=3s,\n"
+            "                         link.server->client.delay=20ms, run.until=1min (repeatable)\n"
+            "      --pcap FILE        write a capture of the first replication (Wireshark, tshark)\n"
+            "      --pcap-side HOST   capture what HOST's interface sees instead of the wire\n"
+            "      --log FILE         write one line per transition and segment ('-': stdout)\n"
+            "  -q, --quiet            print nothing but errors\n"
+            "  -h, --help             this help\n\n"
+            "Exit status: 0 ok, 1 an expectation failed or a run failed, 2 usage or input error.\n");
+}
+
+static int parse_u64(const char *text, uint64_t *out)
+{
+    char *end;
+    if (!text[0] || text[0] == '-')
+        return -1;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = value;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct run_options *o)
+{
+    static const struct option options[] = {
+        {"output", required_argument, NULL, 'o'}, {"no-db", no_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},   {"reps", required_argument, NULL, 'r'},
+        {"set", required_argument, NULL, 'S'},    {"pcap", required_argument, NULL, 'p'},
+        {"pcap-side", required_argument, NULL, 'P'}, {"quiet", no_argument, NULL, 'q'},
+        {"log", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    uint64_t value;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'o': o->db_path = optarg; break;
+        case 'n': o->no_db = true; break;
+        case 'q': o->quiet = true; break;
+        case 'p': o->pcap_path = optarg; break;
+        case 'P': o->pcap_side = optarg; break;
+        case 'l': o->log_path = optarg; break;
+        case 's':
+            if (parse_u64(optarg, &o->seed) != 0) {
+                cli_error("--seed: '%s' is not a non-negative integer", optarg);
+                return -1;
+            }
+            o->has_seed = true;
+            break;
+        case 'r':
+            if (parse_u64(optarg, &value) != 0 || value == 0 || value > 1000000) {
+                cli_error("--reps: '%s' is not an integer from 1 to 1000000", optarg);
+                return -1;
+            }
+            o->reps = (uint32_t)value;
+            o->has_reps = true;
+            break;
+        case 'S':
+            o->assignments[o->assignment_count++] = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error(optind < argc ? "run takes one scenario file" : "run needs a scenario file");
+        usage(stderr);
+        return -1;
+    }
+    if (o->no_db && o->db_path) {
+        cli_error("--no-db and --output contradict each other");
+        return -1;
+    }
+    o->scenario_path = argv[optind];
+    return 0;
+}
+
+static struct scenario *load_scenario(const struct run_options *o)
+{
+    struct scenario_error err;
+    char message[1024];
+    struct scenario *sc = scenario_parse_file(o->scenario_path, &err);
+    if (!sc) {
+        scenario_error_format(&err, message, sizeof message);
+        fprintf(stderr, "%s\n", message);
+        return NULL;
+    }
+    for (size_t i = 0; i < o->assignment_count; i++) {
+        if (scenario_set_assignment(sc, o->assignments[i], &err) != 0) {
+            scenario_error_format(&err, message, sizeof message);
+            cli_error("--set %s: %s", o->assignments[i], err.message);
+            scenario_free(sc);
+            return NULL;
+        }
+    }
+    return sc;
+}
+
+/* results/NAME.db, creating results/ when it does not exist. */
+static int default_db_path(const struct scenario *sc, char *path, size_t size)
+{
+    if (mkdir("results", 0777) != 0 && errno != EEXIST) {
+        cli_error("cannot create directory results/: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(path, size, "results/%s.db", sc->name);
+    return 0;
+}
+
+static int open_sinks(const struct run_options *o, const struct scenario *sc, struct trace *trace,
+                      char *db_path, size_t db_size, struct trace_sink **pcap_sink, FILE **log)
+{
+    char error[512];
+    if (o->log_path) {
+        *log = strcmp(o->log_path, "-") == 0 ? stdout : fopen(o->log_path, "w");
+        if (!*log) {
+            cli_error("cannot write %s: %s", o->log_path, strerror(errno));
+            return -1;
+        }
+        trace_add_sink(trace, sink_text_create(*log));
+    }
+    if (!o->no_db) {
+        if (o->db_path)
+            snprintf(db_path, db_size, "%s", o->db_path);
+        else if (default_db_path(sc, db_path, db_size) != 0)
+            return -1;
+        struct trace_sink *db = sink_sqlite_open(db_path, error, sizeof error);
+        if (!db) {
+            cli_error("%s", error);
+            return -1;
+        }
+        trace_add_sink(trace, db);
+    }
+    if (o->pcap_path) {
+        if (o->pcap_side && scenario_host_index(sc, o->pcap_side) < 0) {
+            cli_error("--pcap-side: no host named '%s' in %s", o->pcap_side, o->scenario_path);
+            return -1;
+        }
+        struct trace_sink *pcap = sink_pcap_open(o->pcap_path, o->pcap_side, error, sizeof error);
+        if (!pcap) {
+            cli_error("%s", error);
+            return -1;
+        }
+        trace_add_sink(trace, pcap);
+        *pcap_sink = pcap;
+    }
+    return 0;
+}
+
+static void print_one_line(const struct scenario *sc, uint64_t seed, uint32_t rep,
+                           const struct world_report *r)
+{
+    printf("%s rep %" PRIu32 " seed %" PRIu64 ": %s, %" PRIu64 "/%" PRIu64
+           " established, %" PRIu64 " segments (%" PRIu64 " retransmitted, %" PRIu64
+           " lost), simulated %.3f s, %.3f s wall\n",
+           sc->name, rep, seed, r->status, r->established, r->connections, r->segments,
+           r->retransmissions, r->lost, (double)r->sim_end_ns / SIM_S, r->wall_s);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *assignments[argc > 0 ? argc : 1];
+    struct run_options o = {.assignments = assignments, .reps = 1};
+    if (parse_options(argc, argv, &o) != 0)
+        return EXIT_USAGE;
+    struct scenario *sc = load_scenario(&o);
+    if (!sc)
+        return EXIT_USAGE;
+
+    uint64_t seed = o.has_seed ? o.seed : sc->run.seed;
+    uint32_t reps = o.has_reps ? o.reps : sc->run.reps;
+    struct trace trace;
+    char db_path[4096] = "";
+    struct trace_sink *pcap = NULL;
+    FILE *log = NULL;
+    trace_init(&trace);
+    if (open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log) != 0) {
+        trace_destroy_sinks(&trace);
+        if (log && log != stdout)
+            fclose(log);
+        scenario_free(sc);
+        return EXIT_USAGE;
+    }
+
+    int status = EXIT_OK;
+    uint64_t failed_runs = 0;
+    for (uint32_t rep = 0; rep < reps; rep++) {
+        struct world_report report;
+        struct world_options options = {
+            .seed = seed + rep,
+            .rep = rep,
+            .summary = (!o.quiet && reps == 1) ? stdout : NULL,
+        };
+        if (world_run(sc, &options, &trace, &report) != 0) {
+            cli_error("%s: run failed: %s", o.scenario_path, report.error);
+            status = EXIT_FAILED;
+            break;
+        }
+        if (!o.quiet && reps > 1)
+            print_one_line(sc, seed + rep, rep, &report);
+        if (strcmp(report.status, "ok") != 0) {
+            failed_runs++;
+            status = EXIT_FAILED;
+        }
+        if (rep == 0 && pcap) {
+            /* The capture holds the first replication only. */
+            trace_remove_sink(&trace, pcap);
+            pcap->ops->destroy(pcap);
+            pcap = NULL;
+        }
+    }
+    if (!o.quiet) {
+        if (failed_runs)
+            printf("%" PRIu64 " of %" PRIu32 " runs failed their expectations\n", failed_runs, reps);
+        if (!o.no_db)
+            printf("recorded in %s\n", db_path);
+        if (o.pcap_path)
+            printf("capture in %s\n", o.pcap_path);
+    }
+    trace_destroy_sinks(&trace);
+    if (log && log != stdout && fclose(log) != 0) {
+        cli_error("writing %s: %s", o.log_path, strerror(errno));
+        status = EXIT_FAILED;
+    }
+    scenario_free(sc);
+    return status;
+}

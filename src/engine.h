@@ -1,0 +1,72 @@
+/*
+ * engine.h: the discrete-event engine. A simulated clock in integer
+ * nanoseconds and a queue of events, each a handler with two arguments.
+ * Events at the same instant run in the order they were scheduled.
+ * The engine knows nothing of TCP, links or hosts.
+ *
+ *   struct sim *sim = sim_create();
+ *   sim_event_id t = sim_schedule(sim, 5 * SIM_MS, on_timer, conn, NULL);
+ *   sim_cancel(sim, t);
+ *   sim_run(sim, SIM_TIME_MAX);
+ *   sim_destroy(sim);
+ */
+#ifndef TCPSIM_ENGINE_H
+#define TCPSIM_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int64_t sim_time; /* nanoseconds since the start of the run */
+
+#define SIM_NS ((sim_time)1)
+#define SIM_US ((sim_time)1000)
+#define SIM_MS ((sim_time)1000000)
+#define SIM_S ((sim_time)1000000000)
+#define SIM_TIME_MAX INT64_MAX
+
+/* A handle on a scheduled event. 0 is never a valid handle ("no event"). A
+ * handle stays safe to cancel after its event ran or was cancelled: the
+ * engine recognises it as stale and does nothing. */
+typedef uint64_t sim_event_id;
+#define SIM_NO_EVENT ((sim_event_id)0)
+
+struct sim;
+typedef void sim_handler(struct sim *sim, void *context, void *argument);
+
+struct sim *sim_create(void);
+void sim_destroy(struct sim *sim);
+
+sim_time sim_now(const struct sim *sim);
+
+/* Run handler(sim, context, argument) after delay (>= 0) or at an absolute
+ * time (>= now). Returns the event's handle. */
+sim_event_id sim_schedule(struct sim *sim, sim_time delay, sim_handler *handler,
+                          void *context, void *argument);
+sim_event_id sim_schedule_at(struct sim *sim, sim_time when, sim_handler *handler,
+                             void *context, void *argument);
+
+/* Cancel a pending event. Returns true if it was pending. */
+bool sim_cancel(struct sim *sim, sim_event_id event);
+
+/* Move a pending event to a new absolute time; it then orders as if newly
+ * scheduled. Returns the (possibly new) handle, or SIM_NO_EVENT if the event
+ * was no longer pending. */
+sim_event_id sim_reschedule_at(struct sim *sim, sim_event_id event, sim_time when);
+
+/* True while the event is scheduled and has not run or been cancelled. */
+bool sim_is_pending(const struct sim *sim, sim_event_id event);
+
+/* Run events in time order until the queue is empty, the next event lies
+ * beyond until (the clock then stops at until), or sim_stop() is called from
+ * a handler. Returns the number of events executed by this call.
+ * Unless stopped, the clock ends at until even when the queue ran dry first
+ * (so sim_run(sim, t) then acting "now" acts at t); with until ==
+ * SIM_TIME_MAX it stays at the last event. */
+uint64_t sim_run(struct sim *sim, sim_time until);
+void sim_stop(struct sim *sim);
+
+uint64_t sim_events_executed(const struct sim *sim);
+size_t sim_pending_count(const struct sim *sim);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * scenario.h: a scenario file turned into a plain description. The parser
+ * checks everything it can before a run (units, ranges, host names, drop
+ * rules, expectations) and reports the first problem as FILE:LINE:COL. The
+ * same argument code serves --set KEY=VALUE, so every setting a file can
+ * write is reachable from the command line. See docs/scenario-language.md.
+ */
+#ifndef TCPSIM_SCENARIO_H
+#define TCPSIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "link.h"
+#include "tcp.h"
+
+#define SCENARIO_HOSTS 2            /* end 0 and end 1 of the link, in file order */
+#define SCENARIO_NAME_MAX 64
+#define SCENARIO_TEXT_MAX 512
+#define SCENARIO_PATH_STATES 16
+#define SCENARIO_LINE_MAX 4096      /* longer lines are an error */
+
+struct scenario_error {
+    char file[256];
+    int line, column;               /* 1-based; 0 when not about a place in the file */
+    char message[512];
+};
+
+/* Prints "FILE:LINE:COL: message" (or "FILE: message"). */
+void scenario_error_format(const struct scenario_error *err, char *buf, size_t size);
+
+struct scenario_host {
+    char name[SCENARIO_NAME_MAX];
+    struct tcp_host_config config;  /* config.name points at name above */
+    int line;
+};
+
+enum scenario_action_kind {
+    ACTION_LISTEN,   /* at T host listen PORT [backlog=N] */
+    ACTION_CONNECT,  /* at T host connect PEER:PORT [port=LOCAL] */
+    ACTION_SEND,     /* at T host send SIZE [conn=N] */
+    ACTION_CLOSE,    /* at T host close [conn=N]: CLOSE, i.e. FIN after queued data */
+    ACTION_ABORT,    /* at T host abort [conn=N]: RST */
+    ACTION_UNLISTEN, /* at T host unlisten PORT: close the listener */
+};
+
+struct scenario_action {
+    sim_time at;
+    int host;                       /* index into hosts */
+    enum scenario_action_kind kind;
+    int peer;                       /* CONNECT: the host connected to */
+    uint16_t port;                  /* LISTEN/UNLISTEN: local; CONNECT: remote */
+    uint16_t local_port;            /* CONNECT: 0 = ephemeral */
+    int backlog;                    /* LISTEN */
+    uint64_t bytes;                 /* SEND */
+    uint32_t conn;                  /* 1-based index among the host's connections in order of
+                                       creation; 0 = the most recent one */
+    int line;
+};
+
+enum workload_arrivals { ARRIVALS_FIXED, ARRIVALS_POISSON };
+enum workload_server_close {
+    SERVER_CLOSE_AFTER_FIN,         /* close when the client's FIN arrives (EOF) */
+    SERVER_CLOSE_AFTER_DELAY,       /* close a delay after accepting */
+    SERVER_CLOSE_NEVER,             /* never close: connections pile up in CLOSE_WAIT */
+};
+enum workload_client_close {
+    CLIENT_CLOSE_AFTER_SEND,        /* the client closes once its data is queued */
+    CLIENT_CLOSE_AFTER_SERVER,      /* the client waits for the server's FIN, then closes */
+};
+
+/* workload CLIENT->SERVER:PORT count=N (rate=R/s | interval=T) arrivals=fixed|poisson
+ *          size=SIZE server_close=after-fin|after=T|never start=T */
+struct scenario_workload {
+    int client, server;
+    uint16_t port;
+    uint64_t count;
+    enum workload_arrivals arrivals;
+    sim_time interval;              /* mean time between connection starts */
+    sim_time start;
+    uint64_t size;                  /* bytes the client sends on each connection */
+    uint64_t response;              /* bytes the server sends back before closing */
+    enum workload_server_close server_close;
+    sim_time server_close_delay;
+    enum workload_client_close client_close;
+    int line;
+};
+
+struct scenario_drop {
+    struct drop_rule rule;
+    char text[SCENARIO_TEXT_MAX];   /* as written, for reports */
+    int line;
+};
+
+enum expect_kind {
+    EXPECT_PATH,     /* expect HOST path STATE STATE ... [conn=N] */
+    EXPECT_STATE_AT, /* expect at T HOST state STATE [conn=N] */
+    EXPECT_COUNT,    /* expect HOST COUNTER OP VALUE; expect HOST connections in STATE [at T] OP VALUE */
+};
+
+enum expect_counter {
+    COUNT_SEGMENTS_SENT,      /* segments the host sent (retransmissions included) */
+    COUNT_RETRANSMISSIONS,    /* segments the host retransmitted */
+    COUNT_SEGMENTS_LOST,      /* segments the host sent that did not arrive (any fate but delivered) */
+    COUNT_CONNECTIONS,        /* connections the host took part in */
+    COUNT_ESTABLISHED,        /* connections of the host that reached ESTABLISHED */
+    COUNT_IN_STATE,           /* TCBs of the host in `state` at time `at` (or at the end) */
+    COUNT_RESETS_SENT,
+    COUNT_BYTES_RECEIVED,     /* payload delivered to the host's application */
+};
+
+enum expect_op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct scenario_expect {
+    enum expect_kind kind;
+    int host;
+    uint32_t conn;                  /* 1-based; 0 = the host's first connection */
+    int states[SCENARIO_PATH_STATES]; /* EXPECT_PATH: enum tcp_state values */
+    int state_count;
+    int state;                      /* EXPECT_STATE_AT, COUNT_IN_STATE */
+    sim_time at;                    /* EXPECT_STATE_AT; COUNT: -1 = at the end */
+    enum expect_counter counter;
+    enum expect_op op;
+    double value;                   /* EXPECT_COUNT; may be fractional, e.g. 0.95 */
+    double tolerance;               /* EXPECT_COUNT with OP_EQ: |actual - value| <= tolerance */
+    char text[SCENARIO_TEXT_MAX];   /* as written */
+    int line;
+};
+
+struct scenario_run_settings {
+    sim_time until;                 /* stop time; default 10 min */
+    uint64_t seed;                  /* default 1 */
+    uint32_t reps;                  /* default 1 */
+};
+
+struct scenario_param {
+    char key[64];
+    char value[128];
+};
+
+struct scenario {
+    char name[SCENARIO_NAME_MAX];
+    char description[SCENARIO_TEXT_MAX];
+    char file[256];
+    char sha256[65];                /* of the file's bytes; hex */
+
+    struct scenario_host hosts[SCENARIO_HOSTS];
+    int host_count;
+    struct link_direction_config link[SCENARIO_HOSTS]; /* link[d]: segments sent by hosts[d] */
+
+    struct scenario_action *actions; size_t action_count;     /* sorted by time, stable */
+    struct scenario_workload *workloads; size_t workload_count;
+    struct scenario_drop *drops; size_t drop_count;
+    struct scenario_expect *expects; size_t expect_count;
+    struct scenario_run_settings run;
+
+    /* Every successful scenario_set, in order, for the runs table. */
+    struct scenario_param *params; size_t param_count;
+};
+
+/* Parse a file or a buffer. Returns NULL and fills *err on any problem. */
+struct scenario *scenario_parse_file(const char *path, struct scenario_error *err);
+struct scenario *scenario_parse_string(const char *text, size_t length, const char *file_name,
+                                       struct scenario_error *err);
+void scenario_free(struct scenario *scenario);
+
+/* Apply KEY=VALUE as the file would: "link.loss" sets loss on both
+ * directions, "link.client->server.loss" on one, "client.rto_initial",
+ * "server.isn", "run.until", "run.seed", "workload.count" (the first
+ * workload; "workload2.count" the second). Records the pair in params.
+ * Returns 0, or -1 with *err (line 0: the problem is in the key or value). */
+int scenario_set(struct scenario *scenario, const char *key, const char *value,
+                 struct scenario_error *err);
+/* "KEY=VALUE" in one string, as given to --set. */
+int scenario_set_assignment(struct scenario *scenario, const char *assignment,
+                            struct scenario_error *err);
+
+/* Host index by name, or -1. */
+int scenario_host_index(const struct scenario *scenario, const char *name);
+
+/* Unit parsers, shared with the command line. Return 0 or -1. */
+int scenario_parse_duration(const char *text, sim_time *out);   /* "20ms", "1.5s", "2min" */
+int scenario_parse_probability(const char *text, double *out);  /* "0.05", "5%" */
+int scenario_parse_size(const char *text, uint64_t *out);       /* "1000B", "64KB", "1MB" */
+int scenario_parse_rate(const char *text, uint64_t *bps);       /* "10Mbps" */
+
+#endif

@@ -1,0 +1,947 @@
+/*
+ * sink_sqlite.c: the results database sink. Writes each run in one SQLite
+ * transaction through statements prepared once per sink; creates the schema
+ * and views of docs/schema.md in a new file; appends to a tcpsim database;
+ * refuses, without writing a byte, any file that is not one. The only file
+ * of tcpsim that includes sqlite3.h.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "sink_sqlite.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* ---- schema ---- */
+
+static const char schema_sql[] =
+    "CREATE TABLE runs ("
+    " run_id INTEGER PRIMARY KEY,"
+    " scenario TEXT NOT NULL,"
+    " scenario_sha256 TEXT,"
+    " seed INTEGER NOT NULL,"
+    " rep INTEGER NOT NULL,"
+    " params TEXT NOT NULL DEFAULT '{}',"
+    " status TEXT NOT NULL,"
+    " sim_end_ns INTEGER,"
+    " events INTEGER,"
+    " wall_s REAL,"
+    " tcpsim_version TEXT NOT NULL);"
+
+    "CREATE TABLE run_params ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, key)) WITHOUT ROWID;"
+
+    "CREATE TABLE connections ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " conn_id INTEGER NOT NULL,"
+    " client TEXT NOT NULL,"
+    " client_addr TEXT NOT NULL,"
+    " client_port INTEGER NOT NULL,"
+    " server TEXT NOT NULL,"
+    " server_addr TEXT NOT NULL,"
+    " server_port INTEGER NOT NULL,"
+    " client_isn INTEGER,"
+    " server_isn INTEGER,"
+    " opened_ns INTEGER NOT NULL,"
+    " established_ns INTEGER,"
+    " closed_ns INTEGER,"
+    " PRIMARY KEY (run_id, conn_id)) WITHOUT ROWID;"
+
+    "CREATE TABLE transitions ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " host TEXT NOT NULL,"
+    " conn_id INTEGER,"
+    " from_state TEXT NOT NULL,"
+    " to_state TEXT NOT NULL,"
+    " cause TEXT,"
+    " seg_id INTEGER,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    "CREATE INDEX transitions_by_conn ON transitions (run_id, conn_id, seq);"
+
+    "CREATE TABLE segments ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seg_id INTEGER NOT NULL,"
+    " conn_id INTEGER,"
+    " sender TEXT NOT NULL,"
+    " receiver TEXT NOT NULL,"
+    " src TEXT NOT NULL,"
+    " dst TEXT NOT NULL,"
+    " sent_ns INTEGER NOT NULL,"
+    " arrived_ns INTEGER,"
+    " flags TEXT NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " ack INTEGER NOT NULL,"
+    " len INTEGER NOT NULL,"
+    " wnd INTEGER NOT NULL,"
+    " mss INTEGER,"
+    " fate TEXT NOT NULL,"
+    " retransmission INTEGER NOT NULL,"
+    " trace_seq INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, seg_id, trace_seq)) WITHOUT ROWID;"
+
+    "CREATE TABLE expectations ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " expectation TEXT NOT NULL,"
+    " passed INTEGER NOT NULL,"
+    " detail TEXT,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;";
+
+/* Views: times in milliseconds (REAL) for people. */
+static const char views_sql[] =
+    "CREATE VIEW handshake_latency AS"
+    " SELECT c.run_id, c.conn_id, c.client, c.server,"
+    "  c.opened_ns / 1e6 AS opened_ms,"
+    "  c.established_ns / 1e6 AS established_ms,"
+    "  (c.established_ns - c.opened_ns) / 1e6 AS latency_ms,"
+    "  COALESCE(r.n, 0) AS syn_retransmissions"
+    " FROM connections AS c"
+    " LEFT JOIN (SELECT run_id, conn_id, count(*) AS n FROM segments"
+    "            WHERE flags = 'SYN' AND retransmission = 1 AND fate <> 'duplicated'"
+    "            GROUP BY run_id, conn_id) AS r"
+    "  ON r.run_id = c.run_id AND r.conn_id = c.conn_id;"
+
+    /* Each stay in a state: entered by one transition, left by the next one
+     * of the same (run, host, conn); the last stay lasts until the run's end,
+     * except a final CLOSED, which is no connection at all. */
+    "CREATE VIEW state_durations AS"
+    " WITH stays AS ("
+    "  SELECT run_id, host, conn_id, seq, to_state AS state, t_ns AS entered_ns,"
+    "   LEAD(t_ns) OVER (PARTITION BY run_id, host, conn_id ORDER BY seq) AS left_ns"
+    "  FROM transitions)"
+    " SELECT s.run_id, s.host, s.conn_id, s.state,"
+    "  s.entered_ns / 1e6 AS entered_ms,"
+    "  COALESCE(s.left_ns, r.sim_end_ns) / 1e6 AS left_ms,"
+    "  (COALESCE(s.left_ns, r.sim_end_ns) - s.entered_ns) / 1e6 AS duration_ms,"
+    "  (s.left_ns IS NULL) AS open_at_end"
+    " FROM stays AS s JOIN runs AS r ON r.run_id = s.run_id"
+    " WHERE NOT (s.left_ns IS NULL AND s.state = 'CLOSED');"
+
+    "CREATE VIEW time_in_state AS"
+    " SELECT run_id, host, state, count(*) AS visits,"
+    "  sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms"
+    " FROM state_durations GROUP BY run_id, host, state;"
+
+    /* Transitions, sends and arrivals in one order. At equal times a record
+     * keeps its reporting order (2 * record number); an arrival goes right
+     * after its own send's position (2 * record number + 1). */
+    "CREATE VIEW timeline AS"
+    " WITH events AS ("
+    "  SELECT run_id, t_ns, 2 * seq AS ord, 'transition' AS kind, host, conn_id, seg_id,"
+    "   from_state || ' -> ' || to_state || COALESCE(' (' || cause || ')', '') AS description"
+    "  FROM transitions"
+    "  UNION ALL"
+    "  SELECT run_id, sent_ns, 2 * trace_seq, 'send', sender, conn_id, seg_id,"
+    "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
+    "   || ' to ' || receiver || ' [' || fate"
+    "   || CASE WHEN retransmission THEN ', retransmission' ELSE '' END || ']'"
+    "  FROM segments"
+    "  UNION ALL"
+    "  SELECT run_id, arrived_ns, 2 * trace_seq + 1, 'arrive', receiver, conn_id, seg_id,"
+    "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
+    "   || ' from ' || sender || CASE WHEN fate = 'corrupted' THEN ' [corrupted]' ELSE '' END"
+    "  FROM segments WHERE arrived_ns IS NOT NULL)"
+    " SELECT run_id,"
+    "  ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY t_ns, ord) AS step,"
+    "  t_ns / 1e6 AS t_ms, t_ns, kind, host, conn_id, seg_id, description"
+    " FROM events ORDER BY run_id, step;"
+
+    "CREATE VIEW retransmitted_segments AS"
+    " SELECT run_id, seg_id, conn_id, sender, receiver, flags, seq, ack, len,"
+    "  sent_ns / 1e6 AS sent_ms, arrived_ns / 1e6 AS arrived_ms, fate"
+    " FROM segments WHERE retransmission = 1 AND fate <> 'duplicated';"
+
+    "CREATE VIEW lost_segments AS"
+    " SELECT run_id, seg_id, conn_id, sender, receiver, flags, seq, ack, len,"
+    "  sent_ns / 1e6 AS sent_ms, fate, retransmission"
+    " FROM segments WHERE fate IN ('lost', 'dropped', 'queue_full', 'corrupted');"
+
+    "CREATE VIEW run_summary AS"
+    " SELECT r.run_id, r.scenario, r.seed, r.rep, r.status,"
+    "  (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id) AS connections,"
+    "  (SELECT count(*) FROM connections AS c"
+    "   WHERE c.run_id = r.run_id AND c.established_ns IS NOT NULL) AS established,"
+    "  (SELECT avg(c.established_ns - c.opened_ns) / 1e6 FROM connections AS c"
+    "   WHERE c.run_id = r.run_id AND c.established_ns IS NOT NULL) AS mean_handshake_ms,"
+    "  (SELECT count(*) FROM segments AS s"
+    "   WHERE s.run_id = r.run_id AND s.fate <> 'duplicated') AS segments,"
+    "  (SELECT count(*) FROM segments AS s WHERE s.run_id = r.run_id"
+    "   AND s.retransmission = 1 AND s.fate <> 'duplicated') AS retransmissions,"
+    "  (SELECT count(*) FROM segments AS s WHERE s.run_id = r.run_id"
+    "   AND s.fate IN ('lost', 'dropped', 'queue_full', 'corrupted')) AS lost,"
+    "  r.params"
+    " FROM runs AS r;";
+
+/* ---- prepared statements ---- */
+
+enum stmt_id {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_INSERT_RUN,
+    STMT_UPDATE_RUN,
+    STMT_INSERT_PARAM,
+    STMT_INSERT_CONNECTION,
+    STMT_INSERT_TRANSITION,
+    STMT_INSERT_SEGMENT,
+    STMT_INSERT_EXPECTATION,
+    STMT_COUNT
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+    [STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [STMT_COMMIT] = "COMMIT",
+    [STMT_ROLLBACK] = "ROLLBACK",
+    [STMT_INSERT_RUN] =
+        "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+    [STMT_UPDATE_RUN] =
+        "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5 WHERE run_id = ?1",
+    [STMT_INSERT_PARAM] = "INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3)",
+    [STMT_INSERT_CONNECTION] =
+        "INSERT OR REPLACE INTO connections (run_id, conn_id, client, client_addr, client_port,"
+        " server, server_addr, server_port, client_isn, server_isn, opened_ns, established_ns,"
+        " closed_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [STMT_INSERT_TRANSITION] =
+        "INSERT INTO transitions (run_id, seq, t_ns, host, conn_id, from_state, to_state, cause,"
+        " seg_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [STMT_INSERT_SEGMENT] =
+        "INSERT INTO segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
+        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [STMT_INSERT_EXPECTATION] =
+        "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+/* ---- the sink ---- */
+
+struct sqlite_sink {
+    struct trace_sink base;    /* first: the trace sees this */
+    sqlite3 *db;
+    char *path;
+    bool read_only;
+    sqlite3_stmt *stmt[STMT_COUNT];
+    bool in_run;               /* between run_start and run_end/run_abort */
+    bool failed;               /* a record of the current run was not written */
+    int64_t run_id;            /* the current or last run's runs.run_id */
+    int64_t last_run_id;
+    int64_t next_record;       /* transitions.seq and segments.trace_seq */
+    int64_t next_expectation;  /* expectations.seq */
+};
+
+static const struct trace_sink_ops sqlite_sink_ops;
+
+static struct sqlite_sink *as_sqlite_sink(struct trace_sink *sink)
+{
+    return (struct sqlite_sink *)sink;
+}
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Keeps the first failure of a run; the run then fails at run_end. */
+static void record_failure(struct sqlite_sink *s, const char *what)
+{
+    if (s->failed)
+        return;
+    s->failed = true;
+    set_error(s->base.error, sizeof s->base.error, "%s: %s: %s", s->path, what,
+              sqlite3_errmsg(s->db));
+}
+
+/* Runs a prepared statement that returns no rows, then resets it. */
+static int step_done(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void bind_text(sqlite3_stmt *stmt, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(stmt, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, i);
+}
+
+/* Binds an id or time, or NULL when it equals `none`. */
+static void bind_int_or_null(sqlite3_stmt *stmt, int i, int64_t value, int64_t none)
+{
+    if (value == none)
+        sqlite3_bind_null(stmt, i);
+    else
+        sqlite3_bind_int64(stmt, i, value);
+}
+
+/* Writes n in decimal at p; returns the end. (snprintf was a sixth of the
+ * time spent per segment row.) */
+static char *put_decimal(char *p, unsigned n)
+{
+    char digits[10];
+    int count = 0;
+    do
+        digits[count++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    while (count > 0)
+        *p++ = digits[--count];
+    return p;
+}
+
+static char *put_addr(char *p, uint32_t addr)
+{
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        p = put_decimal(p, (addr >> shift) & 0xff);
+        if (shift)
+            *p++ = '.';
+    }
+    return p;
+}
+
+/* "a.b.c.d" from a host-order IPv4 address; buf needs 16 bytes. */
+static char *format_addr(uint32_t addr, char *buf)
+{
+    *put_addr(buf, addr) = '\0';
+    return buf;
+}
+
+/* "a.b.c.d:port"; buf needs 22 bytes. */
+static char *format_endpoint(uint32_t addr, uint16_t port, char *buf)
+{
+    char *p = put_addr(buf, addr);
+    *p++ = ':';
+    *put_decimal(p, port) = '\0';
+    return buf;
+}
+
+/* ---- the params of a run as a JSON object ---- */
+
+struct strbuf {
+    char *data;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_putc(struct strbuf *sb, char c)
+{
+    if (sb->oom)
+        return;
+    if (sb->len + 2 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap * 2 : 64;
+        char *data = realloc(sb->data, cap);
+        if (!data) {
+            sb->oom = true;
+            return;
+        }
+        sb->data = data;
+        sb->cap = cap;
+    }
+    sb->data[sb->len++] = c;
+    sb->data[sb->len] = '\0';
+}
+
+static void sb_puts(struct strbuf *sb, const char *s)
+{
+    while (*s)
+        sb_putc(sb, *s++);
+}
+
+/* A JSON string literal (RFC 8259 section 7). */
+static void sb_put_json_string(struct strbuf *sb, const char *s)
+{
+    sb_putc(sb, '"');
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            sb_putc(sb, '\\');
+            sb_putc(sb, (char)c);
+        } else if (c < 0x20) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            sb_puts(sb, esc);
+        } else {
+            sb_putc(sb, (char)c);
+        }
+    }
+    sb_putc(sb, '"');
+}
+
+/* True when a later param sets the same key (the later one wins). */
+static bool param_overridden(const struct trace_run_info *run, size_t i)
+{
+    for (size_t j = i + 1; j < run->param_count; j++)
+        if (strcmp(run->params[i].key, run->params[j].key) == 0)
+            return true;
+    return false;
+}
+
+/* {"key":"value",...} in the order given, values as written. NULL when out
+ * of memory; the caller frees. */
+static char *params_json(const struct trace_run_info *run)
+{
+    struct strbuf sb = {0};
+    bool first = true;
+    sb_putc(&sb, '{');
+    for (size_t i = 0; i < run->param_count; i++) {
+        if (param_overridden(run, i))
+            continue;
+        if (!first)
+            sb_putc(&sb, ',');
+        first = false;
+        sb_put_json_string(&sb, run->params[i].key);
+        sb_putc(&sb, ':');
+        sb_put_json_string(&sb, run->params[i].value);
+    }
+    sb_putc(&sb, '}');
+    if (sb.oom) {
+        free(sb.data);
+        return NULL;
+    }
+    return sb.data;
+}
+
+/* ---- run_start / run_end / run_abort ---- */
+
+static int insert_run_row(struct sqlite_sink *s, const struct trace_run_info *run)
+{
+    char *json = params_json(run);
+    if (!json) {
+        set_error(s->base.error, sizeof s->base.error, "%s: out of memory", s->path);
+        return -1;
+    }
+    sqlite3_stmt *st = s->stmt[STMT_INSERT_RUN];
+    bind_text(st, 1, run->scenario);
+    bind_text(st, 2, run->scenario_sha256);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)run->seed);
+    sqlite3_bind_int64(st, 4, run->rep);
+    bind_text(st, 5, json);
+    bind_text(st, 6, PACKAGE_VERSION);
+    int rc = step_done(st);
+    free(json);
+    if (rc != 0) {
+        record_failure(s, "cannot record the run");
+        return -1;
+    }
+    s->run_id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int insert_run_params(struct sqlite_sink *s, const struct trace_run_info *run)
+{
+    sqlite3_stmt *st = s->stmt[STMT_INSERT_PARAM];
+    for (size_t i = 0; i < run->param_count; i++) {
+        sqlite3_bind_int64(st, 1, s->run_id);
+        bind_text(st, 2, run->params[i].key);
+        bind_text(st, 3, run->params[i].value);
+        if (step_done(st) != 0) {
+            record_failure(s, "cannot record the run's parameters");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int sqlite_run_start(struct trace_sink *sink, const struct trace_run_info *run)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (s->read_only || s->in_run) {
+        set_error(sink->error, sizeof sink->error, "%s: %s", s->path,
+                  s->read_only ? "opened read-only" : "a run is already being recorded");
+        return -1;
+    }
+    s->failed = false;
+    s->last_run_id = 0;
+    if (step_done(s->stmt[STMT_BEGIN]) != 0) {
+        record_failure(s, "cannot start the run's transaction");
+        return -1;
+    }
+    if (insert_run_row(s, run) != 0 || insert_run_params(s, run) != 0) {
+        step_done(s->stmt[STMT_ROLLBACK]);
+        return -1;
+    }
+    s->in_run = true;
+    s->next_record = 1;
+    s->next_expectation = 1;
+    return 0;
+}
+
+static int update_run_row(struct sqlite_sink *s, const struct trace_run_result *result)
+{
+    sqlite3_stmt *st = s->stmt[STMT_UPDATE_RUN];
+    sqlite3_bind_int64(st, 1, s->run_id);
+    bind_text(st, 2, result->status);
+    sqlite3_bind_int64(st, 3, result->sim_end_ns);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)result->events);
+    sqlite3_bind_double(st, 5, result->wall_s);
+    return step_done(st);
+}
+
+static int sqlite_run_end(struct trace_sink *sink, const struct trace_run_result *result)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!s->in_run) {
+        set_error(sink->error, sizeof sink->error, "%s: no run is being recorded", s->path);
+        return -1;
+    }
+    s->in_run = false;
+    if (!s->failed && update_run_row(s, result) != 0)
+        record_failure(s, "cannot record the run's result");
+    if (!s->failed && step_done(s->stmt[STMT_COMMIT]) != 0)
+        record_failure(s, "cannot commit the run");
+    if (s->failed) {
+        if (!sqlite3_get_autocommit(s->db))
+            step_done(s->stmt[STMT_ROLLBACK]);
+        return -1;
+    }
+    s->last_run_id = s->run_id;
+    return 0;
+}
+
+static void sqlite_run_abort(struct trace_sink *sink)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!s->in_run)
+        return;
+    s->in_run = false;
+    s->last_run_id = 0;
+    if (!sqlite3_get_autocommit(s->db))
+        step_done(s->stmt[STMT_ROLLBACK]);
+}
+
+/* ---- records ---- */
+
+static bool recording(const struct sqlite_sink *s)
+{
+    return s->in_run && !s->failed;
+}
+
+static void sqlite_connection(struct trace_sink *sink, const struct trace_connection *c)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!recording(s))
+        return;
+    char client_addr[16], server_addr[16];
+    sqlite3_stmt *st = s->stmt[STMT_INSERT_CONNECTION];
+    sqlite3_bind_int64(st, 1, s->run_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)c->conn_id);
+    bind_text(st, 3, c->client);
+    bind_text(st, 4, format_addr(c->client_addr, client_addr));
+    sqlite3_bind_int(st, 5, c->client_port);
+    bind_text(st, 6, c->server);
+    bind_text(st, 7, format_addr(c->server_addr, server_addr));
+    sqlite3_bind_int(st, 8, c->server_port);
+    if (c->has_client_isn)
+        sqlite3_bind_int64(st, 9, c->client_isn);
+    if (c->has_server_isn)
+        sqlite3_bind_int64(st, 10, c->server_isn);
+    sqlite3_bind_int64(st, 11, c->opened_ns);
+    bind_int_or_null(st, 12, c->established_ns, -1);
+    bind_int_or_null(st, 13, c->closed_ns, -1);
+    if (step_done(st) != 0)
+        record_failure(s, "cannot record a connection");
+}
+
+static void sqlite_transition(struct trace_sink *sink, const struct trace_transition *tr)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!recording(s))
+        return;
+    sqlite3_stmt *st = s->stmt[STMT_INSERT_TRANSITION];
+    sqlite3_bind_int64(st, 1, s->run_id);
+    sqlite3_bind_int64(st, 2, s->next_record++);
+    sqlite3_bind_int64(st, 3, tr->t_ns);
+    bind_text(st, 4, tr->host);
+    bind_int_or_null(st, 5, (int64_t)tr->conn_id, 0);
+    bind_text(st, 6, tr->from_state);
+    bind_text(st, 7, tr->to_state);
+    bind_text(st, 8, tr->cause);
+    bind_int_or_null(st, 9, (int64_t)tr->seg_id, 0);
+    if (step_done(st) != 0)
+        record_failure(s, "cannot record a transition");
+}
+
+static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *ts)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!recording(s))
+        return;
+    const struct segment *seg = ts->seg;
+    char src[22], dst[22], flags[32];
+    sqlite3_stmt *st = s->stmt[STMT_INSERT_SEGMENT];
+    sqlite3_bind_int64(st, 1, s->run_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seg->id);
+    bind_int_or_null(st, 3, (int64_t)seg->conn_id, 0);
+    bind_text(st, 4, ts->sender);
+    bind_text(st, 5, ts->receiver);
+    bind_text(st, 6, format_endpoint(seg->src_addr, seg->src_port, src));
+    bind_text(st, 7, format_endpoint(seg->dst_addr, seg->dst_port, dst));
+    sqlite3_bind_int64(st, 8, ts->sent_ns);
+    bind_int_or_null(st, 9, ts->arrived_ns, -1);
+    bind_text(st, 10, segment_flags_string(seg->flags, flags));
+    sqlite3_bind_int64(st, 11, seg->seq);
+    sqlite3_bind_int64(st, 12, seg->ack);
+    sqlite3_bind_int64(st, 13, seg->len);
+    sqlite3_bind_int(st, 14, seg->wnd);
+    bind_int_or_null(st, 15, seg->mss, 0);
+    bind_text(st, 16, segment_fate_name(ts->fate));
+    sqlite3_bind_int(st, 17, seg->retransmission ? 1 : 0);
+    sqlite3_bind_int64(st, 18, s->next_record++);
+    if (step_done(st) != 0)
+        record_failure(s, "cannot record a segment");
+}
+
+static void sqlite_expectation(struct trace_sink *sink, const struct trace_expectation *e)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!recording(s))
+        return;
+    sqlite3_stmt *st = s->stmt[STMT_INSERT_EXPECTATION];
+    sqlite3_bind_int64(st, 1, s->run_id);
+    sqlite3_bind_int64(st, 2, s->next_expectation++);
+    bind_text(st, 3, e->text);
+    sqlite3_bind_int(st, 4, e->passed ? 1 : 0);
+    bind_text(st, 5, e->detail);
+    if (step_done(st) != 0)
+        record_failure(s, "cannot record an expectation");
+}
+
+static void sqlite_destroy(struct trace_sink *sink)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!s)
+        return;
+    sqlite_run_abort(sink);
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+static const struct trace_sink_ops sqlite_sink_ops = {
+    .run_start = sqlite_run_start,
+    .connection = sqlite_connection,
+    .transition = sqlite_transition,
+    .segment = sqlite_segment,
+    .expectation = sqlite_expectation,
+    .run_end = sqlite_run_end,
+    .run_abort = sqlite_run_abort,
+    .destroy = sqlite_destroy,
+};
+
+/* ---- opening: what is at the path? ---- */
+
+enum file_kind { FILE_REFUSED = -1, FILE_NEW = 0, FILE_TCPSIM = 1 };
+
+static bool is_memory_path(const char *path)
+{
+    return path[0] == '\0' || strcmp(path, ":memory:") == 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Classifies an existing non-empty file from its 100-byte SQLite header
+ * (sqlite.org/fileformat.html section 1.3: magic at 0, user_version at 60,
+ * application_id at 68), opened read-only so a refused file is never
+ * written. */
+static enum file_kind classify_header(const char *path, char *err, size_t errlen)
+{
+    static const char magic[16] = "SQLite format 3";
+    unsigned char header[100];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_error(err, errlen, "%s: %s", path, strerror(errno));
+        return FILE_REFUSED;
+    }
+    size_t n = fread(header, 1, sizeof header, f);
+    fclose(f);
+    if (n < sizeof header || memcmp(header, magic, sizeof magic) != 0) {
+        set_error(err, errlen, "%s: not an SQLite database; refusing to write to it", path);
+        return FILE_REFUSED;
+    }
+    uint32_t application_id = be32(header + 68), user_version = be32(header + 60);
+    if (application_id != SINK_SQLITE_APPLICATION_ID) {
+        set_error(err, errlen,
+                  "%s: an SQLite database but not a tcpsim one (application_id 0x%08x, "
+                  "tcpsim's is 0x%08x); refusing to write to it",
+                  path, (unsigned)application_id, (unsigned)SINK_SQLITE_APPLICATION_ID);
+        return FILE_REFUSED;
+    }
+    if (user_version != SINK_SQLITE_SCHEMA_VERSION) {
+        set_error(err, errlen,
+                  "%s: a tcpsim database of schema version %u; this tcpsim uses version %d",
+                  path, (unsigned)user_version, SINK_SQLITE_SCHEMA_VERSION);
+        return FILE_REFUSED;
+    }
+    return FILE_TCPSIM;
+}
+
+static enum file_kind classify_path(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (is_memory_path(path))
+        return FILE_NEW;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return FILE_NEW;
+        set_error(err, errlen, "%s: %s", path, strerror(errno));
+        return FILE_REFUSED;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_error(err, errlen, "%s: not a regular file", path);
+        return FILE_REFUSED;
+    }
+    if (st.st_size == 0)
+        return FILE_NEW;
+    return classify_header(path, err, errlen);
+}
+
+/* ---- opening: the connection ---- */
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int64_t pragma_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t value = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        value = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return value;
+}
+
+static int create_schema(sqlite3 *db)
+{
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+             SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
+    if (exec_sql(db, schema_sql) != 0 || exec_sql(db, views_sql) != 0)
+        return -1;
+    return exec_sql(db, pragmas);
+}
+
+/* 16 KiB pages: shallower trees, a sixth faster inserts than 4 KiB. Takes
+ * effect only in a database that has no pages yet. */
+static int set_page_size(sqlite3 *db)
+{
+    return exec_sql(db, "PRAGMA page_size = 16384");
+}
+
+/* Under the write lock: an empty database gets the schema, a tcpsim one is
+ * kept, anything else (a file that changed since it was classified) is
+ * refused with nothing written. */
+static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
+{
+    if (exec_sql(s->db, "BEGIN IMMEDIATE") != 0) {
+        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    int64_t application_id = pragma_int(s->db, "PRAGMA application_id");
+    int64_t user_version = pragma_int(s->db, "PRAGMA user_version");
+    int64_t objects = pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
+    int rc = 0;
+    if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
+        rc = 0;
+    } else if (application_id == 0 && objects == 0) {
+        if (create_schema(s->db) != 0) {
+            set_error(err, errlen, "%s: cannot create the schema: %s", s->path,
+                      sqlite3_errmsg(s->db));
+            rc = -1;
+        }
+    } else {
+        set_error(err, errlen, "%s: not a tcpsim database; refusing to write to it", s->path);
+        rc = -1;
+    }
+    if (rc == 0 && exec_sql(s->db, "COMMIT") != 0) {
+        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        rc = -1;
+    }
+    if (rc != 0)
+        exec_sql(s->db, "ROLLBACK");
+    return rc;
+}
+
+/* A connection of the same database that only reads checks the identity
+ * through SQLite too (the header check saw the main file only). */
+static int check_identity(struct sqlite_sink *s, char *err, size_t errlen)
+{
+    if (pragma_int(s->db, "PRAGMA application_id") != SINK_SQLITE_APPLICATION_ID ||
+        pragma_int(s->db, "PRAGMA user_version") != SINK_SQLITE_SCHEMA_VERSION) {
+        set_error(err, errlen, "%s: not a tcpsim database of schema version %d (%s)", s->path,
+                  SINK_SQLITE_SCHEMA_VERSION, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static struct sqlite_sink *sink_new(const char *path, char *err, size_t errlen)
+{
+    struct sqlite_sink *s = calloc(1, sizeof *s);
+    if (s)
+        s->path = malloc(strlen(path) + 1);
+    if (!s || !s->path) {
+        free(s);
+        set_error(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    strcpy(s->path, path);
+    s->base.ops = &sqlite_sink_ops;
+    return s;
+}
+
+static int open_connection(struct sqlite_sink *s, int flags, char *err, size_t errlen)
+{
+    const char *name = s->path[0] ? s->path : ":memory:";
+    /* A sink is used by one thread at a time: no mutexes per call. */
+    if (sqlite3_open_v2(name, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        set_error(err, errlen, "%s: %s", s->path,
+                  s->db ? sqlite3_errmsg(s->db) : "cannot open the database");
+        return -1;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 2000);
+    return 0;
+}
+
+struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
+{
+    if (classify_path(path, err, errlen) == FILE_REFUSED)
+        return NULL;
+    struct sqlite_sink *s = sink_new(path, err, errlen);
+    if (!s)
+        return NULL;
+    if (open_connection(s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
+        exec_sql(s->db, "PRAGMA synchronous = NORMAL") != 0 || set_page_size(s->db) != 0 ||
+        ensure_schema(s, err, errlen) != 0 || prepare_statements(s, err, errlen) != 0) {
+        sqlite_destroy(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}
+
+struct trace_sink *sink_sqlite_open_read(const char *path, char *err, size_t errlen)
+{
+    if (is_memory_path(path)) {
+        set_error(err, errlen, "%s: nothing to read in a new in-memory database", path);
+        return NULL;
+    }
+    enum file_kind kind = classify_path(path, err, errlen);
+    if (kind == FILE_REFUSED)
+        return NULL;
+    if (kind == FILE_NEW) {
+        struct stat st;
+        set_error(err, errlen, "%s: %s", path,
+                  stat(path, &st) == 0 ? "empty file, not a tcpsim database" : strerror(ENOENT));
+        return NULL;
+    }
+    struct sqlite_sink *s = sink_new(path, err, errlen);
+    if (!s)
+        return NULL;
+    s->read_only = true;
+    if (open_connection(s, SQLITE_OPEN_READONLY, err, errlen) != 0 ||
+        check_identity(s, err, errlen) != 0) {
+        sqlite_destroy(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}
+
+int64_t sink_sqlite_last_run_id(struct trace_sink *sink)
+{
+    return as_sqlite_sink(sink)->last_run_id;
+}
+
+/* ---- reading ---- */
+
+static int query_rows(sqlite3_stmt *st, sink_sqlite_row_fn *row, void *context)
+{
+    int n = sqlite3_column_count(st);
+    const char **values = calloc((size_t)n + 1, sizeof *values);
+    const char **names = calloc((size_t)n + 1, sizeof *names);
+    int rc = (values && names) ? SQLITE_ROW : SQLITE_NOMEM;
+    for (int i = 0; i < n && rc == SQLITE_ROW; i++)
+        names[i] = sqlite3_column_name(st, i);
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < n; i++)
+            values[i] = (const char *)sqlite3_column_text(st, i);
+        if (row && row(context, n, values, names) != 0)
+            rc = SQLITE_DONE;
+    }
+    free(values);
+    free(names);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *params,
+                      size_t param_count, sink_sqlite_row_fn *row, void *context, char *err,
+                      size_t errlen)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    if (!st) {
+        set_error(err, errlen, "%s: empty query", s->path);
+        return -1;
+    }
+    for (size_t i = 0; i < param_count; i++)
+        sqlite3_bind_int64(st, (int)i + 1, params[i]);
+    int rc = query_rows(st, row, context);
+    if (rc != 0)
+        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * sink_sqlite.h: the results database. A trace sink that records runs,
+ * connections, state transitions, segments and expectations in an SQLite
+ * file (schema and views: docs/schema.md), one transaction per run, so a
+ * failed or interrupted run leaves no rows. Also the one way the rest of
+ * tcpsim reads a results database: only sink_sqlite.c includes sqlite3.h.
+ *
+ *   char err[256];
+ *   struct trace_sink *db = sink_sqlite_open("results/x.db", err, sizeof err);
+ *   if (!db) { fprintf(stderr, "tcpsim: %s\n", err); ... }
+ *   trace_add_sink(&trace, db);        // world_run() starts and ends runs
+ *   int64_t run = sink_sqlite_last_run_id(db);
+ */
+#ifndef TCPSIM_SINK_SQLITE_H
+#define TCPSIM_SINK_SQLITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+/* PRAGMA application_id of every tcpsim database: 'TCPS'. */
+#define SINK_SQLITE_APPLICATION_ID 0x54435053
+/* PRAGMA user_version: the schema version this code writes and reads. */
+#define SINK_SQLITE_SCHEMA_VERSION 1
+
+/* Opens a results database for writing runs. A path that does not exist or
+ * names an empty file becomes a new database; a tcpsim database of this
+ * schema version is appended to; anything else (another SQLite database, a
+ * text file, another schema version) is refused and left untouched.
+ * ":memory:" gives a private in-memory database. Returns NULL with a message
+ * naming the file in err on error. Destroy through sink->ops->destroy (or
+ * trace_destroy_sinks). */
+struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen);
+
+/* Opens an existing tcpsim database read-only, for the ladder, dot and
+ * stats commands: queries work, run_start fails. NULL with err on error. */
+struct trace_sink *sink_sqlite_open_read(const char *path, char *err, size_t errlen);
+
+/* The run_id given to the most recent run_start, or 0 when none was started
+ * or that run was aborted. Valid after run_end committed it. */
+int64_t sink_sqlite_last_run_id(struct trace_sink *sink);
+
+/* One result row: values[i] is column i as text (NULL for SQL NULL). Return
+ * 0 to go on, non-zero to stop the query early (not an error). */
+typedef int sink_sqlite_row_fn(void *context, int column_count, const char *const *values,
+                               const char *const *names);
+
+/* Runs one SQL statement on the sink's database, binding params[i] to ?i+1,
+ * and calls row() for each result row. Works on ":memory:" databases too,
+ * which is how `tcpsim run --ladder --no-db` reads the run it just made.
+ * Returns 0, or -1 with a message in err. */
+int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *params,
+                      size_t param_count, sink_sqlite_row_fn *row, void *context, char *err,
+                      size_t errlen);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * sink_text.c: the text log sink, one line per transition and segment.
+ */
+#include "sink_text.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+struct text_sink {
+    struct trace_sink sink;
+    FILE *out;
+};
+
+static void print_time(FILE *out, sim_time t)
+{
+    fprintf(out, "%" PRId64 ".%09" PRId64, t / SIM_S, t % SIM_S);
+}
+
+static void print_endpoint(FILE *out, uint32_t addr, uint16_t port)
+{
+    fprintf(out, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255, addr & 255,
+            port);
+}
+
+static int text_run_start(struct trace_sink *sink, const struct trace_run_info *run)
+{
+    struct text_sink *ts = (struct text_sink *)sink;
+    fprintf(ts->out, "# run of %s, seed %" PRIu64 ", rep %" PRIu32 "\n", run->scenario, run->seed,
+            run->rep);
+    return 0;
+}
+
+static void text_transition(struct trace_sink *sink, const struct trace_transition *tr)
+{
+    struct text_sink *ts = (struct text_sink *)sink;
+    print_time(ts->out, tr->t_ns);
+    fprintf(ts->out, " %s", tr->host);
+    if (tr->conn_id)
+        fprintf(ts->out, " conn %" PRIu64, tr->conn_id);
+    fprintf(ts->out, " %s -> %s (%s", tr->from_state, tr->to_state, tr->cause);
+    if (tr->seg_id)
+        fprintf(ts->out, ", segment #%" PRIu64, tr->seg_id);
+    fprintf(ts->out, ")\n");
+}
+
+static void text_segment(struct trace_sink *sink, const struct trace_segment *t)
+{
+    struct text_sink *ts = (struct text_sink *)sink;
+    const struct segment *seg = t->seg;
+    char flags[32];
+    print_time(ts->out, t->sent_ns);
+    fprintf(ts->out, " #%" PRIu64 " %s ", seg->id, t->sender);
+    print_endpoint(ts->out, seg->src_addr, seg->src_port);
+    fputs(" > ", ts->out);
+    print_endpoint(ts->out, seg->dst_addr, seg->dst_port);
+    fprintf(ts->out, " %s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%u",
+            segment_flags_string(seg->flags, flags), seg->seq, seg->ack, seg->len, seg->wnd);
+    if (seg->retransmission)
+        fputs(" retransmission", ts->out);
+    fprintf(ts->out, " %s", segment_fate_name(t->fate));
+    if (t->arrived_ns >= 0) {
+        fputc(' ', ts->out);
+        print_time(ts->out, t->arrived_ns);
+    }
+    fputc('\n', ts->out);
+}
+
+static void text_expectation(struct trace_sink *sink, const struct trace_expectation *e)
+{
+    struct text_sink *ts = (struct text_sink *)sink;
+    fprintf(ts->out, "# %s: %s (%s)\n", e->text, e->passed ? "passed" : "FAILED", e->detail);
+}
+
+static int text_run_end(struct trace_sink *sink, const struct trace_run_result *r)
+{
+    struct text_sink *ts = (struct text_sink *)sink;
+    fprintf(ts->out, "# end: %s at ", r->status);
+    print_time(ts->out, r->sim_end_ns);
+    fprintf(ts->out, ", %" PRIu64 " events\n", r->events);
+    return fflush(ts->out) == 0 ? 0 : -1;
+}
+
+static void text_destroy(struct trace_sink *sink)
+{
+    free(sink);
+}
+
+static const struct trace_sink_ops text_ops = {
+    .run_start = text_run_start,
+    .transition = text_transition,
+    .segment = text_segment,
+    .expectation = text_expectation,
+    .run_end = text_run_end,
+    .destroy = text_destroy,
+};
+
+struct trace_sink *sink_text_create(FILE *out)
+{
+    struct text_sink *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return NULL;
+    ts->sink.ops = &text_ops;
+    ts->out = out;
+    return &ts->sink;
+}

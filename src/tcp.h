@@ -1,0 +1,183 @@
+/*
+ * tcp.h: one host's TCP. Listeners and connections driven by application
+ * calls (the user interface of RFC 9293 section 3.9.1: OPEN, SEND, RECEIVE,
+ * CLOSE, ABORT) and by arriving segments, through the eleven states of the
+ * RFC, with the retransmission, TIME-WAIT and FIN-WAIT-2 timers.
+ *
+ * Every state change goes through one function that reports it to the trace
+ * with time, host, connection, from, to, cause and triggering segment.
+ * Segments leave through the host's output function (the world hands them to
+ * the link). A struct tcp_network numbers connections across the hosts of one
+ * simulation so both ends of a connection share one conn_id.
+ */
+#ifndef TCPSIM_TCP_H
+#define TCPSIM_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "rng.h"
+#include "segment.h"
+#include "trace.h"
+
+enum tcp_state {
+    TCP_CLOSED,
+    TCP_LISTEN,
+    TCP_SYN_SENT,
+    TCP_SYN_RECEIVED,
+    TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1,
+    TCP_FIN_WAIT_2,
+    TCP_CLOSE_WAIT,
+    TCP_CLOSING,
+    TCP_LAST_ACK,
+    TCP_TIME_WAIT,
+};
+enum { TCP_STATE_COUNT = TCP_TIME_WAIT + 1 };
+
+/* "SYN_RECEIVED", "TIME_WAIT", ... (RFC 9293 names, underscores). */
+const char *tcp_state_name(enum tcp_state state);
+/* Parses those names; returns -1 for an unknown name. */
+int tcp_state_from_name(const char *name);
+
+enum tcp_error {
+    TCP_OK = 0,
+    TCP_ERR_EXISTS,         /* "connection already exists" */
+    TCP_ERR_NO_CONNECTION,  /* "connection does not exist" */
+    TCP_ERR_CLOSING,        /* "connection closing" */
+    TCP_ERR_REFUSED,        /* RST in SYN_SENT: connection refused */
+    TCP_ERR_RESET,          /* RST in a synchronized state: connection reset */
+    TCP_ERR_TIMEOUT,        /* retransmissions exhausted */
+    TCP_ERR_NO_PORTS,       /* no free ephemeral port for this destination */
+    TCP_ERR_NO_MEMORY,
+    TCP_ERR_ABORTED,        /* the local application aborted */
+};
+const char *tcp_error_name(enum tcp_error error);
+
+enum tcp_isn_mode {
+    TCP_ISN_FIXED,   /* the configured value, for every connection of the host */
+    TCP_ISN_RANDOM,  /* uniform 32-bit draw from the host's ISN stream */
+    TCP_ISN_RFC6528, /* 4-microsecond clock plus a keyed hash of the 4-tuple (RFC 9293 3.4.1) */
+};
+
+/* The numbers a user of the field knows. tcp_profile_rfc9293 and
+ * tcp_profile_linux fill them; scenarios override them one by one. */
+struct tcp_profile {
+    char name[16];
+    sim_time rto_initial;            /* RFC 6298 (2.1): 1 s */
+    sim_time rto_min;                /* RFC 6298 (2.4): 1 s; Linux: 200 ms on the variance term */
+    bool rto_min_on_variance;        /* Linux: RTO = SRTT + max(rto_min, 4 RTTVAR) */
+    sim_time rto_max;                /* RFC 6298 (2.5) >= 60 s; Linux 120 s */
+    sim_time rto_after_handshake_loss; /* RFC 6298 (5.7): 3 s */
+    int syn_retries;                 /* SYN retransmissions before giving up; -1 = no limit */
+    int syn_linear_timeouts;         /* Linux >= 6.5: the first 4 SYN timeouts stay at rto_initial */
+    int synack_retries;              /* SYN-ACK retransmissions; -1 = no limit */
+    int data_retries;                /* tcp_retries2 for data and FIN; -1 = no limit */
+    sim_time msl;                    /* RFC 9293 3.4.2: 2 min */
+    sim_time time_wait;              /* 2*MSL (RFC); 60 s (Linux) */
+    sim_time fin_wait_2_timeout;     /* 0 = none (RFC); Linux tcp_fin_timeout 60 s, orphaned sockets */
+    bool synack_on_duplicate_syn;    /* Linux: a retransmitted SYN in SYN_RECEIVED gets a new SYN-ACK */
+    bool rfc5961;                    /* challenge ACKs for in-window RST and SYN */
+    bool rfc1337;                    /* ignore RST in TIME_WAIT */
+    uint32_t mss;                    /* 1460 */
+    uint32_t rcv_buf;                /* receive buffer (window) in bytes, at most 65535 */
+    uint32_t snd_buf;                /* send buffer in bytes */
+    int dupack_threshold;            /* fast retransmit after this many duplicate ACKs (3) */
+};
+void tcp_profile_rfc9293(struct tcp_profile *profile);
+void tcp_profile_linux(struct tcp_profile *profile);
+/* Fills *profile for "rfc9293" or "linux"; returns -1 for another name. */
+int tcp_profile_by_name(const char *name, struct tcp_profile *profile);
+
+struct tcp_host_config {
+    const char *name;              /* "client"; kept by pointer */
+    uint32_t addr;                 /* first address of the host */
+    uint32_t addr_count;           /* a population owns addr .. addr+addr_count-1 (>= 1) */
+    uint16_t ephemeral_low, ephemeral_high; /* Linux: 32768 .. 60999 */
+    struct tcp_profile profile;
+    enum tcp_isn_mode isn_mode;
+    uint32_t isn;                  /* TCP_ISN_FIXED */
+};
+
+struct tcp_conn;   /* a TCB: a listener or a connection */
+struct tcp_host;
+struct tcp_network;
+
+/* What the application above a host is told. Any pointer may be NULL. */
+struct tcp_app_ops {
+    /* An active OPEN reached ESTABLISHED. */
+    void (*connected)(void *app, struct tcp_conn *conn);
+    /* A connection born from `listener` reached ESTABLISHED. */
+    void (*accepted)(void *app, struct tcp_conn *listener, struct tcp_conn *conn);
+    /* In-order data is waiting: tcp_receive() takes it. */
+    void (*readable)(void *app, struct tcp_conn *conn, size_t bytes);
+    /* The peer's FIN arrived after all its data: end of stream. */
+    void (*peer_closed)(void *app, struct tcp_conn *conn);
+    /* The TCB is deleted (normal end, reset, refusal, timeout, abort). The
+     * conn pointer is invalid once this returns. */
+    void (*closed)(void *app, struct tcp_conn *conn, enum tcp_error why);
+};
+
+/* Segments leave a host through this function; seg is valid during the call. */
+typedef void tcp_output_fn(void *context, struct segment *seg);
+
+/* One per simulation: hands out conn_ids and reports struct
+ * trace_connection when both ends of a connection are gone. */
+struct tcp_network *tcp_network_create(struct sim *sim, struct trace *trace);
+/* Reports the connections still open as not closed, then frees. */
+void tcp_network_finish(struct tcp_network *network);
+void tcp_network_destroy(struct tcp_network *network);
+
+/* isn_rng is used for TCP_ISN_RANDOM and as the secret of TCP_ISN_RFC6528;
+ * the host does not own it. */
+struct tcp_host *tcp_host_create(struct tcp_network *network, const struct tcp_host_config *config,
+                                 struct rng *isn_rng, tcp_output_fn *output, void *output_context,
+                                 const struct tcp_app_ops *app_ops, void *app);
+void tcp_host_destroy(struct tcp_host *host);
+
+/* A segment arrived at this host (RFC 9293 3.10.7 SEGMENT ARRIVES). */
+void tcp_on_segment(struct tcp_host *host, const struct segment *seg);
+
+/* User calls (RFC 9293 3.10.1 - 3.10.5). */
+struct tcp_conn *tcp_listen(struct tcp_host *host, uint16_t port, int backlog, enum tcp_error *error);
+/* local_addr 0 and local_port 0 choose from the host's addresses and
+ * ephemeral range. */
+struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
+                             uint32_t remote_addr, uint16_t remote_port, enum tcp_error *error);
+/* Queues len bytes; returns TCP_OK or an error. */
+enum tcp_error tcp_send(struct tcp_conn *conn, const uint8_t *data, size_t len);
+/* Takes up to max in-order bytes; returns how many. */
+size_t tcp_receive(struct tcp_conn *conn, uint8_t *buf, size_t max);
+enum tcp_error tcp_close(struct tcp_conn *conn);
+enum tcp_error tcp_abort(struct tcp_conn *conn);
+
+/* Looking at a TCB. */
+enum tcp_state tcp_conn_state(const struct tcp_conn *conn);
+uint64_t tcp_conn_id(const struct tcp_conn *conn);   /* 0 for a listener */
+bool tcp_conn_is_listener(const struct tcp_conn *conn);
+void tcp_conn_set_app_data(struct tcp_conn *conn, void *data);
+void *tcp_conn_app_data(const struct tcp_conn *conn);
+struct tcp_conn_info {
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    uint32_t iss, irs;           /* irs valid once a SYN was received */
+    uint32_t snd_una, snd_nxt, rcv_nxt;
+    uint32_t snd_wnd, rcv_wnd;
+    sim_time srtt, rttvar, rto;  /* srtt 0 until the first sample */
+    uint32_t retransmissions;    /* segments this TCB retransmitted */
+    uint64_t bytes_sent, bytes_received; /* payload handed by/to the application */
+};
+void tcp_conn_info(const struct tcp_conn *conn, struct tcp_conn_info *info);
+
+struct tcp_host_stats {
+    uint64_t segments_sent, segments_received, retransmissions;
+    uint64_t resets_sent, connections_opened, connections_failed;
+    uint64_t tcbs;                        /* TCBs alive now, listeners included */
+    uint64_t in_state[TCP_STATE_COUNT];   /* TCBs in each state now */
+};
+const struct tcp_host_stats *tcp_host_stats(const struct tcp_host *host);
+const char *tcp_host_name(const struct tcp_host *host);
+
+#endif

@@ -1,0 +1,241 @@
+/*
+ * tcp_internal.h: what the three TCP files share and nobody else sees. The
+ * TCB (struct tcp_conn, in the words of RFC 9293 3.3.1), one host's tables
+ * (TCBs by 4-tuple, listeners by port), the network's registry that numbers
+ * connections, and the functions tcp.c, tcp_input.c and tcp_timer.c call
+ * across files.
+ *
+ *   tcp.c        user calls, TCB tables, segment output, THE one state change
+ *   tcp_input.c  SEGMENT ARRIVES (RFC 9293 3.10.7), in RFC order
+ *   tcp_timer.c  RTT estimation (RFC 6298), retransmission, persist,
+ *                TIME-WAIT and FIN-WAIT-2 timers
+ */
+#ifndef TCPSIM_TCP_INTERNAL_H
+#define TCPSIM_TCP_INTERNAL_H
+
+#include "tcp.h"
+
+/* ---- buffers: allocated while a connection carries data ---- */
+
+/* A byte queue: len bytes at data + head. */
+struct tcp_bytes {
+    uint8_t *data;
+    uint32_t head, len, cap;
+};
+
+/* An out-of-order segment held until the gap before it fills (SHLD-31). */
+struct tcp_ooo {
+    struct tcp_ooo *next;   /* ascending seq, never overlapping */
+    uint32_t seq, len;
+    bool fin;               /* the peer's FIN follows the last byte */
+    uint8_t data[];
+};
+
+struct tcp_buffers {
+    struct tcp_bytes snd;   /* queued by the application, not yet acknowledged */
+    uint32_t snd_base;      /* sequence number of snd's first byte */
+    struct tcp_bytes rcv;   /* in order, not yet read by the application */
+    struct tcp_ooo *ooo;
+};
+
+/* ---- the TCB ---- */
+
+enum tcp_conn_flag {
+    TCPF_PASSIVE = 1u << 0,      /* born from a LISTEN (MUST-11) */
+    TCPF_LISTENER = 1u << 1,
+    TCPF_CLOSE_QUEUED = 1u << 2, /* the application called CLOSE: FIN goes after the data */
+    TCPF_FIN_SENT = 1u << 3,     /* fin_seq is valid */
+    TCPF_HAVE_RTT = 1u << 4,     /* srtt/rttvar hold a measurement */
+    TCPF_RTT_TIMING = 1u << 5,   /* one segment is being timed (rtt_seq, rtt_start) */
+    TCPF_SYN_REXMIT = 1u << 6,   /* our SYN or SYN-ACK was retransmitted (RFC 6298 5.7) */
+    TCPF_RECOVERY = 1u << 7,     /* retransmitting until snd_una reaches recover */
+    TCPF_PERSIST = 1u << 8,      /* the peer's window is zero: the timer probes */
+    TCPF_APP_KNOWS = 1u << 9,    /* the application holds this pointer (closed() is due) */
+    TCPF_DELETED = 1u << 10,     /* in CLOSED (or a child back in LISTEN): free when not busy */
+    TCPF_WAS_ESTABLISHED = 1u << 11,
+    TCPF_PEER_FIN = 1u << 12,    /* the peer's FIN was received (end of stream) */
+};
+
+/* Application notifications collected while a segment is processed and
+ * delivered once it is done, so the application never runs in the middle
+ * of the state machine. */
+enum tcp_notify {
+    NOTIFY_CONNECTED = 1u << 0,  /* connected() or accepted() */
+    NOTIFY_READABLE = 1u << 1,
+    NOTIFY_PEER_CLOSED = 1u << 2,
+};
+
+struct tcp_conn_record;
+
+struct tcp_conn {
+    struct tcp_host *host;
+    struct tcp_conn_record *record;  /* the network's entry for this connection */
+    struct tcp_conn *listener;       /* a passive child's LISTEN TCB, NULL once detached */
+    void *app_data;
+    struct tcp_buffers *buf;         /* NULL for listeners and in TIME_WAIT */
+    uint64_t conn_id;                /* 0 for listeners */
+    sim_event_id rexmit_timer;       /* retransmission (SYN, SYN-ACK, data, FIN) or persist */
+    sim_event_id state_timer;        /* TIME-WAIT (2MSL) or FIN-WAIT-2 */
+
+    /* RFC 6298 state; times in ns. rto is the base value, backed off by
+     * `backoff` doublings (5.5) until a new measurement (2.3). */
+    sim_time srtt, rttvar, rto;
+    sim_time rtt_start;
+    uint64_t bytes_sent, bytes_received;
+
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+
+    /* RFC 9293 3.3.1 send and receive sequence variables. */
+    uint32_t iss, irs;
+    uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+    uint32_t max_snd_wnd;            /* RFC 5961 5.2 MAX.SND.WND */
+    uint32_t rcv_nxt;
+    uint32_t rcv_adv;                /* right edge of the window last advertised */
+    uint32_t fin_seq;                /* our FIN's sequence number, once sent */
+    uint32_t rtt_seq;                /* the timed segment is acked when SEG.ACK >= rtt_seq */
+    uint32_t recover;                /* RFC 6582-style recovery point */
+    uint32_t cwnd;                   /* no congestion control: UINT32_MAX (see tcp_send_window) */
+    uint32_t retransmissions;
+
+    uint16_t snd_mss;                /* min(peer's MSS option or profile mss, profile mss) */
+    uint16_t retries;                /* timeouts (or probes) since snd_una last moved */
+    uint16_t flags;                  /* enum tcp_conn_flag */
+    uint8_t state;                   /* enum tcp_state */
+    uint8_t backoff;                 /* RTO doublings in force */
+    uint8_t dupacks;
+    uint8_t notify;                  /* enum tcp_notify */
+    uint8_t busy;                    /* entry points working on this TCB */
+    uint8_t close_why;               /* enum tcp_error for closed() */
+    int32_t backlog, backlog_used;   /* listeners: SYN_RECEIVED children allowed / present */
+};
+
+/* ---- one host ---- */
+
+struct tcp_table {            /* open addressing, linear probing, keyed by 4-tuple */
+    struct tcp_conn **slots;
+    size_t cap, count;        /* cap is a power of two */
+};
+
+struct tcp_host {
+    struct tcp_network *network;
+    struct sim *sim;
+    struct tcp_host_config config;
+    struct rng *isn_rng;
+    uint64_t isn_key[2];      /* RFC 6528 secret, drawn once */
+    uint64_t isn_count;       /* connections numbered so far (TCP_ISN_FIXED offsets) */
+    tcp_output_fn *output;
+    void *output_context;
+    struct tcp_app_ops app_ops;
+    void *app;
+    struct tcp_table tcbs;
+    struct tcp_conn **listeners;
+    size_t listener_count, listener_cap;
+    uint64_t ephemeral_cursor;
+    struct tcp_host_stats stats;
+};
+
+/* ---- the network: conn_ids and struct trace_connection ---- */
+
+struct tcp_conn_record {
+    struct tcp_conn_record *next;        /* registry bucket chain */
+    uint64_t conn_id;
+    const struct tcp_host *client_host, *server_host;
+    struct tcp_conn *client_tcb, *server_tcb; /* NULL once deleted */
+    uint32_t client_addr, server_addr;
+    uint16_t client_port, server_port;
+    uint32_t client_isn, server_isn;
+    bool has_client_isn, has_server_isn;
+    sim_time opened_ns, established_ns;
+};
+
+struct tcp_network {
+    struct sim *sim;
+    struct trace *trace;
+    uint64_t next_conn_id;
+    struct tcp_host **hosts;
+    size_t host_count, host_cap;
+    struct tcp_conn_record **buckets;
+    size_t bucket_count, record_count;
+};
+
+/* ---- tcp.c ---- */
+
+static inline const struct tcp_profile *tcp_prof(const struct tcp_conn *c)
+{
+    return &c->host->config.profile;
+}
+static inline sim_time tcp_now(const struct tcp_conn *c) { return sim_now(c->host->sim); }
+static inline bool tcp_gone(const struct tcp_conn *c) { return (c->flags & TCPF_DELETED) != 0; }
+
+/* THE state change: trace record, host statistics, connection registry;
+ * `to` CLOSED deletes the TCB (after telling the application, with the
+ * reason set by tcp_enter_closed), and a passive child going back to LISTEN
+ * is deleted quietly. */
+void tcp_set_state(struct tcp_conn *c, enum tcp_state to, const char *cause,
+                   const struct segment *trigger);
+void tcp_enter_closed(struct tcp_conn *c, const char *cause, const struct segment *trigger,
+                      enum tcp_error why);
+
+/* Entry points hold the TCB they work on so that a deletion (possibly by
+ * the application inside a callback) frees it only when they are done. */
+void tcp_hold(struct tcp_conn *c);
+void tcp_release(struct tcp_conn *c);
+/* Delivers the collected notifications (c must be held). */
+void tcp_notify_app(struct tcp_conn *c);
+
+struct tcp_conn *tcp_lookup(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
+                            uint32_t remote_addr, uint16_t remote_port);
+struct tcp_conn *tcp_find_listener(struct tcp_host *host, uint32_t local_addr, uint16_t port);
+/* LISTEN -> SYN_RECEIVED: a child TCB for an arriving SYN, or NULL. */
+struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segment *syn);
+void tcp_note_established(struct tcp_conn *c);
+
+/* Output. */
+uint32_t tcp_rcv_wnd(const struct tcp_conn *c);
+uint32_t tcp_send_window(const struct tcp_conn *c);
+void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *data,
+                      uint32_t len, bool retransmission);
+void tcp_send_ack(struct tcp_conn *c);                 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+void tcp_send_syn(struct tcp_conn *c, bool retransmission); /* SYN or SYN-ACK by state */
+void tcp_send_rst_for(struct tcp_host *host, const struct segment *seg); /* RFC 9293 3.5.2 */
+/* Sends new data and the FIN as the window allows; returns segments sent. */
+int tcp_output(struct tcp_conn *c);
+/* Resends the oldest unacknowledged segment. */
+void tcp_retransmit_oldest(struct tcp_conn *c);
+/* Our FIN was sent and is acknowledged. */
+bool tcp_fin_acked(const struct tcp_conn *c);
+/* Drops acknowledged bytes from the send queue after snd_una moved. */
+void tcp_snd_acked(struct tcp_conn *c);
+uint32_t tcp_snd_data_end(const struct tcp_conn *c);
+void tcp_free_buffers(struct tcp_conn *c);
+/* Entering TIME_WAIT: keep only unread received bytes (usually nothing). */
+void tcp_trim_buffers(struct tcp_conn *c);
+/* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
+void tcp_send_probe(struct tcp_conn *c);
+int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len);
+
+/* ---- tcp_input.c ---- */
+/* (tcp_on_segment is public, in tcp.h) */
+
+/* ---- tcp_timer.c ---- */
+
+void tcp_rtt_sample(struct tcp_conn *c, sim_time r);
+/* A segment ending at `end` (exclusive) leaves: start timing it if none is timed. */
+void tcp_rtt_on_send(struct tcp_conn *c, uint32_t end, bool retransmission);
+/* SEG.ACK arrived: take a sample if it covers the timed segment. */
+void tcp_rtt_on_ack(struct tcp_conn *c, uint32_t ack);
+/* The timeout now in force: rto backed off, clamped at rto_max. */
+sim_time tcp_current_rto(const struct tcp_conn *c);
+/* On reaching ESTABLISHED: RFC 6298 5.7 (3 s after a handshake retransmission). */
+void tcp_rto_after_handshake(struct tcp_conn *c);
+
+void tcp_timer_rexmit_start(struct tcp_conn *c);    /* (re)start with the current timeout */
+void tcp_timer_rexmit_ensure(struct tcp_conn *c);   /* start unless running (RFC 6298 5.1) */
+void tcp_timer_rexmit_stop(struct tcp_conn *c);
+void tcp_timer_persist_ensure(struct tcp_conn *c);
+void tcp_timer_time_wait(struct tcp_conn *c);       /* (re)start the 2MSL timer */
+void tcp_timer_fin_wait_2(struct tcp_conn *c);      /* profile.fin_wait_2_timeout, if any */
+void tcp_timers_stop(struct tcp_conn *c);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * tcp_profile.c: the numbers of the two host profiles. "rfc9293" follows
+ * the standards (RFC 9293, RFC 6298) literally; "linux" follows current
+ * kernels (6.5 and later). Every number can be overridden one by one in a
+ * scenario (see docs/scenario-language.md, host settings).
+ */
+#include "tcp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void tcp_profile_rfc9293(struct tcp_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "rfc9293");
+    p->rto_initial = 1 * SIM_S;               /* RFC 6298 (2.1) */
+    p->rto_min = 1 * SIM_S;                   /* RFC 6298 (2.4) */
+    p->rto_min_on_variance = false;
+    p->rto_max = 60 * SIM_S;                  /* RFC 6298 (2.5): at least 60 s */
+    p->rto_after_handshake_loss = 3 * SIM_S;  /* RFC 6298 (5.7) */
+    p->syn_retries = 7;                       /* 1+2+...+128 s: past the 3 minutes of MUST-23 */
+    p->syn_linear_timeouts = 0;
+    p->synack_retries = 7;
+    p->data_retries = 15;
+    p->msl = 120 * SIM_S;                     /* RFC 9293 3.4.2 */
+    p->time_wait = 2 * p->msl;                /* MUST-13 */
+    p->fin_wait_2_timeout = 0;                /* the RFC waits indefinitely */
+    p->synack_on_duplicate_syn = false;       /* strict 3.10.7.4: a duplicate SYN draws an ACK */
+    p->rfc5961 = true;                        /* recommended in RFC 9293 3.10.7.4 */
+    p->rfc1337 = false;
+    p->mss = 1460;
+    p->rcv_buf = 65535;
+    p->snd_buf = 1 << 20;
+    p->dupack_threshold = 3;
+}
+
+void tcp_profile_linux(struct tcp_profile *p)
+{
+    tcp_profile_rfc9293(p);
+    snprintf(p->name, sizeof p->name, "linux");
+    p->rto_min = 200 * SIM_MS;                /* TCP_RTO_MIN, applied to the variance term */
+    p->rto_min_on_variance = true;
+    p->rto_max = 120 * SIM_S;                 /* TCP_RTO_MAX */
+    p->syn_retries = 6;                       /* tcp_syn_retries */
+    p->syn_linear_timeouts = 4;               /* tcp_syn_linear_timeouts (6.5+): SYNs at 0,1,2,3,4,5,7,11,19,35,67 s */
+    p->synack_retries = 5;                    /* tcp_synack_retries */
+    p->data_retries = 15;                     /* tcp_retries2 */
+    p->time_wait = 60 * SIM_S;                /* TCP_TIMEWAIT_LEN */
+    p->msl = 30 * SIM_S;                      /* so that 2*MSL = TIME_WAIT */
+    p->fin_wait_2_timeout = 60 * SIM_S;       /* tcp_fin_timeout, orphaned sockets */
+    p->synack_on_duplicate_syn = true;        /* tcp_check_req: resend SYN-ACK */
+}
+
+int tcp_profile_by_name(const char *name, struct tcp_profile *profile)
+{
+    if (strcmp(name, "rfc9293") == 0)
+        tcp_profile_rfc9293(profile);
+    else if (strcmp(name, "linux") == 0)
+        tcp_profile_linux(profile);
+    else
+        return -1;
+    return 0;
+}

@@ -1,0 +1,260 @@
+/*
+ * tcp_timer.c: time in the TCP. The RFC 6298 round-trip estimator with
+ * Karn's rule, the retransmission timer (SYN, SYN-ACK, data and FIN, with
+ * exponential backoff and retry limits), the persist timer for a zero
+ * window, and the TIME-WAIT (2MSL) and FIN-WAIT-2 timers.
+ *
+ * Each TCB has two engine timers: rexmit_timer (retransmission, or persist
+ * while TCPF_PERSIST is set: the two never run together) and state_timer
+ * (TIME-WAIT or FIN-WAIT-2, one state at a time).
+ *
+ * SYN schedule: the first profile.syn_linear_timeouts timeouts keep
+ * rto_initial, later ones double; the connection gives up after
+ * syn_retries + syn_linear_timeouts retransmissions, as Linux 6.5+ counts
+ * them. linux: SYNs at 0,1,2,3,4,5,7,11,19,35,67 s, failure at 131 s;
+ * rfc9293: 0,1,3,7,...,127 s, failure at 255 s.
+ */
+#include "tcp_internal.h"
+
+#define BACKOFF_MAX 63
+
+/* ---- RFC 6298 estimator ---- */
+
+/* (2.2)-(2.4): RTO = SRTT + max(G, K*RTTVAR), K = 4, G = 1 ns, then the
+ * floor: flat (rfc9293: max(RTO, rto_min)) or Linux's, on the variance
+ * term (SRTT + max(rto_min, 4*RTTVAR)); then the ceiling rto_max (2.5). */
+static sim_time rto_from_estimate(const struct tcp_conn *c)
+{
+    const struct tcp_profile *p = tcp_prof(c);
+    sim_time var = 4 * c->rttvar;
+    if (var < 1)
+        var = 1;
+    sim_time rto;
+    if (p->rto_min_on_variance)
+        rto = c->srtt + (var > p->rto_min ? var : p->rto_min);
+    else
+        rto = c->srtt + var < p->rto_min ? p->rto_min : c->srtt + var;
+    return rto > p->rto_max ? p->rto_max : rto;
+}
+
+void tcp_rtt_sample(struct tcp_conn *c, sim_time r)
+{
+    if (r < 0)
+        r = 0;
+    if (!(c->flags & TCPF_HAVE_RTT)) { /* (2.2) first measurement */
+        c->srtt = r;
+        c->rttvar = r / 2;
+        c->flags |= TCPF_HAVE_RTT;
+    } else { /* (2.3) RTTVAR first, with the old SRTT; beta = 1/4, alpha = 1/8 */
+        sim_time delta = c->srtt > r ? c->srtt - r : r - c->srtt;
+        c->rttvar = (3 * c->rttvar + delta) / 4;
+        c->srtt = (7 * c->srtt + r) / 8;
+    }
+    c->rto = rto_from_estimate(c);
+    c->backoff = 0; /* a new measurement ends the backoff */
+}
+
+/* Karn's rule (RFC 6298 3): time one segment at a time, and never from a
+ * segment that was retransmitted: any retransmission drops the timing. */
+void tcp_rtt_on_send(struct tcp_conn *c, uint32_t end, bool retransmission)
+{
+    if (retransmission) {
+        c->flags &= (uint16_t)~TCPF_RTT_TIMING;
+        return;
+    }
+    if (c->flags & TCPF_RTT_TIMING)
+        return;
+    c->flags |= TCPF_RTT_TIMING;
+    c->rtt_seq = end;
+    c->rtt_start = tcp_now(c);
+}
+
+void tcp_rtt_on_ack(struct tcp_conn *c, uint32_t ack)
+{
+    if (!(c->flags & TCPF_RTT_TIMING) || seq_lt(ack, c->rtt_seq))
+        return;
+    c->flags &= (uint16_t)~TCPF_RTT_TIMING;
+    tcp_rtt_sample(c, tcp_now(c) - c->rtt_start);
+}
+
+sim_time tcp_current_rto(const struct tcp_conn *c)
+{
+    sim_time max = tcp_prof(c)->rto_max;
+    sim_time t = c->rto;
+    for (int i = 0; i < c->backoff && t < max; i++)
+        t *= 2;
+    return t < max ? t : max;
+}
+
+/* RFC 6298 (5.7): the SYN or SYN-ACK timed out and no RTT sample came from
+ * the handshake: data starts with RTO = 3 s. Backoff ends either way. */
+void tcp_rto_after_handshake(struct tcp_conn *c)
+{
+    const struct tcp_profile *p = tcp_prof(c);
+    c->backoff = 0;
+    c->retries = 0;
+    if ((c->flags & TCPF_SYN_REXMIT) && !(c->flags & TCPF_HAVE_RTT) &&
+        c->rto < p->rto_after_handshake_loss)
+        c->rto = p->rto_after_handshake_loss;
+}
+
+/* ---- timeouts ---- */
+
+static bool retries_exhausted(const struct tcp_conn *c, int limit)
+{
+    return limit >= 0 && c->retries >= limit;
+}
+
+static void syn_timeout(struct tcp_conn *c)
+{
+    const struct tcp_profile *p = tcp_prof(c);
+    int limit = p->syn_retries < 0 ? -1 : p->syn_retries + p->syn_linear_timeouts;
+    if (retries_exhausted(c, limit)) {
+        tcp_enter_closed(c, "SYN retries exhausted", NULL, TCP_ERR_TIMEOUT);
+        return;
+    }
+    c->retries++;
+    if (c->retries > p->syn_linear_timeouts && c->backoff < BACKOFF_MAX)
+        c->backoff++;
+    tcp_retransmit_oldest(c);
+    tcp_timer_rexmit_start(c);
+}
+
+/* A passive child that gives up was never seen by the application: it
+ * goes quietly (no RST, no callback). */
+static void synack_timeout(struct tcp_conn *c)
+{
+    if (retries_exhausted(c, tcp_prof(c)->synack_retries)) {
+        tcp_enter_closed(c, "SYN-ACK retries exhausted", NULL, TCP_ERR_TIMEOUT);
+        return;
+    }
+    c->retries++;
+    if (c->backoff < BACKOFF_MAX)
+        c->backoff++;
+    tcp_retransmit_oldest(c);
+    tcp_timer_rexmit_start(c);
+}
+
+/* RFC 6298 (5.4)-(5.6): retransmit the oldest, double the RTO, restart.
+ * Partial ACKs then resend the following holes at once (TCPF_RECOVERY). */
+static void data_timeout(struct tcp_conn *c)
+{
+    if (c->snd_una == c->snd_nxt)
+        return;
+    if (retries_exhausted(c, tcp_prof(c)->data_retries)) {
+        tcp_enter_closed(c, "retransmissions exhausted", NULL, TCP_ERR_TIMEOUT);
+        return;
+    }
+    c->retries++;
+    if (c->backoff < BACKOFF_MAX)
+        c->backoff++;
+    c->recover = c->snd_nxt;
+    c->flags |= TCPF_RECOVERY;
+    c->dupacks = 0;
+    tcp_retransmit_oldest(c);
+    tcp_timer_rexmit_start(c);
+}
+
+/* Zero window: probe with one byte, backing off; retries counts probes
+ * left unanswered (any ACK resets it), so a live peer never times out. */
+static void persist_timeout(struct tcp_conn *c)
+{
+    if (c->snd_wnd > 0) {
+        c->flags &= (uint16_t)~TCPF_PERSIST;
+        tcp_output(c);
+        return;
+    }
+    if (retries_exhausted(c, tcp_prof(c)->data_retries)) {
+        tcp_enter_closed(c, "retransmissions exhausted", NULL, TCP_ERR_TIMEOUT);
+        return;
+    }
+    c->retries++;
+    tcp_send_probe(c);
+    if (c->backoff < BACKOFF_MAX)
+        c->backoff++;
+    tcp_timer_rexmit_start(c);
+}
+
+static void on_rexmit_timeout(struct sim *sim, void *context, void *argument)
+{
+    struct tcp_conn *c = context;
+    (void)sim;
+    (void)argument;
+    c->rexmit_timer = SIM_NO_EVENT;
+    tcp_hold(c);
+    if (c->flags & TCPF_PERSIST)
+        persist_timeout(c);
+    else if (c->state == TCP_SYN_SENT)
+        syn_timeout(c);
+    else if (c->state == TCP_SYN_RECEIVED)
+        synack_timeout(c);
+    else
+        data_timeout(c);
+    tcp_release(c);
+}
+
+static void on_state_timeout(struct sim *sim, void *context, void *argument)
+{
+    struct tcp_conn *c = context;
+    (void)sim;
+    (void)argument;
+    c->state_timer = SIM_NO_EVENT;
+    tcp_hold(c);
+    if (c->state == TCP_TIME_WAIT)
+        tcp_enter_closed(c, "2MSL timeout", NULL, TCP_OK);
+    else if (c->state == TCP_FIN_WAIT_2)
+        tcp_enter_closed(c, "FIN_WAIT_2 timeout", NULL, TCP_ERR_TIMEOUT);
+    tcp_release(c);
+}
+
+/* ---- arming ---- */
+
+static void cancel(struct tcp_conn *c, sim_event_id *timer)
+{
+    if (*timer != SIM_NO_EVENT)
+        sim_cancel(c->host->sim, *timer);
+    *timer = SIM_NO_EVENT;
+}
+
+void tcp_timer_rexmit_start(struct tcp_conn *c)
+{
+    cancel(c, &c->rexmit_timer);
+    c->rexmit_timer = sim_schedule(c->host->sim, tcp_current_rto(c), on_rexmit_timeout, c, NULL);
+}
+
+void tcp_timer_rexmit_ensure(struct tcp_conn *c)
+{
+    if (c->rexmit_timer == SIM_NO_EVENT)
+        tcp_timer_rexmit_start(c);
+}
+
+void tcp_timer_rexmit_stop(struct tcp_conn *c) { cancel(c, &c->rexmit_timer); }
+
+void tcp_timer_persist_ensure(struct tcp_conn *c)
+{
+    if (c->flags & TCPF_PERSIST)
+        return;
+    c->flags |= TCPF_PERSIST;
+    tcp_timer_rexmit_start(c);
+}
+
+void tcp_timer_time_wait(struct tcp_conn *c)
+{
+    cancel(c, &c->state_timer);
+    c->state_timer =
+        sim_schedule(c->host->sim, tcp_prof(c)->time_wait, on_state_timeout, c, NULL);
+}
+
+void tcp_timer_fin_wait_2(struct tcp_conn *c)
+{
+    sim_time timeout = tcp_prof(c)->fin_wait_2_timeout;
+    cancel(c, &c->state_timer);
+    if (timeout > 0)
+        c->state_timer = sim_schedule(c->host->sim, timeout, on_state_timeout, c, NULL);
+}
+
+void tcp_timers_stop(struct tcp_conn *c)
+{
+    cancel(c, &c->rexmit_timer);
+    cancel(c, &c->state_timer);
+}

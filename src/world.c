@@ -1,0 +1,914 @@
+/*
+ * world.c: one run of a scenario. Wires the engine, the link and the two
+ * hosts' TCP together, plays the scenario's timeline and workloads as the
+ * applications on each host, watches the trace to check the expectations,
+ * and reports the run through the trace (which the sinks record).
+ *
+ * The pieces:
+ *   recorder   a trace sink that keeps what expectations and the summary
+ *              need: each host's first connections' paths, counters, and
+ *              how many TCBs are in each state now;
+ *   timeline   scenario actions (listen, connect, send, close, abort) at
+ *              their times;
+ *   workloads  many connections with fixed or Poisson arrivals, and the
+ *              server behaviour (close after the client's FIN, later, never).
+ */
+#include "world.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "link.h"
+#include "rng.h"
+#include "tcp.h"
+
+#define RECORDED_CONNS 4096   /* per host: connections whose paths are kept */
+#define SUMMARY_CONNS 20      /* connections listed one by one in the summary */
+
+/* ------------------------------------------------------------------ */
+/* The recorder                                                        */
+/* ------------------------------------------------------------------ */
+
+struct recorded_step {
+    sim_time t;
+    uint8_t state;
+};
+
+struct recorded_conn {
+    uint64_t conn_id;
+    uint8_t first_state;          /* the state it was created from: CLOSED or LISTEN */
+    uint32_t step_count, step_capacity;
+    struct recorded_step *steps;
+    uint64_t segments_sent, retransmissions, lost;
+    uint32_t local_addr;
+    uint16_t local_port;
+};
+
+struct host_record {
+    const char *name;
+    struct recorded_conn *conns;  /* in order of first appearance at this host */
+    size_t conn_count;
+    uint64_t *slot_of;            /* open addressing: conn_id -> index+1 */
+    size_t slot_mask;
+    int64_t in_state[TCP_STATE_COUNT];
+    uint64_t connections, established;
+    uint64_t segments_sent, retransmissions, lost, resets_sent;
+    uint64_t bytes_received;
+};
+
+struct recorder {
+    struct trace_sink sink;
+    struct host_record host[SCENARIO_HOSTS];
+    int host_count;
+    uint64_t segments, retransmissions, lost;
+};
+
+static int state_index(const char *name)
+{
+    for (int s = 0; s < TCP_STATE_COUNT; s++)
+        if (name == tcp_state_name((enum tcp_state)s))
+            return s;
+    return tcp_state_from_name(name);
+}
+
+static int recorder_host(struct recorder *rec, const char *name)
+{
+    for (int h = 0; h < rec->host_count; h++)
+        if (rec->host[h].name == name || strcmp(rec->host[h].name, name) == 0)
+            return h;
+    return -1;
+}
+
+static size_t conn_hash(uint64_t conn_id, size_t mask)
+{
+    return (size_t)((conn_id * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+}
+
+static struct recorded_conn *find_recorded(struct host_record *hr, uint64_t conn_id)
+{
+    for (size_t i = conn_hash(conn_id, hr->slot_mask);; i = (i + 1) & hr->slot_mask) {
+        uint64_t slot = hr->slot_of[i];
+        if (slot == 0)
+            return NULL;
+        if (hr->conns[slot - 1].conn_id == conn_id)
+            return &hr->conns[slot - 1];
+    }
+}
+
+static struct recorded_conn *add_recorded(struct host_record *hr, uint64_t conn_id, int first_state)
+{
+    if (hr->conn_count == RECORDED_CONNS)
+        return NULL;
+    struct recorded_conn *rc = &hr->conns[hr->conn_count++];
+    memset(rc, 0, sizeof *rc);
+    rc->conn_id = conn_id;
+    rc->first_state = (uint8_t)first_state;
+    size_t i = conn_hash(conn_id, hr->slot_mask);
+    while (hr->slot_of[i] != 0)
+        i = (i + 1) & hr->slot_mask;
+    hr->slot_of[i] = hr->conn_count;
+    return rc;
+}
+
+static void record_step(struct recorded_conn *rc, sim_time t, int state)
+{
+    if (rc->step_count == rc->step_capacity) {
+        uint32_t capacity = rc->step_capacity ? rc->step_capacity * 2 : 8;
+        struct recorded_step *steps = realloc(rc->steps, capacity * sizeof *steps);
+        if (!steps)
+            return; /* the path is cut short; counters stay right */
+        rc->steps = steps;
+        rc->step_capacity = capacity;
+    }
+    rc->steps[rc->step_count++] = (struct recorded_step){t, (uint8_t)state};
+}
+
+static void recorder_transition(struct trace_sink *sink, const struct trace_transition *tr)
+{
+    struct recorder *rec = (struct recorder *)sink;
+    int h = recorder_host(rec, tr->host);
+    int from = state_index(tr->from_state), to = state_index(tr->to_state);
+    if (h < 0 || from < 0 || to < 0)
+        return;
+    struct host_record *hr = &rec->host[h];
+    bool child = tr->conn_id != 0;
+    /* A listener's child leaves LISTEN without the listener leaving it. */
+    if (from != TCP_CLOSED && !(child && from == TCP_LISTEN))
+        hr->in_state[from]--;
+    if (to != TCP_CLOSED && !(child && to == TCP_LISTEN))
+        hr->in_state[to]++;
+    if (!child)
+        return;
+    struct recorded_conn *rc = find_recorded(hr, tr->conn_id);
+    if (!rc && (from == TCP_CLOSED || from == TCP_LISTEN) && to != TCP_CLOSED) {
+        hr->connections++;
+        rc = add_recorded(hr, tr->conn_id, from);
+    }
+    if (to == TCP_ESTABLISHED)
+        hr->established++;
+    if (rc)
+        record_step(rc, tr->t_ns, to);
+}
+
+static void recorder_segment(struct trace_sink *sink, const struct trace_segment *ts)
+{
+    struct recorder *rec = (struct recorder *)sink;
+    int h = recorder_host(rec, ts->sender);
+    if (h < 0)
+        return;
+    struct host_record *hr = &rec->host[h];
+    bool lost = ts->fate != FATE_DELIVERED && ts->fate != FATE_DUPLICATED;
+    bool copy = ts->fate == FATE_DUPLICATED;
+    if (copy)
+        return; /* the link's extra copy is not something the host sent */
+    hr->segments_sent++;
+    rec->segments++;
+    hr->retransmissions += ts->seg->retransmission;
+    rec->retransmissions += ts->seg->retransmission;
+    hr->lost += lost;
+    rec->lost += lost;
+    hr->resets_sent += (ts->seg->flags & TCP_FLAG_RST) != 0;
+    struct recorded_conn *rc = ts->seg->conn_id ? find_recorded(hr, ts->seg->conn_id) : NULL;
+    if (rc) {
+        rc->segments_sent++;
+        rc->retransmissions += ts->seg->retransmission;
+        rc->lost += lost;
+        if (!rc->local_port) {
+            rc->local_addr = ts->seg->src_addr;
+            rc->local_port = ts->seg->src_port;
+        }
+    }
+}
+
+static const struct trace_sink_ops recorder_ops = {
+    .transition = recorder_transition,
+    .segment = recorder_segment,
+};
+
+static int recorder_init(struct recorder *rec, const struct scenario *sc)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->sink.ops = &recorder_ops;
+    rec->host_count = sc->host_count;
+    for (int h = 0; h < sc->host_count; h++) {
+        struct host_record *hr = &rec->host[h];
+        hr->name = sc->hosts[h].name;
+        hr->slot_mask = 2 * RECORDED_CONNS - 1;
+        hr->slot_of = calloc(2 * RECORDED_CONNS, sizeof *hr->slot_of);
+        hr->conns = calloc(RECORDED_CONNS, sizeof *hr->conns);
+        if (!hr->slot_of || !hr->conns)
+            return -1;
+    }
+    return 0;
+}
+
+static void recorder_free(struct recorder *rec)
+{
+    for (int h = 0; h < rec->host_count; h++) {
+        struct host_record *hr = &rec->host[h];
+        for (size_t i = 0; i < hr->conn_count; i++)
+            free(hr->conns[i].steps);
+        free(hr->conns);
+        free(hr->slot_of);
+    }
+}
+
+/* The state of a recorded connection at time t (CLOSED before it existed). */
+static int recorded_state_at(const struct recorded_conn *rc, sim_time t)
+{
+    int state = TCP_CLOSED;
+    if (rc->step_count > 0 && rc->steps[0].t <= t)
+        state = rc->first_state;
+    for (uint32_t i = 0; i < rc->step_count && rc->steps[i].t <= t; i++)
+        state = rc->steps[i].state;
+    return state;
+}
+
+/* ------------------------------------------------------------------ */
+/* The world                                                           */
+/* ------------------------------------------------------------------ */
+
+struct live_conn {            /* a timeline connection the applications can name */
+    uint64_t conn_id;
+    struct tcp_conn *conn;
+};
+
+struct world;
+
+struct listener {
+    uint16_t port;
+    struct tcp_conn *conn;
+};
+
+struct host_app {
+    struct world *world;
+    int index;
+    struct tcp_host *tcp;
+    struct rng *isn_rng;
+    struct live_conn *live;   /* timeline connections with a TCB, in creation order */
+    size_t live_count, live_capacity;
+    struct listener *listeners; /* timeline listeners, for unlisten */
+    size_t listener_count;
+};
+
+struct workload_run {
+    struct world *world;
+    const struct scenario_workload *spec;
+    struct rng *arrivals;
+    uint64_t started, failed_to_start;
+};
+
+struct count_snapshot {       /* COUNT_IN_STATE at a time: taken by an event */
+    struct world *world;
+    size_t expect_index;
+};
+
+struct world {
+    const struct scenario *scenario;
+    struct sim *sim;
+    struct trace *trace;
+    struct tcp_network *network;
+    struct link *link;
+    struct host_app app[SCENARIO_HOSTS];
+    struct workload_run *workloads;
+    struct recorder recorder;
+    double *snapshot;         /* per expectation: COUNT_IN_STATE value at its time */
+    struct count_snapshot *snapshot_events;
+    uint8_t *send_pattern;    /* bytes the applications send */
+    size_t send_pattern_size;
+    FILE *summary;
+};
+
+static struct world *world_of(struct host_app *app) { return app->world; }
+
+static void live_add(struct host_app *app, struct tcp_conn *conn)
+{
+    if (app->live_count == app->live_capacity) {
+        size_t capacity = app->live_capacity ? app->live_capacity * 2 : 8;
+        struct live_conn *live = realloc(app->live, capacity * sizeof *live);
+        if (!live)
+            return;
+        app->live = live;
+        app->live_capacity = capacity;
+    }
+    app->live[app->live_count++] = (struct live_conn){tcp_conn_id(conn), conn};
+}
+
+static void live_remove(struct host_app *app, struct tcp_conn *conn)
+{
+    for (size_t i = 0; i < app->live_count; i++)
+        if (app->live[i].conn == conn) {
+            memmove(&app->live[i], &app->live[i + 1], (app->live_count - i - 1) * sizeof *app->live);
+            app->live_count--;
+            return;
+        }
+}
+
+static void listener_add(struct host_app *app, uint16_t port, struct tcp_conn *conn)
+{
+    struct listener *grown = realloc(app->listeners, (app->listener_count + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    app->listeners = grown;
+    app->listeners[app->listener_count++] = (struct listener){port, conn};
+}
+
+static struct tcp_conn *listener_take(struct host_app *app, uint16_t port)
+{
+    for (size_t i = 0; i < app->listener_count; i++)
+        if (app->listeners[i].port == port) {
+            struct tcp_conn *conn = app->listeners[i].conn;
+            app->listeners[i] = app->listeners[--app->listener_count];
+            return conn;
+        }
+    return NULL;
+}
+
+/* The connection an action names: conn=N (the host's N-th connection, by
+ * first appearance), or the most recent one still alive. */
+static struct tcp_conn *named_conn(struct host_app *app, uint32_t n)
+{
+    if (n == 0)
+        return app->live_count ? app->live[app->live_count - 1].conn : NULL;
+    struct host_record *hr = &world_of(app)->recorder.host[app->index];
+    if (n > hr->conn_count)
+        return NULL;
+    uint64_t conn_id = hr->conns[n - 1].conn_id;
+    for (size_t i = 0; i < app->live_count; i++)
+        if (app->live[i].conn_id == conn_id)
+            return app->live[i].conn;
+    return NULL;
+}
+
+/* An application call the TCP refused: worth telling, not an input error. */
+static void note(struct world *w, const char *host, const char *what, enum tcp_error error)
+{
+    if (w->summary)
+        fprintf(w->summary, "  at %.3f s %s %s: %s\n", (double)sim_now(w->sim) / SIM_S, host, what,
+                tcp_error_name(error));
+}
+
+static void send_bytes(struct world *w, struct tcp_conn *conn, uint64_t bytes)
+{
+    while (bytes > 0) {
+        size_t chunk = bytes < w->send_pattern_size ? (size_t)bytes : w->send_pattern_size;
+        if (tcp_send(conn, w->send_pattern, chunk) != TCP_OK)
+            return;
+        bytes -= chunk;
+    }
+}
+
+/* ---- applications: what the TCP tells them ---- */
+
+static void app_connected(void *data, struct tcp_conn *conn)
+{
+    struct host_app *app = data;
+    struct workload_run *wl = tcp_conn_app_data(conn);
+    if (!wl)
+        return;
+    send_bytes(app->world, conn, wl->spec->size);
+    if (wl->spec->client_close == CLIENT_CLOSE_AFTER_SEND)
+        tcp_close(conn);
+}
+
+static void on_delayed_close(struct sim *sim, void *context, void *argument)
+{
+    (void)sim;
+    (void)context;
+    tcp_close(argument);
+}
+
+static void app_accepted(void *data, struct tcp_conn *listener, struct tcp_conn *conn)
+{
+    struct host_app *app = data;
+    struct workload_run *wl = tcp_conn_app_data(listener);
+    tcp_conn_set_app_data(conn, wl);
+    if (!wl) {
+        live_add(app, conn);
+        return;
+    }
+    if (wl->spec->response > 0)
+        send_bytes(app->world, conn, wl->spec->response);
+    if (wl->spec->server_close == SERVER_CLOSE_AFTER_DELAY)
+        sim_schedule(app->world->sim, wl->spec->server_close_delay, on_delayed_close, NULL, conn);
+}
+
+static void app_readable(void *data, struct tcp_conn *conn, size_t bytes)
+{
+    struct host_app *app = data;
+    uint8_t buf[16384];
+    (void)bytes;
+    size_t n;
+    while ((n = tcp_receive(conn, buf, sizeof buf)) > 0)
+        app->world->recorder.host[app->index].bytes_received += n;
+}
+
+static void app_peer_closed(void *data, struct tcp_conn *conn)
+{
+    struct host_app *app = data;
+    struct workload_run *wl = tcp_conn_app_data(conn);
+    if (!wl)
+        return;
+    bool is_server = app->index == wl->spec->server;
+    if (is_server && wl->spec->server_close == SERVER_CLOSE_AFTER_FIN)
+        tcp_close(conn);
+    if (!is_server && wl->spec->client_close == CLIENT_CLOSE_AFTER_SERVER)
+        tcp_close(conn);
+}
+
+static void app_closed(void *data, struct tcp_conn *conn, enum tcp_error why)
+{
+    struct host_app *app = data;
+    (void)why;
+    if (!tcp_conn_app_data(conn))
+        live_remove(app, conn);
+}
+
+static const struct tcp_app_ops app_ops = {
+    .connected = app_connected,
+    .accepted = app_accepted,
+    .readable = app_readable,
+    .peer_closed = app_peer_closed,
+    .closed = app_closed,
+};
+
+/* ---- the timeline ---- */
+
+static void on_action(struct sim *sim, void *context, void *argument)
+{
+    struct world *w = context;
+    const struct scenario_action *a = argument;
+    struct host_app *app = &w->app[a->host];
+    const struct scenario_host *host = &w->scenario->hosts[a->host];
+    enum tcp_error error = TCP_OK;
+    struct tcp_conn *conn;
+    (void)sim;
+
+    switch (a->kind) {
+    case ACTION_LISTEN:
+        conn = tcp_listen(app->tcp, a->port, a->backlog, &error);
+        if (conn)
+            listener_add(app, a->port, conn);
+        else
+            note(w, host->name, "listen", error);
+        break;
+    case ACTION_UNLISTEN:
+        conn = listener_take(app, a->port);
+        error = conn ? tcp_close(conn) : TCP_ERR_NO_CONNECTION;
+        if (error)
+            note(w, host->name, "unlisten", error);
+        break;
+    case ACTION_CONNECT: {
+        const struct scenario_host *peer = &w->scenario->hosts[a->peer];
+        conn = tcp_connect(app->tcp, 0, a->local_port, peer->config.addr, a->port, &error);
+        if (conn)
+            live_add(app, conn);
+        else
+            note(w, host->name, "connect", error);
+        break;
+    }
+    case ACTION_SEND:
+    case ACTION_CLOSE:
+    case ACTION_ABORT:
+        conn = named_conn(app, a->conn);
+        if (!conn) {
+            error = TCP_ERR_NO_CONNECTION;
+        } else if (a->kind == ACTION_SEND) {
+            for (uint64_t left = a->bytes; left > 0 && error == TCP_OK;) {
+                size_t chunk = left < w->send_pattern_size ? (size_t)left : w->send_pattern_size;
+                error = tcp_send(conn, w->send_pattern, chunk);
+                left -= chunk;
+            }
+        } else {
+            error = a->kind == ACTION_CLOSE ? tcp_close(conn) : tcp_abort(conn);
+        }
+        if (error)
+            note(w, host->name,
+                 a->kind == ACTION_SEND ? "send" : a->kind == ACTION_CLOSE ? "close" : "abort", error);
+        break;
+    }
+}
+
+/* ---- workloads ---- */
+
+static void on_arrival(struct sim *sim, void *context, void *argument)
+{
+    struct workload_run *wl = context;
+    struct world *w = wl->world;
+    const struct scenario_workload *spec = wl->spec;
+    (void)argument;
+    enum tcp_error error = TCP_OK;
+    struct tcp_conn *conn = tcp_connect(w->app[spec->client].tcp, 0, 0,
+                                        w->scenario->hosts[spec->server].config.addr, spec->port,
+                                        &error);
+    if (conn)
+        tcp_conn_set_app_data(conn, wl);
+    else
+        wl->failed_to_start++;
+    if (++wl->started >= spec->count)
+        return;
+    sim_time gap = spec->interval;
+    if (spec->arrivals == ARRIVALS_POISSON) {
+        struct distribution exp = {DIST_EXPONENTIAL, (double)spec->interval, 0};
+        gap = (sim_time)dist_sample(&exp, wl->arrivals);
+    }
+    sim_schedule(sim, gap, on_arrival, wl, NULL);
+}
+
+static void on_workload_start(struct sim *sim, void *context, void *argument)
+{
+    struct workload_run *wl = context;
+    struct world *w = wl->world;
+    enum tcp_error error = TCP_OK;
+    (void)argument;
+    struct tcp_conn *listener = tcp_listen(w->app[wl->spec->server].tcp, wl->spec->port, 0, &error);
+    if (listener)
+        tcp_conn_set_app_data(listener, wl);
+    if (wl->spec->count > 0)
+        on_arrival(sim, wl, NULL);
+}
+
+/* ---- expectations ---- */
+
+static void on_count_snapshot(struct sim *sim, void *context, void *argument)
+{
+    struct count_snapshot *snap = context;
+    struct world *w = snap->world;
+    const struct scenario_expect *e = &w->scenario->expects[snap->expect_index];
+    (void)sim;
+    (void)argument;
+    w->snapshot[snap->expect_index] = (double)w->recorder.host[e->host].in_state[e->state];
+}
+
+static double counter_value(struct world *w, size_t index)
+{
+    const struct scenario_expect *e = &w->scenario->expects[index];
+    const struct host_record *hr = &w->recorder.host[e->host];
+    switch (e->counter) {
+    case COUNT_SEGMENTS_SENT: return (double)hr->segments_sent;
+    case COUNT_RETRANSMISSIONS: return (double)hr->retransmissions;
+    case COUNT_SEGMENTS_LOST: return (double)hr->lost;
+    case COUNT_CONNECTIONS: return (double)hr->connections;
+    case COUNT_ESTABLISHED: return (double)hr->established;
+    case COUNT_RESETS_SENT: return (double)hr->resets_sent;
+    case COUNT_BYTES_RECEIVED: return (double)hr->bytes_received;
+    case COUNT_IN_STATE:
+        return e->at >= 0 ? w->snapshot[index] : (double)hr->in_state[e->state];
+    }
+    return 0;
+}
+
+static bool compare(enum expect_op op, double actual, double expected, double tolerance)
+{
+    switch (op) {
+    case OP_EQ: return actual >= expected - tolerance && actual <= expected + tolerance;
+    case OP_NE: return actual != expected;
+    case OP_LT: return actual < expected;
+    case OP_LE: return actual <= expected;
+    case OP_GT: return actual > expected;
+    case OP_GE: return actual >= expected;
+    }
+    return false;
+}
+
+static const struct recorded_conn *expected_conn(struct world *w, const struct scenario_expect *e)
+{
+    const struct host_record *hr = &w->recorder.host[e->host];
+    size_t n = e->conn ? e->conn : 1;
+    return n <= hr->conn_count ? &hr->conns[n - 1] : NULL;
+}
+
+static void append(char *buf, size_t size, const char *text)
+{
+    size_t used = strlen(buf);
+    if (used + 1 < size)
+        snprintf(buf + used, size - used, "%s", text);
+}
+
+static void path_text(const struct recorded_conn *rc, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!rc) {
+        append(buf, size, "(no such connection)");
+        return;
+    }
+    append(buf, size, tcp_state_name(rc->first_state));
+    for (uint32_t i = 0; i < rc->step_count; i++) {
+        append(buf, size, " ");
+        append(buf, size, tcp_state_name(rc->steps[i].state));
+    }
+}
+
+static bool check_expectation(struct world *w, size_t index, char *detail, size_t size)
+{
+    const struct scenario_expect *e = &w->scenario->expects[index];
+    const struct recorded_conn *rc;
+    char actual[1024];
+
+    switch (e->kind) {
+    case EXPECT_PATH: {
+        rc = expected_conn(w, e);
+        bool same = rc && rc->step_count + 1 == (uint32_t)e->state_count &&
+                    rc->first_state == e->states[0];
+        for (int i = 1; same && i < e->state_count; i++)
+            same = rc->steps[i - 1].state == e->states[i];
+        path_text(rc, actual, sizeof actual);
+        snprintf(detail, size, "actual path: %s", actual);
+        return same;
+    }
+    case EXPECT_STATE_AT: {
+        rc = expected_conn(w, e);
+        int state = rc ? recorded_state_at(rc, e->at) : TCP_CLOSED;
+        snprintf(detail, size, "expected %s, actual %s", tcp_state_name(e->state),
+                 tcp_state_name(state));
+        return state == e->state;
+    }
+    case EXPECT_COUNT: {
+        double value = counter_value(w, index);
+        snprintf(detail, size, "expected %g, actual %g", e->value, value);
+        return compare(e->op, value, e->value, e->tolerance);
+    }
+    }
+    return false;
+}
+
+/* ---- summary for people ---- */
+
+static void format_addr(uint32_t addr, uint16_t port, char *buf, size_t size)
+{
+    snprintf(buf, size, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
+             addr & 255, port);
+}
+
+static sim_time time_of_state(const struct recorded_conn *rc, int state)
+{
+    for (uint32_t i = 0; i < rc->step_count; i++)
+        if (rc->steps[i].state == state)
+            return rc->steps[i].t;
+    return -1;
+}
+
+static const struct recorded_conn *peer_record(struct world *w, int host, uint64_t conn_id)
+{
+    return find_recorded(&w->recorder.host[host], conn_id);
+}
+
+static void print_connections(struct world *w)
+{
+    const struct scenario *sc = w->scenario;
+    for (int h = 0; h < sc->host_count; h++) {
+        struct host_record *hr = &w->recorder.host[h];
+        for (size_t i = 0; i < hr->conn_count && i < SUMMARY_CONNS; i++) {
+            const struct recorded_conn *rc = &hr->conns[i];
+            if (rc->first_state != TCP_CLOSED)
+                continue; /* passive sides are printed with their active peer */
+            char local[32], path[1024];
+            format_addr(rc->local_addr, rc->local_port, local, sizeof local);
+            sim_time opened = rc->step_count ? rc->steps[0].t : 0;
+            sim_time established = time_of_state(rc, TCP_ESTABLISHED);
+            fprintf(w->summary, "  conn %" PRIu64 ": %s %s", rc->conn_id, sc->hosts[h].name, local);
+            if (established >= 0)
+                fprintf(w->summary, ", handshake %.3f ms\n", (double)(established - opened) / SIM_MS);
+            else
+                fprintf(w->summary, ", never established\n");
+            for (int p = 0; p < sc->host_count; p++) {
+                const struct recorded_conn *side = p == h ? rc : peer_record(w, p, rc->conn_id);
+                if (!side)
+                    continue;
+                path_text(side, path, sizeof path);
+                fprintf(w->summary, "    %-8s %s\n", sc->hosts[p].name, path);
+                fprintf(w->summary, "    %-8s %" PRIu64 " segments sent, %" PRIu64
+                                    " retransmitted, %" PRIu64 " lost\n",
+                        "", side->segments_sent, side->retransmissions, side->lost);
+            }
+        }
+    }
+}
+
+static void print_summary(struct world *w, const struct world_report *r)
+{
+    const struct scenario *sc = w->scenario;
+    fprintf(w->summary, "%s: %s, simulated %.3f s, %" PRIu64 " events, %.3f s wall\n", sc->name,
+            r->status, (double)r->sim_end_ns / SIM_S, r->events, r->wall_s);
+    fprintf(w->summary, "  %" PRIu64 " connections, %" PRIu64 " established; %" PRIu64
+                        " segments, %" PRIu64 " retransmitted, %" PRIu64 " lost\n",
+            r->connections, r->established, r->segments, r->retransmissions, r->lost);
+    print_connections(w);
+}
+
+/* ---- building and running ---- */
+
+static void deliver_to_host(void *context, const struct segment *seg)
+{
+    struct host_app *app = context;
+    tcp_on_segment(app->tcp, seg);
+}
+
+static void output_to_link(void *context, struct segment *seg)
+{
+    struct host_app *app = context;
+    link_transmit(app->world->link, app->index, seg);
+}
+
+static int world_build(struct world *w, const struct scenario *sc, uint64_t seed, char *error,
+                       size_t size)
+{
+    w->sim = sim_create();
+    w->network = w->sim ? tcp_network_create(w->sim, w->trace) : NULL;
+    if (!w->network)
+        goto out_of_memory;
+
+    struct drop_rule *rules = calloc(sc->drop_count + 1, sizeof *rules);
+    if (!rules)
+        goto out_of_memory;
+    for (size_t i = 0; i < sc->drop_count; i++)
+        rules[i] = sc->drops[i].rule;
+    struct link_config link_config = {.drop_rules = rules, .drop_rule_count = sc->drop_count};
+    for (int d = 0; d < SCENARIO_HOSTS; d++)
+        link_config.direction[d] = sc->link[d];
+    w->link = link_create(w->sim, &link_config, seed, w->trace);
+    free(rules);
+    if (!w->link)
+        goto out_of_memory;
+
+    for (int h = 0; h < sc->host_count; h++) {
+        struct host_app *app = &w->app[h];
+        char stream[SCENARIO_NAME_MAX + 8];
+        app->world = w;
+        app->index = h;
+        snprintf(stream, sizeof stream, "isn %s", sc->hosts[h].name);
+        app->isn_rng = rng_create(seed, stream);
+        app->tcp = app->isn_rng ? tcp_host_create(w->network, &sc->hosts[h].config, app->isn_rng,
+                                                  output_to_link, app, &app_ops, app)
+                                : NULL;
+        if (!app->tcp)
+            goto out_of_memory;
+        link_attach(w->link, h, sc->hosts[h].name, deliver_to_host, app);
+    }
+
+    w->send_pattern_size = 65536;
+    w->send_pattern = malloc(w->send_pattern_size);
+    w->workloads = calloc(sc->workload_count + 1, sizeof *w->workloads);
+    w->snapshot = calloc(sc->expect_count + 1, sizeof *w->snapshot);
+    w->snapshot_events = calloc(sc->expect_count + 1, sizeof *w->snapshot_events);
+    if (!w->send_pattern || !w->workloads || !w->snapshot || !w->snapshot_events)
+        goto out_of_memory;
+    for (size_t i = 0; i < w->send_pattern_size; i++)
+        w->send_pattern[i] = (uint8_t)(i * 131 + 7);
+    return 0;
+
+out_of_memory:
+    snprintf(error, size, "out of memory building the simulation");
+    return -1;
+}
+
+static void world_schedule(struct world *w, uint64_t seed)
+{
+    const struct scenario *sc = w->scenario;
+    for (size_t i = 0; i < sc->action_count; i++)
+        sim_schedule_at(w->sim, sc->actions[i].at, on_action, w, &sc->actions[i]);
+    for (size_t i = 0; i < sc->workload_count; i++) {
+        struct workload_run *wl = &w->workloads[i];
+        char stream[64];
+        wl->world = w;
+        wl->spec = &sc->workloads[i];
+        snprintf(stream, sizeof stream, "workload %zu arrivals", i + 1);
+        wl->arrivals = rng_create(seed, stream);
+        sim_schedule_at(w->sim, wl->spec->start, on_workload_start, wl, NULL);
+    }
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct scenario_expect *e = &sc->expects[i];
+        if (e->kind == EXPECT_COUNT && e->counter == COUNT_IN_STATE && e->at >= 0) {
+            w->snapshot_events[i] = (struct count_snapshot){w, i};
+            sim_schedule_at(w->sim, e->at, on_count_snapshot, &w->snapshot_events[i], NULL);
+        }
+    }
+}
+
+static void world_free(struct world *w)
+{
+    for (size_t i = 0; w->workloads && i < w->scenario->workload_count; i++)
+        if (w->workloads[i].arrivals)
+            rng_destroy(w->workloads[i].arrivals);
+    for (int h = 0; h < w->scenario->host_count; h++) {
+        if (w->app[h].tcp)
+            tcp_host_destroy(w->app[h].tcp);
+        if (w->app[h].isn_rng)
+            rng_destroy(w->app[h].isn_rng);
+        free(w->app[h].live);
+        free(w->app[h].listeners);
+    }
+    if (w->network)
+        tcp_network_destroy(w->network);
+    if (w->link)
+        link_destroy(w->link);
+    if (w->sim)
+        sim_destroy(w->sim);
+    recorder_free(&w->recorder);
+    free(w->workloads);
+    free(w->snapshot);
+    free(w->snapshot_events);
+    free(w->send_pattern);
+}
+
+static double wall_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fill_run_info(const struct scenario *sc, uint64_t seed, uint32_t rep,
+                          struct trace_param *params, struct trace_run_info *info)
+{
+    for (size_t i = 0; i < sc->param_count; i++)
+        params[i] = (struct trace_param){sc->params[i].key, sc->params[i].value};
+    *info = (struct trace_run_info){
+        .scenario = sc->name,
+        .scenario_sha256 = sc->sha256,
+        .seed = seed,
+        .rep = rep,
+        .params = params,
+        .param_count = sc->param_count,
+    };
+}
+
+int world_run(const struct scenario *sc, const struct world_options *options, struct trace *trace,
+              struct world_report *report)
+{
+    struct world w = {.scenario = sc, .summary = options->summary};
+    struct trace_param *params = calloc(sc->param_count + 1, sizeof *params);
+    struct trace_run_info info;
+    struct trace_sink *failed = NULL;
+    uint64_t seed = options->seed;
+    double started = wall_clock();
+
+    memset(report, 0, sizeof *report);
+    report->status = "error";
+    /* The simulation reports to the caller's sinks and to the recorder. */
+    struct trace observed = *trace;
+    w.trace = &observed;
+    if (!params || recorder_init(&w.recorder, sc) != 0 ||
+        trace_add_sink(&observed, &w.recorder.sink) != 0 ||
+        world_build(&w, sc, seed, report->error, sizeof report->error) != 0) {
+        if (!report->error[0])
+            snprintf(report->error, sizeof report->error, "out of memory or too many trace sinks");
+        world_free(&w);
+        free(params);
+        return -1;
+    }
+    fill_run_info(sc, seed, options->rep, params, &info);
+    if (trace_run_start(&observed, &info, &failed) != 0) {
+        snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot start run");
+        world_free(&w);
+        free(params);
+        return -1;
+    }
+    world_schedule(&w, seed);
+    sim_run(w.sim, sc->run.until);
+    tcp_network_finish(w.network);
+
+    report->sim_end_ns = sim_now(w.sim);
+    report->events = sim_events_executed(w.sim);
+    report->connections = w.recorder.host[0].connections;
+    report->established = w.recorder.host[0].established;
+    report->segments = w.recorder.segments;
+    report->retransmissions = w.recorder.retransmissions;
+    report->lost = w.recorder.lost;
+
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        char detail[1200];
+        if (check_expectation(&w, i, detail, sizeof detail))
+            report->expectations_passed++;
+        else
+            report->expectations_failed++;
+    }
+    report->status = report->expectations_failed ? "failed" : "ok";
+    report->wall_s = wall_clock() - started;
+    if (w.summary)
+        print_summary(&w, report);
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        char detail[1200];
+        bool passed = check_expectation(&w, i, detail, sizeof detail);
+        struct trace_expectation exp = {sc->expects[i].text, passed, detail};
+        trace_expectation(&observed, &exp);
+        if (w.summary)
+            fprintf(w.summary, "  %s: %s%s%s\n", sc->expects[i].text,
+                    passed ? "passed" : "FAILED", passed ? "" : ": ", passed ? "" : detail);
+    }
+
+    struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
+                                      report->wall_s};
+    int status = 0;
+    if (trace_run_end(&observed, &result, &failed) != 0) {
+        snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot record run");
+        report->status = "error";
+        status = -1;
+    }
+    world_free(&w);
+    free(params);
+    return status;
+}

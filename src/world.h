@@ -1,0 +1,42 @@
+/*
+ * world.h: one run of a scenario. Builds the engine, the link, the two
+ * hosts' TCP and the applications that follow the scenario's timeline and
+ * workloads; runs until the scenario's stop time; checks its expectations;
+ * reports everything through the trace. A world is a value: several can
+ * exist in one process.
+ */
+#ifndef TCPSIM_WORLD_H
+#define TCPSIM_WORLD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scenario.h"
+#include "trace.h"
+
+struct world_report {
+    const char *status;          /* "ok", "failed" (an expectation failed), "error" */
+    sim_time sim_end_ns;
+    uint64_t events;
+    double wall_s;
+    size_t expectations_passed, expectations_failed;
+    uint64_t connections, established;
+    uint64_t segments, retransmissions, lost;
+    char error[512];             /* when status is "error" */
+};
+
+struct world_options {
+    uint64_t seed;
+    uint32_t rep;
+    FILE *summary;               /* per-run summary for people; NULL = quiet */
+    sim_time progress_interval;  /* unused when 0 */
+};
+
+/* Runs the scenario once. The trace's run is started and ended (committed)
+ * here, or aborted when the run cannot be recorded. Returns 0 when the run
+ * happened (report->status says whether expectations held), -1 on an error
+ * (report->error). */
+int world_run(const struct scenario *scenario, const struct world_options *options,
+              struct trace *trace, struct world_report *report);
+
+#endif

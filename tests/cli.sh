@@ -1,0 +1,92 @@
+#!/bin/sh
+# cli.sh: the command line's contracts. Bad input names FILE:LINE:COL and
+# exits 2 without writing anything; a file that is not a tcpsim database is
+# never touched; runs append to a tcpsim database; a killed run leaves no
+# rows; the same scenario and seed give the same rows.
+set -u
+TCPSIM=${TCPSIM:-./tcpsim}
+srcdir=${srcdir:-.}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_status() { # expected-status description command...
+    want=$1 what=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+    if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err"; fi
+}
+handshake="$srcdir/scenarios/handshake.tcpsim"
+
+# --help, --version, unknown commands and options.
+expect_status 0 "--help" "$TCPSIM" --help
+expect_status 0 "--version" "$TCPSIM" --version
+expect_status 0 "run --help" "$TCPSIM" run --help
+expect_status 0 "check --help" "$TCPSIM" check --help
+expect_status 2 "unknown command" "$TCPSIM" frobnicate
+expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
+expect_status 2 "missing scenario" "$TCPSIM" run
+
+# A scenario error names file, line and column, exits 2, writes nothing.
+sed 's/^link  delay=50ms rate=10Mbps$/link  delay=-5ms rate=10Mbps/' "$handshake" >"$tmp/negative.tcpsim"
+line=$(grep -n 'delay=-5ms' "$tmp/negative.tcpsim" | cut -d: -f1)
+expect_status 2 "negative delay" "$TCPSIM" run "$tmp/negative.tcpsim" -o "$tmp/never.db"
+if grep -q "^$tmp/negative.tcpsim:$line:[0-9][0-9]*: " "$tmp/err"; then ok; else bad "error lacks FILE:LINE:COL: $(cat "$tmp/err")"; fi
+if [ ! -e "$tmp/never.db" ]; then ok; else bad "a rejected scenario created a database"; fi
+expect_status 2 "check rejects" "$TCPSIM" check "$tmp/negative.tcpsim"
+expect_status 0 "check accepts" "$TCPSIM" check "$handshake"
+printf 'scenario x "unterminated\n' >"$tmp/unterminated.tcpsim"
+expect_status 2 "unterminated string" "$TCPSIM" check "$tmp/unterminated.tcpsim"
+head -c 3000 /dev/urandom >"$tmp/garbage.tcpsim"
+expect_status 2 "binary garbage" "$TCPSIM" check "$tmp/garbage.tcpsim"
+expect_status 2 "missing file" "$TCPSIM" check "$tmp/does-not-exist.tcpsim"
+expect_status 2 "bad --set key" "$TCPSIM" run "$handshake" --no-db --set link.nonsense=1
+expect_status 2 "bad --set value" "$TCPSIM" run "$handshake" --no-db --set link.loss=1.5
+
+# A file that is not a tcpsim database is refused and left as it was.
+echo "my precious notes" >"$tmp/notes.txt"
+cp "$tmp/notes.txt" "$tmp/notes.orig"
+expect_status 2 "text file as database" "$TCPSIM" run "$handshake" -o "$tmp/notes.txt"
+if cmp -s "$tmp/notes.txt" "$tmp/notes.orig"; then ok; else bad "a text file was modified"; fi
+sqlite3 "$tmp/other.db" "CREATE TABLE t(x); INSERT INTO t VALUES (42);"
+cp "$tmp/other.db" "$tmp/other.orig"
+expect_status 2 "foreign SQLite database" "$TCPSIM" run "$handshake" -o "$tmp/other.db"
+if cmp -s "$tmp/other.db" "$tmp/other.orig"; then ok; else bad "a foreign database was modified"; fi
+
+# Runs append to a tcpsim database, with new run ids.
+expect_status 0 "first run" "$TCPSIM" run "$handshake" -o "$tmp/r.db" --quiet
+expect_status 0 "second run" "$TCPSIM" run "$handshake" -o "$tmp/r.db" --quiet --seed 7
+runs=$(sqlite3 "$tmp/r.db" "SELECT group_concat(run_id || ':' || seed, ' ') FROM runs")
+if [ "$runs" = "1:1 2:7" ]; then ok; else bad "runs after two appends: '$runs'"; fi
+
+# A failed expectation exits 1 and is still recorded, with its status.
+sed 's/^expect client segments = 4$/expect client segments = 5/' "$handshake" >"$tmp/wrong.tcpsim"
+expect_status 1 "failed expectation" "$TCPSIM" run "$tmp/wrong.tcpsim" -o "$tmp/wrong.db"
+if grep -q "expected 5, actual 4" "$tmp/out"; then ok; else bad "no expected-vs-actual line"; fi
+status=$(sqlite3 "$tmp/wrong.db" "SELECT status FROM runs")
+if [ "$status" = failed ]; then ok; else bad "failed run recorded as '$status'"; fi
+
+# A killed run leaves no rows behind (the run is one transaction).
+"$TCPSIM" run "$srcdir/scenarios/time-wait-accumulation.tcpsim" -o "$tmp/killed.db" --quiet \
+    --set workload.count=10000000 --set run.until=100000s &
+pid=$!
+sleep 2
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rows=$(sqlite3 "$tmp/killed.db" "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM transitions) + (SELECT count(*) FROM segments)" 2>&1)
+if [ "$rows" = 0 ]; then ok; else bad "a killed run left rows: $rows"; fi
+
+# Determinism: same scenario and seed, same rows (wall_s is measured time).
+dump() {
+    sqlite3 "$1" "SELECT * FROM transitions ORDER BY run_id, seq; SELECT * FROM segments ORDER BY run_id, seg_id;
+                  SELECT * FROM connections ORDER BY run_id, conn_id;
+                  SELECT run_id, scenario, scenario_sha256, seed, rep, params, status, sim_end_ns, events FROM runs;"
+}
+for i in 1 2; do
+    "$TCPSIM" run "$srcdir/scenarios/lossy-link.tcpsim" -o "$tmp/det$i.db" --quiet --seed 42 --reps 3 >/dev/null 2>&1
+    dump "$tmp/det$i.db" >"$tmp/det$i.txt"
+done
+if [ -s "$tmp/det1.txt" ] && cmp -s "$tmp/det1.txt" "$tmp/det2.txt"; then ok; else bad "two runs with seed 42 differ"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

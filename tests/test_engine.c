@@ -1,0 +1,348 @@
+/*
+ * test_engine.c: the event engine keeps time order, breaks ties by schedule
+ * order, cancels and reschedules by handle (stale handles are harmless),
+ * stops where it is told, and two engines never share state.
+ */
+#include <CUnit/Basic.h>
+#include <stdlib.h>
+
+#include "engine.h"
+
+/* A log of which events ran and when. */
+struct log {
+    int ids[64];
+    sim_time times[64];
+    size_t len;
+};
+
+static void record(struct sim *sim, void *context, void *argument)
+{
+    struct log *log = context;
+    if (log->len < 64) {
+        log->ids[log->len] = (int)(intptr_t)argument;
+        log->times[log->len] = sim_now(sim);
+        log->len++;
+    }
+}
+
+static void *tag(int id) { return (void *)(intptr_t)id; }
+
+static void test_runs_events_in_time_order(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_schedule(sim, 30 * SIM_MS, record, &log, tag(3));
+    sim_schedule(sim, 10 * SIM_MS, record, &log, tag(1));
+    sim_schedule_at(sim, 20 * SIM_MS, record, &log, tag(2));
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 3);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), 3);
+    CU_ASSERT_EQUAL(log.len, 3);
+    CU_ASSERT_EQUAL(log.ids[0], 1);
+    CU_ASSERT_EQUAL(log.ids[1], 2);
+    CU_ASSERT_EQUAL(log.ids[2], 3);
+    CU_ASSERT_EQUAL(log.times[0], 10 * SIM_MS);
+    CU_ASSERT_EQUAL(log.times[2], 30 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_now(sim), 30 * SIM_MS); /* SIM_TIME_MAX: clock stays at the last event */
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 0);
+    sim_destroy(sim);
+}
+
+static void test_equal_times_run_in_schedule_order(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    for (int i = 0; i < 20; i++)
+        sim_schedule(sim, 5 * SIM_MS, record, &log, tag(i));
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(log.len, 20);
+    for (int i = 0; i < 20; i++)
+        CU_ASSERT_EQUAL(log.ids[i], i);
+    sim_destroy(sim);
+}
+
+/* An event scheduled from a handler for "now" runs after the events already
+ * queued for this instant. */
+static void schedule_now(struct sim *sim, void *context, void *argument)
+{
+    (void)argument;
+    record(sim, context, tag(100));
+    sim_schedule(sim, 0, record, context, tag(101));
+}
+
+static void test_zero_delay_from_handler_runs_after_queued_peers(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_schedule(sim, SIM_MS, schedule_now, &log, NULL);
+    sim_schedule(sim, SIM_MS, record, &log, tag(1));
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(log.len, 3);
+    CU_ASSERT_EQUAL(log.ids[0], 100);
+    CU_ASSERT_EQUAL(log.ids[1], 1);
+    CU_ASSERT_EQUAL(log.ids[2], 101);
+    CU_ASSERT_EQUAL(log.times[2], SIM_MS);
+    sim_destroy(sim);
+}
+
+static void test_cancel_pending_and_stale_handles(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_event_id a = sim_schedule(sim, 1 * SIM_MS, record, &log, tag(1));
+    sim_event_id b = sim_schedule(sim, 2 * SIM_MS, record, &log, tag(2));
+    sim_event_id c = sim_schedule(sim, 3 * SIM_MS, record, &log, tag(3));
+    CU_ASSERT_NOT_EQUAL(a, SIM_NO_EVENT);
+    CU_ASSERT_TRUE(sim_is_pending(sim, b));
+    CU_ASSERT_TRUE(sim_cancel(sim, b));
+    CU_ASSERT_FALSE(sim_is_pending(sim, b));
+    CU_ASSERT_FALSE(sim_cancel(sim, b)); /* second cancel: stale, no-op */
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 2);
+
+    /* The freed slot is reused; the old handle must not reach the new event. */
+    sim_event_id d = sim_schedule(sim, 4 * SIM_MS, record, &log, tag(4));
+    CU_ASSERT_NOT_EQUAL(d, b);
+    CU_ASSERT_FALSE(sim_cancel(sim, b));
+    CU_ASSERT_TRUE(sim_is_pending(sim, d));
+
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(log.len, 3);
+    CU_ASSERT_EQUAL(log.ids[0], 1);
+    CU_ASSERT_EQUAL(log.ids[1], 3);
+    CU_ASSERT_EQUAL(log.ids[2], 4);
+    /* After running, every handle is stale. */
+    CU_ASSERT_FALSE(sim_is_pending(sim, a));
+    CU_ASSERT_FALSE(sim_cancel(sim, c));
+    CU_ASSERT_FALSE(sim_cancel(sim, SIM_NO_EVENT));
+    CU_ASSERT_FALSE(sim_is_pending(sim, SIM_NO_EVENT));
+    sim_destroy(sim);
+}
+
+/* A handler that cancels the event whose handle is stored in its context. */
+struct canceller {
+    sim_event_id victim;
+    bool cancelled;
+};
+
+static void cancel_other(struct sim *sim, void *context, void *argument)
+{
+    (void)argument;
+    struct canceller *c = context;
+    c->cancelled = sim_cancel(sim, c->victim);
+}
+
+static void test_handler_can_cancel_a_later_event(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    struct canceller c = { .victim = SIM_NO_EVENT };
+    sim_schedule(sim, SIM_MS, cancel_other, &c, NULL);
+    c.victim = sim_schedule(sim, 2 * SIM_MS, record, &log, tag(1));
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), 1);
+    CU_ASSERT_TRUE(c.cancelled);
+    CU_ASSERT_EQUAL(log.len, 0);
+    sim_destroy(sim);
+}
+
+static void test_reschedule_moves_event(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_event_id a = sim_schedule(sim, 10 * SIM_MS, record, &log, tag(1));
+    sim_schedule(sim, 20 * SIM_MS, record, &log, tag(2));
+    sim_event_id c = sim_schedule(sim, 30 * SIM_MS, record, &log, tag(3));
+
+    /* Later: a moves behind b, and orders after b at the same instant. */
+    a = sim_reschedule_at(sim, a, 20 * SIM_MS);
+    CU_ASSERT_TRUE(sim_is_pending(sim, a));
+    /* Earlier: c moves to the front. */
+    c = sim_reschedule_at(sim, c, 5 * SIM_MS);
+    CU_ASSERT_TRUE(sim_is_pending(sim, c));
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 3);
+
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(log.len, 3);
+    CU_ASSERT_EQUAL(log.ids[0], 3);
+    CU_ASSERT_EQUAL(log.times[0], 5 * SIM_MS);
+    CU_ASSERT_EQUAL(log.ids[1], 2);
+    CU_ASSERT_EQUAL(log.ids[2], 1);
+    CU_ASSERT_EQUAL(log.times[2], 20 * SIM_MS);
+    /* Rescheduling an event that already ran gives no handle. */
+    CU_ASSERT_EQUAL(sim_reschedule_at(sim, a, 40 * SIM_MS), SIM_NO_EVENT);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 0);
+    sim_destroy(sim);
+}
+
+static void test_run_until_stops_clock_at_until(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_schedule(sim, 1 * SIM_S, record, &log, tag(1));
+    sim_schedule(sim, 2 * SIM_S, record, &log, tag(2));
+    sim_schedule(sim, 3 * SIM_S, record, &log, tag(3));
+
+    CU_ASSERT_EQUAL(sim_run(sim, 2 * SIM_S), 2); /* an event exactly at until runs */
+    CU_ASSERT_EQUAL(sim_now(sim), 2 * SIM_S);
+    CU_ASSERT_EQUAL(sim_run(sim, 2500 * SIM_MS), 0);
+    CU_ASSERT_EQUAL(sim_now(sim), 2500 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 1);
+    /* Relative delays count from the stopped clock. */
+    sim_schedule(sim, 100 * SIM_MS, record, &log, tag(4));
+    CU_ASSERT_EQUAL(sim_run(sim, 10 * SIM_S), 2);
+    CU_ASSERT_EQUAL(sim_now(sim), 10 * SIM_S); /* queue ran dry: clock still ends at until */
+    CU_ASSERT_EQUAL(log.len, 4);
+    CU_ASSERT_EQUAL(log.ids[2], 4);
+    CU_ASSERT_EQUAL(log.times[2], 2600 * SIM_MS);
+    CU_ASSERT_EQUAL(log.ids[3], 3);
+    sim_destroy(sim);
+}
+
+static void stop_here(struct sim *sim, void *context, void *argument)
+{
+    record(sim, context, argument);
+    sim_stop(sim);
+}
+
+static void test_stop_ends_run_after_handler(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_schedule(sim, 1 * SIM_MS, record, &log, tag(1));
+    sim_schedule(sim, 2 * SIM_MS, stop_here, &log, tag(2));
+    sim_schedule(sim, 2 * SIM_MS, record, &log, tag(3));
+    sim_schedule(sim, 3 * SIM_MS, record, &log, tag(4));
+    CU_ASSERT_EQUAL(sim_run(sim, 10 * SIM_MS), 2);
+    CU_ASSERT_EQUAL(sim_now(sim), 2 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 2);
+    /* A new run carries on where the stop left off. */
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), 2);
+    CU_ASSERT_EQUAL(log.len, 4);
+    CU_ASSERT_EQUAL(log.ids[2], 3);
+    CU_ASSERT_EQUAL(log.ids[3], 4);
+    sim_destroy(sim);
+}
+
+static void nothing(struct sim *sim, void *context, void *argument)
+{
+    (void)sim, (void)context, (void)argument;
+}
+
+static void test_events_executed_counts_every_run(void)
+{
+    struct sim *sim = sim_create();
+    for (int i = 0; i < 1000; i++)
+        sim_schedule(sim, i * SIM_US, nothing, NULL, NULL);
+    sim_event_id cancelled = sim_schedule(sim, 5 * SIM_US, nothing, NULL, NULL);
+    sim_cancel(sim, cancelled);
+    CU_ASSERT_EQUAL(sim_run(sim, 499 * SIM_US), 500);
+    CU_ASSERT_EQUAL(sim_events_executed(sim), 500);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), 500);
+    CU_ASSERT_EQUAL(sim_events_executed(sim), 1000);
+    sim_destroy(sim);
+}
+
+/* A million events at pseudo-random times come out in non-decreasing time
+ * order, with ties in schedule order. */
+struct order_check {
+    sim_time last_time;
+    uint64_t last_seq;
+    uint64_t violations;
+    uint64_t count;
+};
+
+static void check_order(struct sim *sim, void *context, void *argument)
+{
+    struct order_check *check = context;
+    uint64_t seq = (uint64_t)(uintptr_t)argument;
+    sim_time now = sim_now(sim);
+    if (now < check->last_time || (now == check->last_time && seq < check->last_seq))
+        check->violations++;
+    check->last_time = now;
+    check->last_seq = seq;
+    check->count++;
+}
+
+static uint64_t xorshift64(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
+static void test_million_random_events_pop_in_order(void)
+{
+    enum { N = 1000000 };
+    struct sim *sim = sim_create();
+    struct order_check check = { .last_time = 0 };
+    uint64_t state = 88172645463325252ull;
+    sim_event_id *ids = malloc(N * sizeof *ids);
+    CU_ASSERT_FATAL(ids != NULL);
+    for (uintptr_t i = 0; i < N; i++) /* few distinct times: many ties */
+        ids[i] = sim_schedule(sim, (sim_time)(xorshift64(&state) % 100000), check_order, &check,
+                              (void *)i);
+    /* Cancel every tenth, from the middle of the heap. */
+    size_t cancelled = 0;
+    for (size_t i = 0; i < N; i += 10)
+        cancelled += sim_cancel(sim, ids[i]);
+    CU_ASSERT_EQUAL(cancelled, N / 10);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), N - N / 10);
+    sim_run(sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(check.count, N - N / 10);
+    CU_ASSERT_EQUAL(check.violations, 0);
+    free(ids);
+    sim_destroy(sim);
+}
+
+static void test_two_engines_are_independent(void)
+{
+    struct sim *one = sim_create();
+    struct sim *two = sim_create();
+    struct log log_one = { .len = 0 }, log_two = { .len = 0 };
+    sim_event_id a = sim_schedule(one, 5 * SIM_MS, record, &log_one, tag(1));
+    sim_event_id b = sim_schedule(two, 7 * SIM_MS, record, &log_two, tag(2));
+    sim_schedule(two, 9 * SIM_MS, record, &log_two, tag(3));
+    /* The first handles of two fresh engines are equal; each names its own event. */
+    CU_ASSERT_EQUAL(a, b);
+    CU_ASSERT_TRUE(sim_cancel(one, a));
+    CU_ASSERT_TRUE(sim_is_pending(two, b));
+    CU_ASSERT_EQUAL(sim_run(one, SIM_TIME_MAX), 0);
+    CU_ASSERT_EQUAL(sim_now(one), 0);
+    CU_ASSERT_EQUAL(sim_run(two, 8 * SIM_MS), 1);
+    CU_ASSERT_EQUAL(sim_now(two), 8 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_now(one), 0);
+    CU_ASSERT_EQUAL(log_one.len, 0);
+    CU_ASSERT_EQUAL(log_two.len, 1);
+    CU_ASSERT_EQUAL(sim_events_executed(one), 0);
+    CU_ASSERT_EQUAL(sim_events_executed(two), 1);
+    sim_destroy(one);
+    sim_destroy(two);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return CU_get_error();
+    CU_pSuite suite = CU_add_suite("engine", NULL, NULL);
+    if (!suite) {
+        CU_cleanup_registry();
+        return CU_get_error();
+    }
+    CU_add_test(suite, "events run in time order", test_runs_events_in_time_order);
+    CU_add_test(suite, "equal times run in schedule order", test_equal_times_run_in_schedule_order);
+    CU_add_test(suite, "zero delay from a handler runs after queued peers",
+                test_zero_delay_from_handler_runs_after_queued_peers);
+    CU_add_test(suite, "cancel pending and stale handles", test_cancel_pending_and_stale_handles);
+    CU_add_test(suite, "a handler can cancel a later event", test_handler_can_cancel_a_later_event);
+    CU_add_test(suite, "reschedule moves an event", test_reschedule_moves_event);
+    CU_add_test(suite, "run until stops the clock at until", test_run_until_stops_clock_at_until);
+    CU_add_test(suite, "sim_stop ends the run after the handler", test_stop_ends_run_after_handler);
+    CU_add_test(suite, "events executed counts every run", test_events_executed_counts_every_run);
+    CU_add_test(suite, "a million random events pop in order", test_million_random_events_pop_in_order);
+    CU_add_test(suite, "two engines are independent", test_two_engines_are_independent);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;
+    CU_cleanup_registry();
+    return failed;
+}

@@ -1,0 +1,169 @@
+/*
+ * test_world.c: whole runs of small scenarios, read back through the text
+ * sink's log: the seed note's handshake and teardown numbers, expectations
+ * that pass and fail, workloads, and determinism (same seed, same bytes;
+ * no state shared between runs in one process).
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+#include "sink_text.h"
+#include "trace.h"
+#include "world.h"
+
+static const char *note_scenario =
+    "scenario note \"the seed note\"\n"
+    "link delay=50ms\n"
+    "host client addr=10.0.0.1 isn=1000 profile=rfc9293\n"
+    "host server addr=10.0.0.2 isn=5000 profile=rfc9293\n"
+    "at 0s server listen 80\n"
+    "at 10ms client connect server:80 port=40000\n"
+    "at 1s client close\n"
+    "at 2s server close\n"
+    "expect client path CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED\n"
+    "expect server path LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED\n"
+    "run until=10min\n";
+
+/* Runs a scenario text once; returns the text log (caller frees) and the report. */
+static char *run_text(const char *text, uint64_t seed, struct world_report *report,
+                      const char *assignment)
+{
+    struct scenario_error err;
+    struct scenario *sc = scenario_parse_string(text, strlen(text), "test.tcpsim", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    if (assignment)
+        CU_ASSERT_EQUAL_FATAL(scenario_set_assignment(sc, assignment, &err), 0);
+    char *log = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&log, &size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    struct trace trace;
+    trace_init(&trace);
+    trace_add_sink(&trace, sink_text_create(out));
+    struct world_options options = {.seed = seed};
+    CU_ASSERT_EQUAL(world_run(sc, &options, &trace, report), 0);
+    trace_destroy_sinks(&trace);
+    fclose(out);
+    scenario_free(sc);
+    return log;
+}
+
+static void test_note_handshake_and_teardown_numbers(void)
+{
+    struct world_report report;
+    char *log = run_text(note_scenario, 1, &report, NULL);
+    /* SYN seq=x; SYN-ACK seq=y ack=x+1; ACK seq=x+1 ack=y+1 (not seq=1). */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.1:40000 > 10.0.0.2:80 SYN seq=1000 ack=0 len=0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.2:80 > 10.0.0.1:40000 SYN|ACK seq=5000 ack=1001 len=0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.1:40000 > 10.0.0.2:80 ACK seq=1001 ack=5001 len=0"));
+    /* FIN seq=u; ACK ack=u+1; FIN seq=w ack=u+1; ACK seq=u+1 ack=w+1. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.1:40000 > 10.0.0.2:80 FIN|ACK seq=1001 ack=5001"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.2:80 > 10.0.0.1:40000 ACK seq=5001 ack=1002"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.2:80 > 10.0.0.1:40000 FIN|ACK seq=5001 ack=1002"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "10.0.0.1:40000 > 10.0.0.2:80 ACK seq=1002 ack=5002"));
+    /* The transitions, with causes a student can read. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "0.010000000 client conn 1 CLOSED -> SYN_SENT (app CONNECT)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "0.060000000 server conn 1 LISTEN -> SYN_RECEIVED (rcv SYN"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "0.110000000 client conn 1 SYN_SENT -> ESTABLISHED"));
+    /* TIME_WAIT lasts 2*MSL = 240 s after the server's FIN arrived at 2.05 s. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "242.050000000 client conn 1 TIME_WAIT -> CLOSED (2MSL timeout)"));
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    CU_ASSERT_EQUAL(report.expectations_passed, 2);
+    CU_ASSERT_EQUAL(report.expectations_failed, 0);
+    free(log);
+}
+
+static void test_failed_expectation_reports_expected_and_actual(void)
+{
+    const char *text =
+        "scenario wrong\n"
+        "link delay=10ms\n"
+        "host client addr=10.0.0.1 isn=1\n"
+        "host server addr=10.0.0.2 isn=2\n"
+        "at 0s server listen 80\n"
+        "at 0s client connect server:80\n"
+        "expect client path CLOSED SYN_SENT SYN_RECEIVED\n"
+        "expect at 1s client state ESTABLISHED\n"
+        "expect client segments = 99\n"
+        "run until=2s\n";
+    struct world_report report;
+    char *log = run_text(text, 1, &report, NULL);
+    CU_ASSERT_STRING_EQUAL(report.status, "failed");
+    CU_ASSERT_EQUAL(report.expectations_passed, 1);
+    CU_ASSERT_EQUAL(report.expectations_failed, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "actual path: CLOSED SYN_SENT ESTABLISHED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "expected 99, actual 2"));
+    free(log);
+}
+
+static const char *lossy_workload =
+    "scenario lossy\n"
+    "link delay=20ms loss=10% jitter=uniform(0ms,5ms)\n"
+    "host client addr=10.0.0.1 profile=linux\n"
+    "host server addr=10.0.0.2 profile=linux\n"
+    "workload client->server:80 count=50 rate=20/s arrivals=poisson size=3000B server_close=after-fin\n"
+    "expect client established = 50\n"
+    "run until=10min\n";
+
+static void test_same_seed_same_bytes(void)
+{
+    struct world_report a, b, c;
+    char *first = run_text(lossy_workload, 7, &a, NULL);
+    char *other = run_text(lossy_workload, 8, &c, NULL);
+    char *again = run_text(lossy_workload, 7, &b, NULL);
+    CU_ASSERT_STRING_EQUAL(first, again);
+    CU_ASSERT_STRING_NOT_EQUAL(first, other);
+    CU_ASSERT_EQUAL(a.events, b.events);
+    CU_ASSERT_EQUAL(a.sim_end_ns, b.sim_end_ns);
+    CU_ASSERT_TRUE(a.lost > 0);
+    free(first);
+    free(other);
+    free(again);
+}
+
+static void test_workload_completes_under_loss(void)
+{
+    struct world_report report;
+    char *log = run_text(lossy_workload, 3, &report, NULL);
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    CU_ASSERT_EQUAL(report.connections, 50);
+    CU_ASSERT_EQUAL(report.established, 50);
+    CU_ASSERT_TRUE(report.retransmissions > 0);
+    free(log);
+}
+
+static void test_set_changes_the_run(void)
+{
+    struct world_report report;
+    char *log = run_text(note_scenario, 1, &report, "link.delay=100ms");
+    /* The SYN now arrives 100 ms after it was sent at 10 ms. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "0.110000000 server conn 1 LISTEN -> SYN_RECEIVED"));
+    free(log);
+    log = run_text(note_scenario, 1, &report, "client.isn=4294967295");
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "SYN seq=4294967295 ack=0"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "SYN|ACK seq=5000 ack=0 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "ACK seq=0 ack=5001"));
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    free(log);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite suite = CU_add_suite("world", NULL, NULL);
+    CU_add_test(suite, "note handshake and teardown numbers", test_note_handshake_and_teardown_numbers);
+    CU_add_test(suite, "failed expectation reports expected and actual",
+                test_failed_expectation_reports_expected_and_actual);
+    CU_add_test(suite, "same seed same bytes", test_same_seed_same_bytes);
+    CU_add_test(suite, "workload completes under loss", test_workload_completes_under_loss);
+    CU_add_test(suite, "--set changes the run", test_set_changes_the_run);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;
+    CU_cleanup_registry();
+    return failed;
+}
