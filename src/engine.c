@@ -40,6 +40,7 @@ struct event_slot {
 
 struct sim {
     sim_time now;
+    sim_time last_event;    /* when the most recent event ran */
     uint64_t next_seq;
     uint64_t executed;
     struct heap_entry *heap;
@@ -263,7 +264,7 @@ static void run_next(struct sim *sim)
     heap_remove(sim, 0);
     struct event_slot slot = sim->slots[top.slot];
     slot_free(sim, top.slot);
-    sim->now = top.time;
+    sim->now = sim->last_event = top.time;
     sim->executed++;
     slot.handler(sim, slot.context, slot.argument);
 }
@@ -290,5 +291,7 @@ uint64_t sim_run(struct sim *sim, sim_time until)
 void sim_stop(struct sim *sim) { sim->stopping = true; }
 
 uint64_t sim_events_executed(const struct sim *sim) { return sim->executed; }
+
+sim_time sim_last_event_time(const struct sim *sim) { return sim->last_event; }
 
 size_t sim_pending_count(const struct sim *sim) { return sim->heap_len; }

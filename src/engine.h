@@ -67,6 +67,8 @@ uint64_t sim_run(struct sim *sim, sim_time until);
 void sim_stop(struct sim *sim);
 
 uint64_t sim_events_executed(const struct sim *sim);
+/* The time of the most recently executed event (0 before the first). */
+sim_time sim_last_event_time(const struct sim *sim);
 size_t sim_pending_count(const struct sim *sim);
 
 #endif

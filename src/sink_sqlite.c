@@ -142,7 +142,8 @@ static const char views_sql[] =
 
     /* Transitions, sends and arrivals in one order. At equal times a record
      * keeps its reporting order (2 * record number); an arrival goes right
-     * after its own send's position (2 * record number + 1). */
+     * after its own send's position (2 * record number + 1). The link's
+     * duplicate copies were never sent: they only arrive. */
     "CREATE VIEW timeline AS"
     " WITH events AS ("
     "  SELECT run_id, t_ns, 2 * seq AS ord, 'transition' AS kind, host, conn_id, seg_id,"
@@ -153,11 +154,13 @@ static const char views_sql[] =
     "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
     "   || ' to ' || receiver || ' [' || fate"
     "   || CASE WHEN retransmission THEN ', retransmission' ELSE '' END || ']'"
-    "  FROM segments"
+    "  FROM segments WHERE fate <> 'duplicated'"
     "  UNION ALL"
     "  SELECT run_id, arrived_ns, 2 * trace_seq + 1, 'arrive', receiver, conn_id, seg_id,"
     "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
-    "   || ' from ' || sender || CASE WHEN fate = 'corrupted' THEN ' [corrupted]' ELSE '' END"
+    "   || ' from ' || sender"
+    "   || CASE fate WHEN 'corrupted' THEN ' [corrupted]' WHEN 'duplicated' THEN ' [duplicate]'"
+    "      ELSE '' END"
     "  FROM segments WHERE arrived_ns IS NOT NULL)"
     " SELECT run_id,"
     "  ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY t_ns, ord) AS step,"
@@ -863,6 +866,9 @@ struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
         return NULL;
     if (open_connection(s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
         exec_sql(s->db, "PRAGMA synchronous = NORMAL") != 0 || set_page_size(s->db) != 0 ||
+        /* A run is one transaction: a large page cache keeps it from spilling to the
+         * file before the commit (the default is 2 MiB). */
+        exec_sql(s->db, "PRAGMA cache_size = -65536") != 0 ||
         ensure_schema(s, err, errlen) != 0 || prepare_statements(s, err, errlen) != 0) {
         sqlite_destroy(&s->base);
         return NULL;

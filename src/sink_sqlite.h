@@ -24,6 +24,9 @@
 /* PRAGMA user_version: the schema version this code writes and reads. */
 #define SINK_SQLITE_SCHEMA_VERSION 1
 
+/* A sink belongs to one thread at a time (its SQLite connection is opened
+ * without mutexes). */
+
 /* Opens a results database for writing runs. A path that does not exist or
  * names an empty file becomes a new database; a tcpsim database of this
  * schema version is appended to; anything else (another SQLite database, a

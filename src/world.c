@@ -871,7 +871,8 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     sim_run(w.sim, sc->run.until);
     tcp_network_finish(w.network);
 
-    report->sim_end_ns = sim_now(w.sim);
+    /* The run ends when nothing is left to happen, or at `run until`. */
+    report->sim_end_ns = sim_pending_count(w.sim) ? sim_now(w.sim) : sim_last_event_time(w.sim);
     report->events = sim_events_executed(w.sim);
     report->connections = w.recorder.host[0].connections;
     report->established = w.recorder.host[0].established;

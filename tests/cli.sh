@@ -28,7 +28,7 @@ expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
 expect_status 2 "missing scenario" "$TCPSIM" run
 
 # A scenario error names file, line and column, exits 2, writes nothing.
-sed 's/^link  delay=50ms rate=10Mbps$/link  delay=-5ms rate=10Mbps/' "$handshake" >"$tmp/negative.tcpsim"
+sed 's/^link  delay=50ms$/link  delay=-5ms/' "$handshake" >"$tmp/negative.tcpsim"
 line=$(grep -n 'delay=-5ms' "$tmp/negative.tcpsim" | cut -d: -f1)
 expect_status 2 "negative delay" "$TCPSIM" run "$tmp/negative.tcpsim" -o "$tmp/never.db"
 if grep -q "^$tmp/negative.tcpsim:$line:[0-9][0-9]*: " "$tmp/err"; then ok; else bad "error lacks FILE:LINE:COL: $(cat "$tmp/err")"; fi

@@ -189,6 +189,7 @@ static void test_run_until_stops_clock_at_until(void)
     sim_schedule(sim, 100 * SIM_MS, record, &log, tag(4));
     CU_ASSERT_EQUAL(sim_run(sim, 10 * SIM_S), 2);
     CU_ASSERT_EQUAL(sim_now(sim), 10 * SIM_S); /* queue ran dry: clock still ends at until */
+    CU_ASSERT_EQUAL(sim_last_event_time(sim), 3 * SIM_S); /* ... but the last event ran at 3 s */
     CU_ASSERT_EQUAL(log.len, 4);
     CU_ASSERT_EQUAL(log.ids[2], 4);
     CU_ASSERT_EQUAL(log.times[2], 2600 * SIM_MS);

@@ -7,9 +7,7 @@
 
 #include <CUnit/Basic.h>
 
-#include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,9 +144,13 @@ static uint64_t feed_segment(struct feed *f, bool from_client, sim_time sent, si
 
 static void feed_connection(struct feed *f, sim_time opened, sim_time established, sim_time closed)
 {
-    struct trace_connection c = {1,           "client",    "server",    CLIENT_ADDR, SERVER_ADDR,
-                                 40000,       80,          1000,        5000,        1,
-                                 1,           opened,      established, closed};
+    struct trace_connection c = {
+        .conn_id = 1, .client = "client", .server = "server",
+        .client_addr = CLIENT_ADDR, .server_addr = SERVER_ADDR,
+        .client_port = 40000, .server_port = 80,
+        .client_isn = 1000, .server_isn = 5000, .has_client_isn = 1, .has_server_isn = 1,
+        .opened_ns = opened, .established_ns = established, .closed_ns = closed,
+    };
     trace_connection(&f->trace, &c);
 }
 
@@ -209,6 +211,7 @@ static void feed_lost_syn_records(struct feed *f)
                                    1001, FATE_DELIVERED, false);
     feed_transition(f, MS(1110), "client", 1, "SYN_SENT", "ESTABLISHED", "rcv SYN-ACK", synack);
     feed_segment(f, true, MS(1110), MS(50), TCP_FLAG_ACK, 1001, 5001, FATE_DELIVERED, false);
+    feed_segment(f, true, MS(1110), MS(60), TCP_FLAG_ACK, 1001, 5001, FATE_DUPLICATED, false);
     feed_transition(f, MS(3000), "client", 1, "ESTABLISHED", "FIN_WAIT_1", "app CLOSE", 0);
     feed_segment(f, true, MS(3000), -1, TCP_FLAG_FIN | TCP_FLAG_ACK, 1001, 5001, FATE_DROPPED,
                  false);
@@ -362,8 +365,13 @@ static void test_sqlite_nulls(void)
     feed_init(&f, sink);
     CU_ASSERT_EQUAL(feed_run_start(&f, "nulls", 1, 0, NULL, 0), 0);
     feed_segment(&f, true, MS(10), -1, TCP_FLAG_SYN, 1000, 0, FATE_LOST, false);
-    struct trace_connection c = {1, "client", "server", CLIENT_ADDR, SERVER_ADDR, 40000, 80,
-                                 1000, 0, 1, 0, MS(10), -1, -1};
+    struct trace_connection c = {
+        .conn_id = 1, .client = "client", .server = "server",
+        .client_addr = CLIENT_ADDR, .server_addr = SERVER_ADDR,
+        .client_port = 40000, .server_port = 80,
+        .client_isn = 1000, .has_client_isn = 1, /* the server never answered */
+        .opened_ns = MS(10), .established_ns = -1, .closed_ns = -1,
+    };
     trace_connection(&f.trace, &c);
     CU_ASSERT_EQUAL(feed_run_end(&f, SIM_S, 0), 0);
     trace_destroy_sinks(&f.trace);
@@ -537,6 +545,14 @@ static void test_sqlite_views_loss_and_summary(void)
                       "SELECT state, duration_ms FROM state_durations WHERE host = 'client'"
                       " ORDER BY entered_ms",
                       "SYN_SENT|1100.0\nESTABLISHED|1890.0\nFIN_WAIT_1|2000.0\n");
+    /* The link's extra copy of the ACK only arrives. */
+    assert_query_text(db, "SELECT t_ms, kind, host, description FROM timeline WHERE seg_id = 4",
+                      "1110.0|send|client|ACK seq=1001 ack=5001 len=0 wnd=65535 to server "
+                      "[delivered]\n"
+                      "1160.0|arrive|server|ACK seq=1001 ack=5001 len=0 wnd=65535 from client\n"
+                      "1170.0|arrive|server|ACK seq=1001 ack=5001 len=0 wnd=65535 from client "
+                      "[duplicate]\n");
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments WHERE seg_id = 4"), 2);
     sqlite3_close(db);
 }
 
