@@ -144,29 +144,32 @@ static uint64_t gcd_u64(uint64_t a, uint64_t b)
     return a;
 }
 
-/* Levenshtein distance of two short words; SIZE_MAX for long ones. */
+/* Edit distance of two short words (insertions, deletions, substitutions
+ * and swaps of neighbours, ignoring case); SIZE_MAX for long words. */
 static size_t edit_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b), row[41];
+    size_t la = strlen(a), lb = strlen(b), rows[3][41];
     if (la > 40 || lb > 40)
         return SIZE_MAX;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        rows[0][j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diagonal = row[0];
+        size_t *row = rows[i % 3], *up = rows[(i + 2) % 3], *up2 = rows[(i + 1) % 3];
         row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t above = row[j];
-            size_t best = diagonal + (lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]));
-            if (above + 1 < best)
-                best = above + 1;
+            int x = lower((unsigned char)a[i - 1]), y = lower((unsigned char)b[j - 1]);
+            size_t best = up[j - 1] + (x != y);
+            if (up[j] + 1 < best)
+                best = up[j] + 1;
             if (row[j - 1] + 1 < best)
                 best = row[j - 1] + 1;
+            if (i > 1 && j > 1 && x == lower((unsigned char)b[j - 2]) && lower((unsigned char)a[i - 2]) == y
+                && up2[j - 2] + 1 < best)
+                best = up2[j - 2] + 1;
             row[j] = best;
-            diagonal = above;
         }
     }
-    return row[lb];
+    return rows[la % 3][lb];
 }
 
 /* The known word closest to `word`, if it is close enough to be a typo. */
@@ -1847,18 +1850,16 @@ static int directive_drop(struct parser *p)
     return push(p, (void **)&s->drops, &s->drop_count, &p->drop_cap, sizeof drop, &drop);
 }
 
-static const char *const state_names[TCP_STATE_COUNT] = {
-    "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
-    "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
-};
-
+/* A state by its RFC 9293 name (tcp_state_name), also written in lower case
+ * or with '-' for '_' (syn-received). */
 static int state_ref(struct parser *p, const struct token *t, int *state)
 {
-    for (int i = 0; i < TCP_STATE_COUNT; i++)
-        if (same_loosely(t->text, state_names[i])) {
+    *state = tcp_state_from_name(t->text);
+    for (int i = 0; *state < 0 && i < TCP_STATE_COUNT; i++)
+        if (same_loosely(t->text, tcp_state_name((enum tcp_state)i)))
             *state = i;
-            return 0;
-        }
+    if (*state >= 0)
+        return 0;
     return fail(&p->at, t->col, "unknown state '%.60s' (CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, "
                 "FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT)", t->text);
 }
@@ -2154,7 +2155,7 @@ static int check_times(struct parser *p)
         char when[32], until[32];
         format_time(r->t, when, sizeof when);
         format_time(s->run.until, until, sizeof until);
-        return fail(&at, r->col, "%s at %s is after the end of the run at %s (run until=)", r->what, when, until);
+        return fail(&at, r->col, "%s at %s is after the end of the run (run until=%s)", r->what, when, until);
     }
     return 0;
 }

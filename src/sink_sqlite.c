@@ -12,6 +12,7 @@
 #include "sink_sqlite.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -950,4 +951,157 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
         set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- copying runs between databases (merge, sweep) ---- */
+
+/* Each table's rows of the mapped runs, renumbered. The map is the outer
+ * loop (CROSS JOIN keeps it there) so each run's rows are a range scan of
+ * the source's primary key. */
+static const char *const copy_sql[] = {
+    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
+    " sim_end_ns, events, wall_s, tcpsim_version)"
+    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
+    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version"
+    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
+    "INSERT INTO main.run_params (run_id, key, value)"
+    " SELECT m.dst_id, p.key, p.value"
+    " FROM temp.copy_map AS m CROSS JOIN src.run_params AS p ON p.run_id = m.src_id",
+    "INSERT INTO main.connections (run_id, conn_id, client, client_addr, client_port, server,"
+    " server_addr, server_port, client_isn, server_isn, opened_ns, established_ns, closed_ns)"
+    " SELECT m.dst_id, c.conn_id, c.client, c.client_addr, c.client_port, c.server,"
+    " c.server_addr, c.server_port, c.client_isn, c.server_isn, c.opened_ns, c.established_ns,"
+    " c.closed_ns"
+    " FROM temp.copy_map AS m CROSS JOIN src.connections AS c ON c.run_id = m.src_id",
+    "INSERT INTO main.transitions (run_id, seq, t_ns, host, conn_id, from_state, to_state, cause,"
+    " seg_id)"
+    " SELECT m.dst_id, t.seq, t.t_ns, t.host, t.conn_id, t.from_state, t.to_state, t.cause,"
+    " t.seg_id"
+    " FROM temp.copy_map AS m CROSS JOIN src.transitions AS t ON t.run_id = m.src_id",
+    "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+    " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
+    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
+    " s.trace_seq"
+    " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
+    "INSERT INTO main.expectations (run_id, seq, expectation, passed, detail)"
+    " SELECT m.dst_id, e.seq, e.expectation, e.passed, e.detail"
+    " FROM temp.copy_map AS m CROSS JOIN src.expectations AS e ON e.run_id = m.src_id",
+};
+
+static int attach_source(struct sqlite_sink *s, const char *src_path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "ATTACH DATABASE ?1 AS src", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, src_path, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) {
+        set_error(err, errlen, "%s: %s", src_path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    if (pragma_int(s->db, "PRAGMA src.application_id") != SINK_SQLITE_APPLICATION_ID ||
+        pragma_int(s->db, "PRAGMA src.user_version") != SINK_SQLITE_SCHEMA_VERSION) {
+        set_error(err, errlen, "%s: not a tcpsim database of schema version %d", src_path,
+                  SINK_SQLITE_SCHEMA_VERSION);
+        exec_sql(s->db, "DETACH DATABASE src");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills temp.copy_map from the caller's map, or with every source run
+ * numbered after the sink's last run. Returns the number of entries. */
+static int64_t fill_copy_map(struct sqlite_sink *s, const struct sink_sqlite_run_map *map,
+                             size_t count)
+{
+    if (exec_sql(s->db, "CREATE TEMP TABLE IF NOT EXISTS copy_map ("
+                        " src_id INTEGER PRIMARY KEY, dst_id INTEGER NOT NULL UNIQUE);"
+                        "DELETE FROM temp.copy_map") != 0)
+        return -1;
+    if (!map) {
+        if (exec_sql(s->db, "INSERT INTO temp.copy_map (src_id, dst_id)"
+                            " SELECT run_id, (SELECT COALESCE(max(run_id), 0) FROM main.runs)"
+                            "  + ROW_NUMBER() OVER (ORDER BY run_id)"
+                            " FROM src.runs WHERE status <> 'running'") != 0)
+            return -1;
+        return pragma_int(s->db, "SELECT count(*) FROM temp.copy_map");
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO temp.copy_map (src_id, dst_id) VALUES (?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, map[i].from);
+        sqlite3_bind_int64(st, 2, map[i].to);
+        rc = step_done(st);
+    }
+    sqlite3_finalize(st);
+    return rc == 0 ? (int64_t)count : -1;
+}
+
+/* Inside the transaction: the map, then every table. Returns runs copied. */
+static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_run_map *map,
+                                size_t count, const char *src_path, char *err, size_t errlen)
+{
+    int64_t mapped = fill_copy_map(s, map, count);
+    if (mapped < 0) {
+        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    int64_t copied = 0;
+    for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
+        if (exec_sql(s->db, copy_sql[i]) != 0) {
+            set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
+                      sqlite3_errmsg(s->db));
+            return -1;
+        }
+        if (i == 0)
+            copied = sqlite3_changes(s->db);
+    }
+    if (copied != mapped) {
+        set_error(err, errlen, "%s: %" PRId64 " of the %" PRId64 " runs asked for are not there",
+                  src_path, mapped - copied, mapped);
+        return -1;
+    }
+    return copied;
+}
+
+int64_t sink_sqlite_copy_runs(struct trace_sink *sink, const char *src_path,
+                              const struct sink_sqlite_run_map *map, size_t count, char *err,
+                              size_t errlen)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (s->read_only || s->in_run) {
+        set_error(err, errlen, "%s: %s", s->path,
+                  s->read_only ? "opened read-only" : "a run is being recorded");
+        return -1;
+    }
+    if (is_memory_path(src_path)) {
+        set_error(err, errlen, "%s: nothing to copy from a new in-memory database", src_path);
+        return -1;
+    }
+    enum file_kind kind = classify_path(src_path, err, errlen);
+    if (kind != FILE_TCPSIM) {
+        if (kind == FILE_NEW)
+            set_error(err, errlen, "%s: missing or empty, not a tcpsim database", src_path);
+        return -1;
+    }
+    if (attach_source(s, src_path, err, errlen) != 0)
+        return -1;
+    int64_t copied = -1;
+    if (exec_sql(s->db, "BEGIN IMMEDIATE") != 0)
+        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    else if ((copied = copy_mapped_runs(s, map, count, src_path, err, errlen)) < 0 ||
+             exec_sql(s->db, "DELETE FROM temp.copy_map; COMMIT") != 0) {
+        if (copied >= 0)
+            set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        copied = -1;
+        exec_sql(s->db, "ROLLBACK");
+    }
+    exec_sql(s->db, "DETACH DATABASE src");
+    return copied;
 }

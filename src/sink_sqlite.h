@@ -57,4 +57,21 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
                       size_t param_count, sink_sqlite_row_fn *row, void *context, char *err,
                       size_t errlen);
 
+/* Copying runs between databases, for `tcpsim merge` and `tcpsim sweep`. */
+struct sink_sqlite_run_map {
+    int64_t from;  /* run_id in the source database */
+    int64_t to;    /* run_id it gets in the sink's database */
+};
+
+/* Copies runs, with every row that belongs to them, from the tcpsim
+ * database at src_path into the sink's database (opened for writing, no run
+ * in progress). map[i] copies run map[i].from as run map[i].to; with map
+ * NULL every run of the source is copied in run_id order and numbered after
+ * the sink's last run. One transaction: all or nothing (a run_id already
+ * taken, or a source run missing, copies nothing). Returns the number of
+ * runs copied, or -1 with a message in err. */
+int64_t sink_sqlite_copy_runs(struct trace_sink *sink, const char *src_path,
+                              const struct sink_sqlite_run_map *map, size_t count, char *err,
+                              size_t errlen);
+
 #endif

@@ -365,7 +365,8 @@ static void registry_note_peer_isn(struct tcp_conn *c)
     }
 }
 
-void tcp_note_established(struct tcp_conn *c)
+/* The client's ESTABLISHED dates the connection; the peer's ISN is known now. */
+static void note_established(struct tcp_conn *c)
 {
     struct tcp_conn_record *r = c->record;
     if (r && r->client_tcb == c && r->established_ns < 0)
@@ -712,7 +713,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state to, const char *cause,
     if (to == TCP_ESTABLISHED) {
         c->flags |= TCPF_WAS_ESTABLISHED;
         h->stats.connections_opened++;
-        tcp_note_established(c);
+        note_established(c);
     }
     if (to == TCP_CLOSED)
         conn_delete(c, true);

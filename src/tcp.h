@@ -131,7 +131,7 @@ void tcp_network_finish(struct tcp_network *network);
 void tcp_network_destroy(struct tcp_network *network);
 
 /* isn_rng is used for TCP_ISN_RANDOM and as the secret of TCP_ISN_RFC6528;
- * the host does not own it. */
+ * the host does not own it. It may be NULL with TCP_ISN_FIXED. */
 struct tcp_host *tcp_host_create(struct tcp_network *network, const struct tcp_host_config *config,
                                  struct rng *isn_rng, tcp_output_fn *output, void *output_context,
                                  const struct tcp_app_ops *app_ops, void *app);

@@ -437,7 +437,6 @@ static void on_fin(struct tcp_conn *c, struct rx *rx)
     if (tcp_gone(c) || !rx->fin_in_order)
         return;
     c->rcv_nxt++;
-    c->flags |= TCPF_PEER_FIN;
     c->notify |= NOTIFY_PEER_CLOSED;
     rx->ack_now = true;
     switch ((enum tcp_state)c->state) {

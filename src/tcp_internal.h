@@ -53,7 +53,6 @@ enum tcp_conn_flag {
     TCPF_APP_KNOWS = 1u << 9,    /* the application holds this pointer (closed() is due) */
     TCPF_DELETED = 1u << 10,     /* in CLOSED (or a child back in LISTEN): free when not busy */
     TCPF_WAS_ESTABLISHED = 1u << 11,
-    TCPF_PEER_FIN = 1u << 12,    /* the peer's FIN was received (end of stream) */
 };
 
 /* Application notifications collected while a segment is processed and
@@ -189,7 +188,6 @@ struct tcp_conn *tcp_lookup(struct tcp_host *host, uint32_t local_addr, uint16_t
 struct tcp_conn *tcp_find_listener(struct tcp_host *host, uint32_t local_addr, uint16_t port);
 /* LISTEN -> SYN_RECEIVED: a child TCB for an arriving SYN, or NULL. */
 struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segment *syn);
-void tcp_note_established(struct tcp_conn *c);
 
 /* Output. */
 uint32_t tcp_rcv_wnd(const struct tcp_conn *c);

@@ -82,7 +82,7 @@ sim_time tcp_current_rto(const struct tcp_conn *c)
     sim_time max = tcp_prof(c)->rto_max;
     sim_time t = c->rto;
     for (int i = 0; i < c->backoff && t < max; i++)
-        t *= 2;
+        t = t > max / 2 ? max : t * 2;
     return t < max ? t : max;
 }
 

@@ -384,7 +384,8 @@ static void on_delayed_close(struct sim *sim, void *context, void *argument)
 static void app_accepted(void *data, struct tcp_conn *listener, struct tcp_conn *conn)
 {
     struct host_app *app = data;
-    struct workload_run *wl = tcp_conn_app_data(listener);
+    /* A child can finish its handshake after its listener was closed. */
+    struct workload_run *wl = listener ? tcp_conn_app_data(listener) : NULL;
     tcp_conn_set_app_data(conn, wl);
     if (!wl) {
         live_add(app, conn);

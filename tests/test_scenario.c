@@ -343,7 +343,7 @@ static const struct error_case error_cases[] = {
     {"at 1s nobody listen 80\n", 3, 7, "unknown host 'nobody'"},
     {"at -1s client close\n", 3, 4, "cannot be negative"},
     {"at 11min client close\n", 3, 4, "after the end of the run"},
-    {"at 2min client close\nrun until=1min\n", 3, 4, "after the end of the run at 1min"},
+    {"at 2min client close\nrun until=1min\n", 3, 4, "after the end of the run (run until=1min)"},
     {"at 1s client send 0B\n", 3, 19, "at least 1B"},
     {"at 1s client close conn=0\n", 3, 25, "conn=0"},
     {"at 1s client close now=1\n", 3, 20, "unknown key 'now' for close"},
@@ -791,6 +791,7 @@ static void test_set_errors_name_the_key_and_change_nothing(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     set_fails(s, "link.loss", "1.5", "link.loss=1.5: is above 1");
     set_fails(s, "link.dely", "5ms", "unknown key 'link.dely' for link; did you mean 'delay'?");
+    set_fails(s, "link.dealy", "5ms", "unknown key 'link.dealy' for link; did you mean 'delay'?");
     set_fails(s, "link.client->mars.delay", "5ms", "unknown host 'mars'");
     set_fails(s, "client.rto_initial", "3", "client.rto_initial=3: needs a unit");
     set_fails(s, "client.rto_min", "5min", "above rto_max");

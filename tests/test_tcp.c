@@ -713,3 +713,1096 @@ static const struct {
     const char *name;
     CU_TestFunc fn;
 } grid_tests[] = {GRID(REGISTER_ROW)};
+
+/* ======================================================================
+ * Part 2: whole exchanges
+ * ====================================================================== */
+
+static struct harness *make_profile(const char *profile)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, profile);
+    return harness_create(&cfg);
+}
+
+static void dump_on_failure(const struct harness *h, bool ok)
+{
+    if (!ok)
+        fprintf(stderr, "\n---- log ----\n%s", harness_log(h));
+}
+
+static bool log_has(const struct harness *h, const char *text)
+{
+    bool ok = harness_log_has(h, text);
+    if (!ok)
+        fprintf(stderr, "\nmissing log line: %s\n", text);
+    return ok;
+}
+
+static void path_is(const struct harness *h, int host, uint64_t conn_id, const char *expected)
+{
+    char buf[512];
+    harness_path_string(h, host, conn_id, buf, sizeof buf);
+    if (strcmp(buf, expected) != 0)
+        fprintf(stderr, "\npath of %s conn %llu: \"%s\", expected \"%s\"\n",
+                host == H_CLIENT ? "client" : "server", (unsigned long long)conn_id, buf, expected);
+    CU_ASSERT_STRING_EQUAL(buf, expected);
+}
+
+/* The teaching note: SYN seq=x; SYN-ACK seq=y ack=x+1; ACK seq=x+1 ack=y+1;
+ * FIN seq=u; ACK ack=u+1; FIN seq=w ack=u+1; ACK seq=u+1 ack=w+1. (The
+ * note's own slip: the third segment carries seq=x+1, not 1.) */
+static void test_note_handshake_and_teardown(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].close_on_peer_closed = true;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    CU_ASSERT_EQUAL(id, tcp_conn_id(server));
+    harness_run_until(h, 1 * S);
+    tcp_close(client);
+    harness_run_until(h, 300 * S);
+
+    bool ok = true;
+    ok &= log_has(h, "0.000000000 server CLOSED -> LISTEN (app LISTEN)");
+    ok &= log_has(h, "0.010000000 client CLOSED -> SYN_SENT (app CONNECT)\n"
+                     "0.010000000 client:40000 > server:80 SYN seq=1000 ack=0 len=0 win=65535\n");
+    ok &= log_has(h, "0.020000000 server LISTEN -> SYN_RECEIVED (rcv SYN)\n"
+                     "0.020000000 server:80 > client:40000 SYN|ACK seq=5000 ack=1001 len=0 win=65535\n");
+    ok &= log_has(h, "0.030000000 client SYN_SENT -> ESTABLISHED (rcv SYN|ACK)\n"
+                     "0.030000000 client:40000 > server:80 ACK seq=1001 ack=5001 len=0 win=65535\n");
+    ok &= log_has(h, "0.040000000 server SYN_RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
+    ok &= log_has(h, "1.000000000 client ESTABLISHED -> FIN_WAIT_1 (app CLOSE)\n"
+                     "1.000000000 client:40000 > server:80 FIN|ACK seq=1001 ack=5001 len=0");
+    ok &= log_has(h, "1.010000000 server ESTABLISHED -> CLOSE_WAIT (rcv FIN)\n"
+                     "1.010000000 server:80 > client:40000 ACK seq=5001 ack=1002 len=0");
+    ok &= log_has(h, "1.010000000 server CLOSE_WAIT -> LAST_ACK (app CLOSE)\n"
+                     "1.010000000 server:80 > client:40000 FIN|ACK seq=5001 ack=1002 len=0");
+    ok &= log_has(h, "1.020000000 client FIN_WAIT_1 -> FIN_WAIT_2 (rcv ACK of FIN)");
+    ok &= log_has(h, "1.020000000 client FIN_WAIT_2 -> TIME_WAIT (rcv FIN)\n"
+                     "1.020000000 client:40000 > server:80 ACK seq=1002 ack=5002 len=0");
+    ok &= log_has(h, "1.030000000 server LAST_ACK -> CLOSED (rcv ACK of FIN)");
+    ok &= log_has(h, "241.020000000 client TIME_WAIT -> CLOSED (2MSL timeout)");
+    CU_ASSERT(ok);
+    dump_on_failure(h, ok);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    path_is(h, H_SERVER, 0, "CLOSED LISTEN");
+    harness_destroy(h);
+}
+
+static void time_wait_lasts(const char *profile, sim_time expected)
+{
+    struct harness *h = make_profile(profile);
+    h->app[H_SERVER].close_on_peer_closed = true;
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    sim_time entered = harness_transition_time(h, H_CLIENT, id, TCP_TIME_WAIT, 1);
+    sim_time left = harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1);
+    CU_ASSERT(entered > 0);
+    CU_ASSERT_EQUAL(left - entered, expected);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_CLIENT])->tcbs, 0);
+    harness_destroy(h);
+}
+
+static void test_TIME_WAIT_lasts_exactly_2MSL_rfc9293(void) { time_wait_lasts("rfc9293", 240 * S); }
+static void test_TIME_WAIT_lasts_exactly_60s_linux(void) { time_wait_lasts("linux", 60 * S); }
+
+/* Both ends' TCBs are gone: one record, both ISNs, the client's times. */
+static void test_connection_record_reports_both_ends(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].close_on_peer_closed = true;
+    struct tcp_conn *client = establish(h, NULL);
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    CU_ASSERT_EQUAL_FATAL(h->conn_count, 1);
+    const struct trace_connection *c = &h->conns[0];
+    CU_ASSERT_EQUAL(c->conn_id, 1);
+    CU_ASSERT_STRING_EQUAL(c->client, "client");
+    CU_ASSERT_STRING_EQUAL(c->server, "server");
+    CU_ASSERT_EQUAL(c->client_addr, H_CLIENT_ADDR);
+    CU_ASSERT_EQUAL(c->server_addr, H_SERVER_ADDR);
+    CU_ASSERT_EQUAL(c->client_port, 40000);
+    CU_ASSERT_EQUAL(c->server_port, 80);
+    CU_ASSERT(c->has_client_isn && c->has_server_isn);
+    CU_ASSERT_EQUAL(c->client_isn, 1000);
+    CU_ASSERT_EQUAL(c->server_isn, 5000);
+    CU_ASSERT_EQUAL(c->opened_ns, 10 * MS);
+    CU_ASSERT_EQUAL(c->established_ns, 30 * MS);
+    CU_ASSERT_EQUAL(c->closed_ns, 100 * MS + 20 * MS + 240 * S);
+    harness_destroy(h);
+}
+
+/* A connection still open at the end is reported with closed_ns = -1. */
+static void test_network_finish_reports_open_connections(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    (void)client;
+    tcp_network_finish(h->net);
+    CU_ASSERT_EQUAL_FATAL(h->conn_count, 1);
+    CU_ASSERT_EQUAL(h->conns[0].closed_ns, -1);
+    CU_ASSERT_EQUAL(h->conns[0].established_ns, 30 * MS);
+    harness_destroy(h); /* hosts torn down after finish: nothing reported twice */
+    }
+
+/* MUST-10: both ends active. Each SYN_SENT gets the other's SYN ->
+ * SYN_RECEIVED, sends SYN-ACK; the peer's SYN-ACK fails the sequence test
+ * and draws an ACK; that ACK completes each side (reference 1.9). */
+static void test_simultaneous_open_reaches_ESTABLISHED_on_both_sides(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *a = tcp_connect(h->host[H_CLIENT], 0, 40000, H_SERVER_ADDR, 6000, NULL);
+    struct tcp_conn *b = tcp_connect(h->host[H_SERVER], 0, 6000, H_CLIENT_ADDR, 40000, NULL);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(a), TCP_ESTABLISHED);
+    CU_ASSERT_EQUAL(tcp_conn_state(b), TCP_ESTABLISHED);
+    CU_ASSERT_EQUAL(tcp_conn_id(a), tcp_conn_id(b));
+    path_is(h, H_CLIENT, tcp_conn_id(a), "CLOSED SYN_SENT SYN_RECEIVED ESTABLISHED");
+    path_is(h, H_SERVER, tcp_conn_id(b), "CLOSED SYN_SENT SYN_RECEIVED ESTABLISHED");
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].connected, 1);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].connected, 1);
+    /* Data flows both ways afterwards. */
+    tcp_send(a, NULL, 3000);
+    tcp_send(b, NULL, 2000);
+    harness_run_until(h, 2 * S);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].received_len, 3000);
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].received_len, 2000);
+    harness_destroy(h);
+}
+
+/* Fig. 13: both FIN_WAIT_1, each FIN not acking the other's -> CLOSING,
+ * then the ACKs -> TIME_WAIT on both sides. */
+static void test_simultaneous_close_both_CLOSING_then_TIME_WAIT(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    harness_run_until(h, 1 * S);
+    tcp_close(client);
+    tcp_close(server);
+    harness_run_until(h, 1000 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT CLOSED");
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1) -
+                        harness_transition_time(h, H_CLIENT, id, TCP_TIME_WAIT, 1),
+                    240 * S);
+    CU_ASSERT(harness_log_has(h, "client FIN_WAIT_1 -> CLOSING (rcv FIN)"));
+    CU_ASSERT(harness_log_has(h, "client CLOSING -> TIME_WAIT (rcv ACK of FIN)"));
+    harness_destroy(h);
+}
+
+/* The server's bare ACK of the FIN is lost; its FIN|ACK acks our FIN and
+ * carries its own: FIN_WAIT_1 -> TIME_WAIT directly (Fig. 5 note 2). */
+static void test_FIN_ACK_in_FIN_WAIT_1_goes_straight_to_TIME_WAIT(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].close_on_peer_closed = true;
+    harness_drop(h, H_SERVER, HK_ACK, 1);
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 TIME_WAIT CLOSED");
+    CU_ASSERT(harness_log_has(h, "client FIN_WAIT_1 -> TIME_WAIT (rcv FIN|ACK)"));
+    harness_destroy(h);
+}
+
+/* RFC 9293 Fig. 8: an old duplicate SYN reaches the listener; the client
+ * (no such connection) answers the SYN-ACK with <SEQ=SEG.ACK><CTL=RST>,
+ * which matches RCV.NXT: the child goes back to LISTEN. */
+static void test_RST_in_SYN_RECEIVED_returns_to_LISTEN(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *listener = tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct segment old = craft(H_CLIENT_ADDR, 40123, H_SERVER_ADDR, 80, SYN, 90000, 0, 0);
+    harness_inject(h, H_SERVER, 10 * MS, &old);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT(harness_log_has(h, "server LISTEN -> SYN_RECEIVED (rcv SYN)"));
+    CU_ASSERT(harness_log_has(h, "client:40123 > server:80 RST seq=90001 ack=0"));
+    CU_ASSERT(harness_log_has(h, "server SYN_RECEIVED -> LISTEN (rcv RST)"));
+    path_is(h, H_SERVER, 1, "LISTEN SYN_RECEIVED LISTEN");
+    CU_ASSERT_EQUAL(tcp_conn_state(listener), TCP_LISTEN);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_SERVER])->tcbs, 1);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].accepted, 0);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].closed, 0);
+    harness_destroy(h);
+}
+
+/* SYN to a port with no listener: RST|ACK seq 0 ack SYN+1, and the client
+ * is told "refused". */
+static void test_connection_refused_by_RST_ACK(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 81, NULL);
+    uint64_t id = tcp_conn_id(c);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT(harness_log_has(h, "server:81 > client:40000 RST|ACK seq=0 ack=1001 len=0 win=0"));
+    CU_ASSERT(harness_log_has(h, "client SYN_SENT -> CLOSED (rcv RST)"));
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].closed, 1);
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_REFUSED);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_CLIENT])->connections_failed, 1);
+    /* The RST from CLOSED carries the triggering segment's conn_id. */
+    const struct h_segment *rst = harness_sent_nth(h, H_SERVER, 0, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rst);
+    CU_ASSERT_EQUAL(rst->seg.conn_id, id);
+    CU_ASSERT_EQUAL_FATAL(h->conn_count, 1);
+    CU_ASSERT_EQUAL(h->conns[0].established_ns, -1);
+    CU_ASSERT_FALSE(h->conns[0].has_server_isn);
+    harness_destroy(h);
+}
+
+/* ABORT in ESTABLISHED: <SEQ=SND.NXT><CTL=RST> -> CLOSED (3.10.5); the peer
+ * takes the exact RST and is told "reset". */
+static void test_abort_resets_the_peer(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    CU_ASSERT_EQUAL(tcp_abort(client), TCP_OK);
+    harness_run_until(h, 1 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSED");
+    CU_ASSERT(harness_log_has(h, "client ESTABLISHED -> CLOSED (app ABORT)"));
+    CU_ASSERT(harness_log_has(h, "server ESTABLISHED -> CLOSED (rcv RST)"));
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_ABORTED);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_RESET);
+    CU_ASSERT_EQUAL(h->conn_count, 1);
+    harness_destroy(h);
+}
+
+/* The times of the SYNs the client sent, in ms. */
+static size_t syn_times(const struct harness *h, sim_time *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->sent_count && n < max; i++)
+        if (h->sent[i].from == H_CLIENT && (h->sent[i].seg.flags & SYN))
+            out[n++] = h->sent[i].t;
+    return n;
+}
+
+static void syn_schedule(const char *profile, const double *expected, size_t count,
+                         double fails_at)
+{
+    struct harness *h = make_profile(profile);
+    h->cut = true;
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    uint64_t id = tcp_conn_id(c);
+    harness_run_until(h, 1000 * S);
+    sim_time t[32];
+    size_t n = syn_times(h, t, 32);
+    CU_ASSERT_EQUAL(n, count);
+    for (size_t i = 0; i < n && i < count; i++)
+        CU_ASSERT_EQUAL(t[i], (sim_time)(expected[i] * S));
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1), (sim_time)(fails_at * S));
+    CU_ASSERT(harness_log_has(h, "client SYN_SENT -> CLOSED (SYN retries exhausted)"));
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_TIMEOUT);
+    harness_destroy(h);
+}
+
+static void test_SYN_retransmission_schedule_linux(void)
+{
+    static const double t[] = {0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67};
+    syn_schedule("linux", t, 11, 131);
+}
+
+static void test_SYN_retransmission_schedule_rfc9293(void)
+{
+    /* Doubling from 1 s, each interval clamped by rto_max = 60 s (RFC 6298
+     * 2.5): still past the 3 minutes of MUST-23. */
+    static const double t[] = {0, 1, 3, 7, 15, 31, 63, 123};
+    syn_schedule("rfc9293", t, 8, 183);
+}
+
+/* The server's SYN-ACKs when no ACK ever comes: linux 0,1,3,7,15,31 s and
+ * the child leaves quietly at 63 s. */
+static void test_SYN_ACK_retransmission_schedule_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    h->cut = true;
+    struct segment syn = craft(H_CLIENT_ADDR, 40000, H_SERVER_ADDR, 80, SYN, 1000, 0, 0);
+    harness_inject(h, H_SERVER, 0, &syn);
+    harness_run_until(h, 1000 * S);
+    static const int expected[] = {0, 1, 3, 7, 15, 31};
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, 0), 6);
+    for (size_t i = 0; i < 6; i++) {
+        const struct h_segment *s = harness_sent_nth(h, H_SERVER, 0, i);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_EQUAL(s->t, expected[i] * S);
+        CU_ASSERT_EQUAL(s->seg.flags, SYN | ACK);
+        CU_ASSERT_EQUAL(s->seg.retransmission, i > 0);
+    }
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_SERVER, 1, TCP_CLOSED, 1), 63 * S);
+    CU_ASSERT(harness_log_has(h, "server SYN_RECEIVED -> CLOSED (SYN-ACK retries exhausted)"));
+    CU_ASSERT_EQUAL(h->app[H_SERVER].closed, 0); /* the application never knew it */
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_SERVER])->tcbs, 1);
+    harness_destroy(h);
+}
+
+/* rfc9293: synack_retries 7, doubling from 1 s, clamped at rto_max 60 s. */
+static void test_SYN_ACK_retransmission_schedule_rfc9293(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    h->cut = true;
+    struct segment syn = craft(H_CLIENT_ADDR, 40000, H_SERVER_ADDR, 80, SYN, 1000, 0, 0);
+    harness_inject(h, H_SERVER, 0, &syn);
+    harness_run_until(h, 1000 * S);
+    static const int expected[] = {0, 1, 3, 7, 15, 31, 63, 123};
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, 0), 8);
+    for (size_t i = 0; i < 8; i++) {
+        const struct h_segment *s = harness_sent_nth(h, H_SERVER, 0, i);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+        CU_ASSERT_EQUAL(s->t, expected[i] * S);
+    }
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_SERVER, 1, TCP_CLOSED, 1), 183 * S);
+    harness_destroy(h);
+}
+
+/* A FIN nobody acknowledges: LAST_ACK retransmits it data_retries times,
+ * then gives up. */
+static void test_FIN_retransmissions_exhausted_in_LAST_ACK(void)
+{
+    struct harness *h = make_profile("linux");
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    tcp_close(client);
+    harness_run_until(h, 500 * MS);
+    h->cut = true;
+    sim_time start = now(h);
+    tcp_close(server);
+    harness_run_until(h, 5000 * S);
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, start), 16);
+    for (size_t k = 1; k < 16; k++) {
+        const struct h_segment *f = harness_sent_nth(h, H_SERVER, start, k);
+        CU_ASSERT_EQUAL(f->seg.flags, FIN | ACK);
+        CU_ASSERT_EQUAL(f->seg.seq, harness_sent_nth(h, H_SERVER, start, 0)->seg.seq);
+    }
+    CU_ASSERT(harness_log_has(h, "server LAST_ACK -> CLOSED (retransmissions exhausted)"));
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_TIMEOUT);
+    harness_destroy(h);
+}
+
+/* RFC 6298 (5.7): the SYN was lost, so the first data RTO is 3 s. */
+static void test_RTO_is_3s_for_data_after_lost_SYN(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    harness_drop(h, H_CLIENT, HK_SYN, 1);
+    harness_drop(h, H_CLIENT, HK_DATA, 1);
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    harness_run_until(h, 2 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(c), TCP_ESTABLISHED);
+    struct tcp_conn_info i;
+    tcp_conn_info(c, &i);
+    CU_ASSERT_EQUAL(i.rto, 3 * S);
+    CU_ASSERT_EQUAL(i.srtt, 0); /* Karn: no sample from the retransmitted SYN */
+    tcp_send(c, NULL, 100);
+    harness_run_until(h, 10 * S);
+    const struct h_segment *first = harness_sent_nth(h, H_CLIENT, 2 * S, 0);
+    const struct h_segment *again = harness_sent_nth(h, H_CLIENT, 2 * S, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(again);
+    CU_ASSERT_EQUAL(first->seg.len, 100);
+    CU_ASSERT_EQUAL(again->seg.len, 100);
+    CU_ASSERT(again->seg.retransmission);
+    CU_ASSERT_EQUAL(again->t - first->t, 3 * S);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].received_len, 100);
+    harness_destroy(h);
+}
+
+/* Same for the server whose SYN-ACK was lost. */
+static void test_RTO_is_3s_for_server_data_after_lost_SYN_ACK(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    harness_drop(h, H_SERVER, HK_SYN_ACK, 1);
+    struct tcp_conn *server = NULL;
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    harness_run_until(h, 2 * S);
+    server = h->app[H_SERVER].last_conn;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(server);
+    struct tcp_conn_info i;
+    tcp_conn_info(server, &i);
+    CU_ASSERT_EQUAL(i.rto, 3 * S);
+    harness_destroy(h);
+}
+
+/* The final ACK is lost: the server retransmits its FIN (same seq), the
+ * client re-ACKs and restarts 2MSL, ending time_wait after the LAST FIN. */
+static void test_TIME_WAIT_restarted_by_retransmitted_FIN(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].close_on_peer_closed = true;
+    harness_drop(h, H_CLIENT, HK_ACK, 2); /* #1 is the handshake's third segment */
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    /* The server's two FINs carry the same sequence number. */
+    const struct h_segment *fins[2] = {NULL, NULL};
+    for (size_t i = 0, n = 0; i < h->sent_count && n < 2; i++)
+        if (h->sent[i].from == H_SERVER && (h->sent[i].seg.flags & FIN))
+            fins[n++] = &h->sent[i];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fins[1]);
+    CU_ASSERT_EQUAL(fins[0]->seg.seq, fins[1]->seg.seq);
+    CU_ASSERT(fins[1]->seg.retransmission);
+    sim_time last_fin_arrival = fins[1]->t + 10 * MS;
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1),
+                    last_fin_arrival + 240 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    CU_ASSERT(harness_log_has(h, "server LAST_ACK -> CLOSED (rcv ACK of FIN)"));
+    harness_destroy(h);
+}
+
+/* LAST_ACK must not close on an ACK that does not cover our FIN. */
+static void test_LAST_ACK_closes_only_on_ACK_of_our_FIN(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    tcp_close(client);
+    harness_run_until(h, 500 * MS);
+    h->cut = true;
+    tcp_close(server); /* FIN lost */
+    struct tcp_conn_info i;
+    tcp_conn_info(server, &i);
+    /* An ACK of everything before the FIN, then the real ACK of the FIN. */
+    inject_to(h, H_SERVER, ACK, i.rcv_nxt, i.snd_nxt - 1, 0, now(h) + 1 * MS);
+    harness_run_until(h, now(h) + 10 * MS);
+    CU_ASSERT_EQUAL_FATAL(harness_last_transition(h, H_SERVER, id)->to, TCP_LAST_ACK);
+    inject_to(h, H_SERVER, ACK, i.rcv_nxt, i.snd_nxt, 0, now(h) + 1 * MS);
+    harness_run_until(h, now(h) + 10 * MS);
+    CU_ASSERT_EQUAL(harness_last_transition(h, H_SERVER, id)->to, TCP_CLOSED);
+    harness_destroy(h);
+}
+
+/* Data and FIN retransmissions back off exponentially (capped at rto_max)
+ * and give up after data_retries: "retransmissions exhausted". */
+static void test_data_retransmissions_back_off_and_give_up(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    h->cut = true;
+    sim_time start = now(h);
+    tcp_send(client, NULL, 500);
+    harness_run_until(h, 5000 * S);
+    size_t n = harness_sent_since(h, H_CLIENT, start);
+    CU_ASSERT_EQUAL(n, 16); /* the original and 15 retransmissions */
+    sim_time expected = start, interval = 1 * S;
+    for (size_t k = 0; k < n; k++) {
+        CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, start, k)->t, expected);
+        expected += interval;
+        interval = interval * 2 > 60 * S ? 60 * S : interval * 2;
+    }
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1), expected);
+    CU_ASSERT(harness_log_has(h, "client ESTABLISHED -> CLOSED (retransmissions exhausted)"));
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_TIMEOUT);
+    harness_destroy(h);
+}
+
+static bool received_is_pattern(const struct h_app *a, size_t len)
+{
+    if (a->received_len != len)
+        return false;
+    uint8_t *expected = malloc(len ? len : 1);
+    harness_pattern(expected, 0, len);
+    bool same = memcmp(expected, a->received, len) == 0;
+    free(expected);
+    return same;
+}
+
+static void send_pattern(struct tcp_conn *c, size_t offset, size_t len)
+{
+    uint8_t *buf = malloc(len);
+    harness_pattern(buf, offset, len);
+    CU_ASSERT_EQUAL(tcp_send(c, buf, len), TCP_OK);
+    free(buf);
+}
+
+static size_t count_log(const struct harness *h, const char *text)
+{
+    size_t n = 0;
+    for (const char *p = harness_log(h); (p = strstr(p, text)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* 200 KB with every 7th data segment dropped (retransmissions included):
+ * out-of-order holding, fast retransmit, RTO; bytes arrive intact. */
+static void test_data_integrity_200KB_every_7th_data_segment_dropped(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].close_on_peer_closed = true;
+    harness_drop_every(h, H_CLIENT, HK_DATA, 7);
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 200000);
+    tcp_close(client);
+    harness_run_until(h, 2000 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 200000));
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    CU_ASSERT(count_log(h, "[rexmit]") > 10);
+    CU_ASSERT(tcp_host_stats(h->host[H_CLIENT])->retransmissions > 10);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].peer_closed, 1);
+    harness_destroy(h);
+}
+
+/* One lost segment in a burst: the rest are held out of order, three
+ * duplicate ACKs trigger a fast retransmit long before the RTO. */
+static void test_fast_retransmit_on_three_duplicate_ACKs(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    harness_drop(h, H_CLIENT, HK_DATA, 2);
+    struct tcp_conn *client = establish(h, NULL);
+    sim_time start = now(h);
+    send_pattern(client, 0, 10 * 1460);
+    harness_run_until(h, start + 200 * MS);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 10 * 1460));
+    /* The retransmission left one RTT after the burst, not one RTO. */
+    const struct h_segment *r = NULL;
+    for (size_t i = 0; i < h->sent_count; i++)
+        if (h->sent[i].from == H_CLIENT && h->sent[i].seg.retransmission)
+            r = &h->sent[i];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL(r->t, start + 20 * MS);
+    CU_ASSERT_EQUAL(r->seg.seq, 1001 + 1460);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_CLIENT])->retransmissions, 1);
+    harness_destroy(h);
+}
+
+/* The receiver does not read: the window closes, the sender probes with
+ * one byte at backed-off intervals without timing out; reading reopens it. */
+static void test_zero_window_persist_probes_then_reopen(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].auto_read = false;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    send_pattern(client, 0, 100000);
+    harness_run_until(h, 200 * S);
+    struct tcp_conn_info ci;
+    tcp_conn_info(client, &ci);
+    CU_ASSERT_EQUAL(ci.snd_wnd, 0);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_ESTABLISHED);
+    struct tcp_conn_info si;
+    tcp_conn_info(server, &si);
+    CU_ASSERT_EQUAL(si.rcv_wnd, 0);
+    CU_ASSERT(count_log(h, "len=1 win=") >= 4); /* probes */
+    /* Probes back off: 1 s after the window closed, then 2, 4, 8 ... s,
+     * capped at rto_max (60 s). */
+    sim_time probe[8];
+    size_t np = 0;
+    for (size_t i = 0; i < h->sent_count && np < 8; i++)
+        if (h->sent[i].from == H_CLIENT && h->sent[i].seg.len == 1)
+            probe[np++] = h->sent[i].t;
+    CU_ASSERT_FATAL(np == 8);
+    sim_time gap = 2 * S;
+    for (size_t i = 1; i < np; i++, gap = gap * 2 > 60 * S ? 60 * S : gap * 2)
+        CU_ASSERT_EQUAL(probe[i] - probe[i - 1], gap);
+    /* The application reads: window update, the rest flows. */
+    h->app[H_SERVER].auto_read = true;
+    uint8_t *buf = malloc(100000);
+    size_t got = 0, n;
+    while ((n = tcp_receive(server, buf + got, 100000 - got)) > 0)
+        got += n;
+    harness_run_until(h, 400 * S);
+    while ((n = tcp_receive(server, buf + got, 100000 - got)) > 0)
+        got += n;
+    got += h->app[H_SERVER].received_len;
+    CU_ASSERT_EQUAL(got, 100000);
+    uint8_t *expected = malloc(100000);
+    harness_pattern(expected, 0, 100000);
+    size_t first = got - h->app[H_SERVER].received_len;
+    CU_ASSERT(memcmp(buf, expected, first) == 0);
+    CU_ASSERT(memcmp(h->app[H_SERVER].received, expected + first,
+                     h->app[H_SERVER].received_len) == 0);
+    free(buf);
+    free(expected);
+    harness_destroy(h);
+}
+
+/* Half-close: the client sends and closes; the server keeps sending in
+ * CLOSE_WAIT, the client receives it in FIN_WAIT_2, then the server closes. */
+static void test_half_close_server_sends_after_client_FIN(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 1000);
+    tcp_close(client);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_FIN_WAIT_2);
+    CU_ASSERT_EQUAL(tcp_conn_state(server), TCP_CLOSE_WAIT);
+    send_pattern(server, 0, 50000);
+    harness_run_until(h, 2 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 50000));
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 1000));
+    tcp_close(server);
+    harness_run_until(h, 1000 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    harness_destroy(h);
+}
+
+/* The other way round, and CLOSE with data still queued: the FIN goes
+ * after the data. */
+static void test_half_close_client_sends_after_server_FIN(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(server, 0, 30000);
+    tcp_close(server); /* FIN queued behind 30000 bytes */
+    harness_run_until(h, 1 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 30000));
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_CLOSE_WAIT);
+    const struct h_segment *fin = NULL;
+    for (size_t i = 0; i < h->sent_count; i++)
+        if (h->sent[i].from == H_SERVER && (h->sent[i].seg.flags & FIN))
+            fin = &h->sent[i];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fin);
+    CU_ASSERT_EQUAL(fin->seg.seq + fin->seg.len, 5001 + 30000);
+    send_pattern(client, 0, 20000);
+    harness_run_until(h, 2 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 20000));
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    harness_destroy(h);
+}
+
+/* ISNs just below 2^32: sequence numbers wrap during the transfer. */
+static void test_sequence_wraparound_near_2_32(void)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "rfc9293");
+    cfg.host[H_CLIENT].isn = 4294967295u;
+    cfg.host[H_SERVER].isn = 4294966000u;
+    struct harness *h = harness_create(&cfg);
+    h->app[H_SERVER].close_on_peer_closed = true;
+    harness_drop(h, H_CLIENT, HK_DATA, 3);
+    harness_drop(h, H_SERVER, HK_DATA, 2);
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    CU_ASSERT(harness_log_has(h, "client:40000 > server:80 SYN seq=4294967295 ack=0"));
+    CU_ASSERT(harness_log_has(h, "server:80 > client:40000 SYN|ACK seq=4294966000 ack=0 "));
+    CU_ASSERT(harness_log_has(h, "client:40000 > server:80 ACK seq=0 ack=4294966001 "));
+    send_pattern(client, 0, 20000);
+    send_pattern(server, 0, 20000);
+    harness_run_until(h, 5 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 20000));
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 20000));
+    struct tcp_conn_info i;
+    tcp_conn_info(client, &i);
+    CU_ASSERT_EQUAL(i.snd_nxt, 20000u);
+    CU_ASSERT_EQUAL(i.rcv_nxt, 4294966001u + 20000u);
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    harness_destroy(h);
+}
+
+/* RFC 6298 worked example (reference 2.1): R = 100 ms, then R' = 120 ms. */
+static void rtt_example(const char *profile, sim_time rto1, sim_time rto2)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, profile);
+    cfg.delay = 50 * MS;
+    struct harness *h = harness_create(&cfg);
+    struct tcp_conn *client = establish(h, NULL);
+    harness_run_until(h, 1 * S);
+    struct tcp_conn_info i;
+    tcp_conn_info(client, &i);
+    CU_ASSERT_EQUAL(i.srtt, 100 * MS);
+    CU_ASSERT_EQUAL(i.rttvar, 50 * MS);
+    CU_ASSERT_EQUAL(i.rto, rto1);
+    h->delay[H_CLIENT] = h->delay[H_SERVER] = 60 * MS;
+    tcp_send(client, NULL, 100);
+    harness_run_until(h, 2 * S);
+    tcp_conn_info(client, &i);
+    CU_ASSERT_EQUAL(i.rttvar, 42500 * SIM_US);
+    CU_ASSERT_EQUAL(i.srtt, 102500 * SIM_US);
+    CU_ASSERT_EQUAL(i.rto, rto2);
+    harness_destroy(h);
+}
+
+static void test_RFC6298_worked_example_rfc9293(void) { rtt_example("rfc9293", 1 * S, 1 * S); }
+
+/* Linux: RTO = SRTT + max(200 ms, 4 RTTVAR): 300 ms, then 302.5 ms. */
+static void test_RFC6298_worked_example_linux(void)
+{
+    rtt_example("linux", 300 * MS, 302500 * SIM_US);
+}
+
+/* Karn: the ACK of a retransmitted segment gives no sample; the next
+ * segment sent once does. */
+static void test_Karn_no_RTT_sample_from_retransmitted_segment(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    harness_drop(h, H_CLIENT, HK_DATA, 1);
+    struct tcp_conn *client = establish(h, NULL);
+    struct tcp_conn_info i;
+    tcp_conn_info(client, &i);
+    CU_ASSERT_EQUAL(i.srtt, 20 * MS);
+    h->delay[H_CLIENT] = h->delay[H_SERVER] = 100 * MS;
+    tcp_send(client, NULL, 100);
+    harness_run_until(h, 5 * S);
+    tcp_conn_info(client, &i);
+    CU_ASSERT_EQUAL(i.retransmissions, 1);
+    CU_ASSERT_EQUAL(i.srtt, 20 * MS); /* unchanged: the ACK was ambiguous */
+    CU_ASSERT_EQUAL(i.rto, 2 * S);    /* so the backoff stays until a new sample */
+    tcp_send(client, NULL, 100);
+    harness_run_until(h, 10 * S);
+    tcp_conn_info(client, &i);
+    CU_ASSERT_EQUAL(i.srtt, (7 * 20 * MS + 200 * MS) / 8);
+    CU_ASSERT_EQUAL(i.rto, 1 * S);
+    harness_destroy(h);
+}
+
+/* The peer's MSS option bounds our segments. */
+static void test_peer_MSS_option_limits_segment_size(void)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "rfc9293");
+    cfg.host[H_SERVER].profile.mss = 536;
+    struct harness *h = harness_create(&cfg);
+    struct tcp_conn *client = establish(h, NULL);
+    CU_ASSERT(harness_log_has(h, "server:80 > client:40000 SYN|ACK seq=5000 ack=1001"));
+    sim_time start = now(h);
+    send_pattern(client, 0, 2000);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 2000));
+    for (size_t k = 0; k < harness_sent_since(h, H_CLIENT, start); k++)
+        CU_ASSERT(harness_sent_nth(h, H_CLIENT, start, k)->seg.len <= 536);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, start, 0)->seg.len, 536);
+    harness_destroy(h);
+}
+
+/* 10,000 connections at once through one listener: all established, all
+ * closed again, one conn_id each, TCB counts back to the listener. */
+static void test_ten_thousand_concurrent_connections_through_one_listener(void)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    cfg.host[H_CLIENT].ephemeral_low = 20000;
+    cfg.host[H_CLIENT].ephemeral_high = 39999;
+    struct harness *h = harness_create(&cfg);
+    h->record = false;
+    h->app[H_SERVER].close_on_peer_closed = true;
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    enum { N = 10000 };
+    struct tcp_conn **c = malloc(N * sizeof *c);
+    for (int i = 0; i < N; i++) {
+        enum tcp_error e;
+        c[i] = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, &e);
+        CU_ASSERT_EQUAL(e, TCP_OK);
+    }
+    harness_run_until(h, 1 * S);
+    const struct tcp_host_stats *cs = tcp_host_stats(h->host[H_CLIENT]);
+    const struct tcp_host_stats *ss = tcp_host_stats(h->host[H_SERVER]);
+    CU_ASSERT_EQUAL(cs->in_state[TCP_ESTABLISHED], N);
+    CU_ASSERT_EQUAL(ss->in_state[TCP_ESTABLISHED], N);
+    CU_ASSERT_EQUAL(ss->tcbs, N + 1);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].accepted, N);
+    CU_ASSERT_EQUAL(tcp_conn_id(c[N - 1]), N);
+    for (int i = 0; i < N; i++)
+        tcp_close(c[i]);
+    harness_run_until(h, 2 * S);
+    CU_ASSERT_EQUAL(cs->in_state[TCP_TIME_WAIT], N);
+    CU_ASSERT_EQUAL(ss->tcbs, 1);
+    harness_run_until(h, 100 * S);
+    CU_ASSERT_EQUAL(cs->tcbs, 0);
+    CU_ASSERT_EQUAL(h->conn_count, N);
+    CU_ASSERT_EQUAL(cs->connections_opened, N);
+    free(c);
+    harness_destroy(h);
+}
+
+/* Ten ports: the eleventh connect to the same destination fails with
+ * TCP_ERR_NO_PORTS; once TIME_WAIT ends the ports are free again. */
+static void test_ephemeral_port_exhaustion(void)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    cfg.host[H_CLIENT].ephemeral_low = 40000;
+    cfg.host[H_CLIENT].ephemeral_high = 40009;
+    struct harness *h = harness_create(&cfg);
+    h->app[H_SERVER].close_on_peer_closed = true;
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    for (int i = 0; i < 10; i++) {
+        struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+        harness_run_until(h, now(h) + 100 * MS);
+        tcp_close(c);
+    }
+    harness_run_until(h, now(h) + 1 * S);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_CLIENT])->in_state[TCP_TIME_WAIT], 10);
+    enum tcp_error e = TCP_OK;
+    CU_ASSERT_PTR_NULL(tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, &e));
+    CU_ASSERT_EQUAL(e, TCP_ERR_NO_PORTS);
+    /* Another destination port is another 4-tuple. */
+    tcp_listen(h->host[H_SERVER], 81, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL(tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 81, &e));
+    harness_run_until(h, now(h) + 61 * S);
+    CU_ASSERT_PTR_NOT_NULL(tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, &e));
+    CU_ASSERT_EQUAL(e, TCP_OK);
+    harness_destroy(h);
+}
+
+/* A host with several addresses spreads connections over them. */
+static void test_ephemeral_ports_use_all_host_addresses(void)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    cfg.host[H_CLIENT].addr_count = 3;
+    cfg.host[H_CLIENT].ephemeral_low = 40000;
+    cfg.host[H_CLIENT].ephemeral_high = 40001;
+    struct harness *h = harness_create(&cfg);
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn_info i;
+    for (int k = 0; k < 6; k++) {
+        struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+        tcp_conn_info(c, &i);
+        CU_ASSERT_EQUAL(i.local_addr, H_CLIENT_ADDR + (uint32_t)k / 2);
+        CU_ASSERT_EQUAL(i.local_port, 40000 + k % 2);
+    }
+    enum tcp_error e;
+    CU_ASSERT_PTR_NULL(tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, &e));
+    CU_ASSERT_EQUAL(e, TCP_ERR_NO_PORTS);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].accepted, 6);
+    harness_destroy(h);
+}
+
+/* ======================================================================
+ * Part 3: bookkeeping
+ * ====================================================================== */
+
+static void test_listener_has_conn_id_0_and_connections_count_from_1(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *l = tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    CU_ASSERT_EQUAL(tcp_conn_id(l), 0);
+    CU_ASSERT(tcp_conn_is_listener(l));
+    enum tcp_error e;
+    CU_ASSERT_PTR_NULL(tcp_listen(h->host[H_SERVER], 80, 0, &e));
+    CU_ASSERT_EQUAL(e, TCP_ERR_EXISTS);
+    struct tcp_conn *a = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    struct tcp_conn *b = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    CU_ASSERT_EQUAL(tcp_conn_id(a), 1);
+    CU_ASSERT_EQUAL(tcp_conn_id(b), 2);
+    harness_run_until(h, 1 * S);
+    /* Second connection's ISNs: isn + 64000 (TCP_ISN_FIXED, k-th connection). */
+    CU_ASSERT(harness_log_has(h, "client:40001 > server:80 SYN seq=65000 ack=0"));
+    CU_ASSERT(harness_log_has(h, "server:80 > client:40001 SYN|ACK seq=69000 ack=65001"));
+    for (size_t i = 0; i < h->tr_count; i++)
+        if (h->tr[i].host == H_SERVER && h->tr[i].to == TCP_SYN_RECEIVED)
+            CU_ASSERT(h->tr[i].conn_id == 1 || h->tr[i].conn_id == 2);
+    /* The transition names its trigger segment. */
+    const struct h_transition *t = harness_last_transition(h, H_SERVER, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT(t->seg_id > 0);
+    harness_destroy(h);
+}
+
+/* Listener backlog: SYNs beyond it are dropped silently. */
+static void test_listener_backlog_drops_SYNs_when_full(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    tcp_listen(h->host[H_SERVER], 80, 2, NULL);
+    h->cut = true;
+    for (uint16_t p = 0; p < 3; p++) {
+        struct segment syn = craft(H_CLIENT_ADDR, 50000 + p, H_SERVER_ADDR, 80, SYN, 100, 0, 0);
+        harness_inject(h, H_SERVER, 10 * MS, &syn);
+    }
+    harness_run_until(h, 20 * MS);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_SERVER])->in_state[TCP_SYN_RECEIVED], 2);
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, 0), 2);
+    harness_destroy(h);
+}
+
+static void capture_output(void *context, struct segment *seg)
+{
+    struct segment *out = context;
+    *out = *seg;
+}
+
+/* The SYN of a lone host's first connect at time `at` towards port rport. */
+static uint32_t first_syn_seq(const struct tcp_host_config *config, sim_time at, uint16_t rport)
+{
+    struct sim *sim = sim_create();
+    struct trace trace;
+    trace_init(&trace);
+    struct tcp_network *net = tcp_network_create(sim, &trace);
+    struct rng *rng = rng_create(42, "isn client");
+    struct segment captured = {0};
+    struct tcp_host *host = tcp_host_create(net, config, rng, capture_output, &captured, NULL, NULL);
+    sim_run(sim, at);
+    tcp_connect(host, 0, 0, H_SERVER_ADDR, rport, NULL);
+    tcp_host_destroy(host);
+    tcp_network_destroy(net);
+    rng_destroy(rng);
+    sim_destroy(sim);
+    return captured.seq;
+}
+
+/* RFC 6528: the same 4-tuple later gets a larger ISN (the 4 us clock);
+ * another tuple gets an unrelated one; same seed, same numbers. */
+static void test_ISN_rfc6528_clock_plus_keyed_hash(void)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "rfc9293");
+    struct tcp_host_config *c = &cfg.host[H_CLIENT];
+    c->isn_mode = TCP_ISN_RFC6528;
+    uint32_t a0 = first_syn_seq(c, 0, 80);
+    uint32_t a1 = first_syn_seq(c, 1 * S, 80);
+    uint32_t b0 = first_syn_seq(c, 0, 81);
+    CU_ASSERT_EQUAL(a1 - a0, 250000u); /* 1 s / 4 us */
+    CU_ASSERT_NOT_EQUAL(a0, b0);
+    CU_ASSERT_EQUAL(first_syn_seq(c, 0, 80), a0);
+    c->isn_mode = TCP_ISN_RANDOM;
+    uint32_t r0 = first_syn_seq(c, 0, 80);
+    CU_ASSERT_EQUAL(first_syn_seq(c, 5 * S, 80), r0); /* the stream's first draw */
+}
+
+/* Same inputs, same log, byte for byte. */
+static void test_runs_are_deterministic(void)
+{
+    char *logs[2];
+    for (int k = 0; k < 2; k++) {
+        struct harness *h = make_profile("linux");
+        h->app[H_SERVER].close_on_peer_closed = true;
+        harness_drop_every(h, H_CLIENT, HK_DATA, 5);
+        harness_drop(h, H_SERVER, HK_FIN, 1);
+        struct tcp_conn *client = establish(h, NULL);
+        send_pattern(client, 0, 60000);
+        tcp_close(client);
+        harness_run_until(h, 500 * S);
+        logs[k] = strdup(harness_log(h));
+        harness_destroy(h);
+    }
+    CU_ASSERT_STRING_EQUAL(logs[0], logs[1]);
+    free(logs[0]);
+    free(logs[1]);
+}
+
+/* An application may close or abort from inside a callback. */
+static void test_application_may_close_inside_callbacks(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].close_on_peer_closed = true;
+    h->app[H_CLIENT].close_on_peer_closed = true;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(server, 0, 5000);
+    tcp_close(server);
+    harness_run_until(h, 1000 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 5000));
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_CLIENT])->tcbs, 0);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_SERVER])->tcbs, 1);
+    harness_destroy(h);
+}
+
+static void test_state_names_round_trip(void)
+{
+    for (int s = 0; s < TCP_STATE_COUNT; s++)
+        CU_ASSERT_EQUAL(tcp_state_from_name(tcp_state_name((enum tcp_state)s)), s);
+    CU_ASSERT_STRING_EQUAL(tcp_state_name(TCP_SYN_RECEIVED), "SYN_RECEIVED");
+    CU_ASSERT_EQUAL(tcp_state_from_name("SYN-RECEIVED"), -1);
+}
+
+#define TEST(fn) {#fn, fn}
+static const struct {
+    const char *name;
+    CU_TestFunc fn;
+} exchange_tests[] = {
+    TEST(test_note_handshake_and_teardown),
+    TEST(test_TIME_WAIT_lasts_exactly_2MSL_rfc9293),
+    TEST(test_TIME_WAIT_lasts_exactly_60s_linux),
+    TEST(test_connection_record_reports_both_ends),
+    TEST(test_network_finish_reports_open_connections),
+    TEST(test_simultaneous_open_reaches_ESTABLISHED_on_both_sides),
+    TEST(test_simultaneous_close_both_CLOSING_then_TIME_WAIT),
+    TEST(test_FIN_ACK_in_FIN_WAIT_1_goes_straight_to_TIME_WAIT),
+    TEST(test_RST_in_SYN_RECEIVED_returns_to_LISTEN),
+    TEST(test_connection_refused_by_RST_ACK),
+    TEST(test_abort_resets_the_peer),
+    TEST(test_SYN_retransmission_schedule_linux),
+    TEST(test_SYN_retransmission_schedule_rfc9293),
+    TEST(test_SYN_ACK_retransmission_schedule_linux),
+    TEST(test_SYN_ACK_retransmission_schedule_rfc9293),
+    TEST(test_FIN_retransmissions_exhausted_in_LAST_ACK),
+    TEST(test_RTO_is_3s_for_data_after_lost_SYN),
+    TEST(test_RTO_is_3s_for_server_data_after_lost_SYN_ACK),
+    TEST(test_TIME_WAIT_restarted_by_retransmitted_FIN),
+    TEST(test_LAST_ACK_closes_only_on_ACK_of_our_FIN),
+    TEST(test_data_retransmissions_back_off_and_give_up),
+    TEST(test_data_integrity_200KB_every_7th_data_segment_dropped),
+    TEST(test_fast_retransmit_on_three_duplicate_ACKs),
+    TEST(test_zero_window_persist_probes_then_reopen),
+    TEST(test_half_close_server_sends_after_client_FIN),
+    TEST(test_half_close_client_sends_after_server_FIN),
+    TEST(test_sequence_wraparound_near_2_32),
+    TEST(test_RFC6298_worked_example_rfc9293),
+    TEST(test_RFC6298_worked_example_linux),
+    TEST(test_Karn_no_RTT_sample_from_retransmitted_segment),
+    TEST(test_peer_MSS_option_limits_segment_size),
+    TEST(test_ten_thousand_concurrent_connections_through_one_listener),
+    TEST(test_ephemeral_port_exhaustion),
+    TEST(test_ephemeral_ports_use_all_host_addresses),
+};
+
+static const struct {
+    const char *name;
+    CU_TestFunc fn;
+} bookkeeping_tests[] = {
+    TEST(test_listener_has_conn_id_0_and_connections_count_from_1),
+    TEST(test_listener_backlog_drops_SYNs_when_full),
+    TEST(test_ISN_rfc6528_clock_plus_keyed_hash),
+    TEST(test_runs_are_deterministic),
+    TEST(test_application_may_close_inside_callbacks),
+    TEST(test_state_names_round_trip),
+};
+
+#define ADD_ALL(suite, table)                                                                   \
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)                                 \
+        if (!CU_add_test(suite, table[i].name, table[i].fn))                                    \
+            return 1;
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite grid = CU_add_suite("transition grid (docs/transitions.md)", NULL, NULL);
+    CU_pSuite exchanges = CU_add_suite("exchanges between two hosts", NULL, NULL);
+    CU_pSuite books = CU_add_suite("bookkeeping", NULL, NULL);
+    if (!grid || !exchanges || !books)
+        return 1;
+    ADD_ALL(grid, grid_tests)
+    ADD_ALL(exchanges, exchange_tests)
+    ADD_ALL(books, bookkeeping_tests)
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;
+    CU_cleanup_registry();
+    return failed;
+}
