@@ -10,7 +10,7 @@
 #   -s      shape (default sequential): one connection per second, or one per millisecond
 #   -l      per-packet loss probability (default 0)
 # environment:
-#   NS3_LIFECYCLES  the ns-3 program (default: bench/ns3/lifecycles beside the current directory,
+#   NS3_LIFECYCLES  the ns-3 program (default: bench/ns3/lifecycles under the current directory,
 #                   as built by `make bench-ns3` in a build directory)
 #   NS3_ARGS        extra arguments for it (e.g. --bind=explicit for N > 16000 concurrent)
 #   TCPSIM_CMD      the tcpsim command line, with @TCPSIM@, @N@, @SHAPE@ and @LOSS@ substituted;
