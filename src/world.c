@@ -261,6 +261,22 @@ struct workload_run {
     uint64_t started, failed_to_start;
 };
 
+/* What the application remembers of one workload connection (the TCB's
+ * app data; a listener's app data is its struct workload_run). Records come
+ * from a pool the world frees as a whole. */
+struct workload_conn {
+    struct workload_run *run;
+    struct tcp_conn *conn;
+    sim_event_id close_event;     /* SERVER_CLOSE_AFTER_DELAY: the close still to come */
+    struct workload_conn *next_free;
+};
+
+struct conn_pool {
+    struct workload_conn **chunks;
+    size_t chunk_count;
+    struct workload_conn *free;
+};
+
 struct count_snapshot {       /* COUNT_IN_STATE at a time: taken by an event */
     struct world *world;
     size_t expect_index;
@@ -274,6 +290,7 @@ struct world {
     struct link *link;
     struct host_app app[SCENARIO_HOSTS];
     struct workload_run *workloads;
+    struct conn_pool conn_pool;
     struct recorder recorder;
     double *snapshot;         /* per expectation: COUNT_IN_STATE value at its time */
     struct count_snapshot *snapshot_events;
@@ -283,6 +300,41 @@ struct world {
 };
 
 static struct world *world_of(struct host_app *app) { return app->world; }
+
+#define POOL_CHUNK 4096
+
+static struct workload_conn *workload_conn_new(struct world *w, struct workload_run *run,
+                                               struct tcp_conn *conn)
+{
+    struct conn_pool *pool = &w->conn_pool;
+    if (!pool->free) {
+        struct workload_conn *chunk = calloc(POOL_CHUNK, sizeof *chunk);
+        struct workload_conn **chunks =
+            chunk ? realloc(pool->chunks, (pool->chunk_count + 1) * sizeof *chunks) : NULL;
+        if (!chunks) {
+            free(chunk);
+            return NULL;
+        }
+        pool->chunks = chunks;
+        pool->chunks[pool->chunk_count++] = chunk;
+        for (size_t i = POOL_CHUNK; i-- > 0;) {
+            chunk[i].next_free = pool->free;
+            pool->free = &chunk[i];
+        }
+    }
+    struct workload_conn *wc = pool->free;
+    pool->free = wc->next_free;
+    *wc = (struct workload_conn){.run = run, .conn = conn};
+    tcp_conn_set_app_data(conn, wc);
+    return wc;
+}
+
+static void workload_conn_free(struct world *w, struct workload_conn *wc)
+{
+    sim_cancel(w->sim, wc->close_event);
+    wc->next_free = w->conn_pool.free;
+    w->conn_pool.free = wc;
+}
 
 static void live_add(struct host_app *app, struct tcp_conn *conn)
 {
@@ -366,9 +418,10 @@ static void send_bytes(struct world *w, struct tcp_conn *conn, uint64_t bytes)
 static void app_connected(void *data, struct tcp_conn *conn)
 {
     struct host_app *app = data;
-    struct workload_run *wl = tcp_conn_app_data(conn);
-    if (!wl)
+    struct workload_conn *wc = tcp_conn_app_data(conn);
+    if (!wc)
         return;
+    const struct workload_run *wl = wc->run;
     send_bytes(app->world, conn, wl->spec->size);
     if (wl->spec->client_close == CLIENT_CLOSE_AFTER_SEND)
         tcp_close(conn);
@@ -376,9 +429,11 @@ static void app_connected(void *data, struct tcp_conn *conn)
 
 static void on_delayed_close(struct sim *sim, void *context, void *argument)
 {
+    struct workload_conn *wc = argument;
     (void)sim;
     (void)context;
-    tcp_close(argument);
+    wc->close_event = SIM_NO_EVENT;
+    tcp_close(wc->conn);
 }
 
 static void app_accepted(void *data, struct tcp_conn *listener, struct tcp_conn *conn)
@@ -386,15 +441,16 @@ static void app_accepted(void *data, struct tcp_conn *listener, struct tcp_conn 
     struct host_app *app = data;
     /* A child can finish its handshake after its listener was closed. */
     struct workload_run *wl = listener ? tcp_conn_app_data(listener) : NULL;
-    tcp_conn_set_app_data(conn, wl);
-    if (!wl) {
+    struct workload_conn *wc = wl ? workload_conn_new(app->world, wl, conn) : NULL;
+    if (!wc) {
         live_add(app, conn);
         return;
     }
     if (wl->spec->response > 0)
         send_bytes(app->world, conn, wl->spec->response);
     if (wl->spec->server_close == SERVER_CLOSE_AFTER_DELAY)
-        sim_schedule(app->world->sim, wl->spec->server_close_delay, on_delayed_close, NULL, conn);
+        wc->close_event = sim_schedule(app->world->sim, wl->spec->server_close_delay,
+                                       on_delayed_close, NULL, wc);
 }
 
 static void app_readable(void *data, struct tcp_conn *conn, size_t bytes)
@@ -410,9 +466,10 @@ static void app_readable(void *data, struct tcp_conn *conn, size_t bytes)
 static void app_peer_closed(void *data, struct tcp_conn *conn)
 {
     struct host_app *app = data;
-    struct workload_run *wl = tcp_conn_app_data(conn);
-    if (!wl)
+    struct workload_conn *wc = tcp_conn_app_data(conn);
+    if (!wc)
         return;
+    const struct workload_run *wl = wc->run;
     bool is_server = app->index == wl->spec->server;
     if (is_server && wl->spec->server_close == SERVER_CLOSE_AFTER_FIN)
         tcp_close(conn);
@@ -424,7 +481,12 @@ static void app_closed(void *data, struct tcp_conn *conn, enum tcp_error why)
 {
     struct host_app *app = data;
     (void)why;
-    if (!tcp_conn_app_data(conn))
+    if (tcp_conn_is_listener(conn))
+        return;
+    struct workload_conn *wc = tcp_conn_app_data(conn);
+    if (wc)
+        workload_conn_free(app->world, wc); /* cancels a close still to come */
+    else
         live_remove(app, conn);
 }
 
@@ -505,9 +567,7 @@ static void on_arrival(struct sim *sim, void *context, void *argument)
     struct tcp_conn *conn = tcp_connect(w->app[spec->client].tcp, 0, 0,
                                         w->scenario->hosts[spec->server].config.addr, spec->port,
                                         &error);
-    if (conn)
-        tcp_conn_set_app_data(conn, wl);
-    else
+    if (!conn || !workload_conn_new(w, wl, conn))
         wl->failed_to_start++;
     if (++wl->started >= spec->count)
         return;
@@ -809,6 +869,9 @@ static void world_free(struct world *w)
     if (w->sim)
         sim_destroy(w->sim);
     recorder_free(&w->recorder);
+    for (size_t i = 0; i < w->conn_pool.chunk_count; i++)
+        free(w->conn_pool.chunks[i]);
+    free(w->conn_pool.chunks);
     free(w->workloads);
     free(w->snapshot);
     free(w->snapshot_events);

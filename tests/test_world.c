@@ -150,6 +150,27 @@ static void test_set_changes_the_run(void)
     free(log);
 }
 
+/* A server that closes 5 s after accepting, on a connection that a reset
+ * ended before then: the pending close must not touch the deleted TCB (a
+ * use-after-free the sanitizer build catches). */
+static void test_delayed_close_after_the_connection_is_gone(void)
+{
+    const char *text =
+        "scenario gone\n"
+        "link delay=10ms\n"
+        "host client addr=10.0.0.1 isn=1 profile=linux\n"
+        "host server addr=10.0.0.2 isn=2 profile=linux data_retries=1\n"
+        "workload client->server:80 count=1 interval=1s size=0B response=1000B server_close=after=5s "
+        "client_close=after-server\n"
+        "drop client segment from=25ms\n"
+        "run until=1min\n";
+    struct world_report report;
+    char *log = run_text(text, 1, &report, NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "server conn 1 ESTABLISHED -> CLOSED (retransmissions exhausted)"));
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    free(log);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -161,6 +182,8 @@ int main(void)
     CU_add_test(suite, "same seed same bytes", test_same_seed_same_bytes);
     CU_add_test(suite, "workload completes under loss", test_workload_completes_under_loss);
     CU_add_test(suite, "--set changes the run", test_set_changes_the_run);
+    CU_add_test(suite, "delayed close after the connection is gone",
+                test_delayed_close_after_the_connection_is_gone);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;
