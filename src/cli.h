@@ -10,6 +10,12 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_ladder(int argc, char **argv);
+int cmd_dot(int argc, char **argv);
+int cmd_pcap(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Prints "tcpsim: " and the message to stderr. */
 void cli_error(const char *fmt, ...)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "ladder.h"
 #include "scenario.h"
 #include "sink_pcap.h"
 #include "sink_sqlite.h"
@@ -32,6 +33,8 @@ struct run_options {
     const char *pcap_side;
     const char *log_path;         /* one line per transition and segment; "-" = stdout */
     bool quiet;
+    bool ladder;                  /* draw each run's ladder diagram after it */
+    struct ladder_options ladder_options;
 };
 
 static void usage(FILE *out)
@@ -50,8 +53,12 @@ static void usage(FILE *out)
             "      --pcap-side HOST   capture what HOST's interface sees instead of the wire\n"
             "      --log FILE         write one line per transition and segment ('-': stdout)\n"
             "  -q, --quiet            print nothing but errors\n"
-            "  -h, --help             this help\n\n"
-            "Exit status: 0 ok, 1 an expectation failed or a run failed, 2 usage or input error.\n");
+            "  -h, --help             this help\n"
+            "      --ladder           draw each run's ladder diagram after it (with --no-db, from\n"
+            "                         an in-memory database); these options imply --ladder:\n");
+    ladder_options_help(out, false);
+    fprintf(out, "\nExit status: 0 ok, 1 an expectation failed or a run failed, 2 usage or input "
+                 "error.\n");
 }
 
 static int parse_u64(const char *text, uint64_t *out)
@@ -74,7 +81,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"seed", required_argument, NULL, 's'},   {"reps", required_argument, NULL, 'r'},
         {"set", required_argument, NULL, 'S'},    {"pcap", required_argument, NULL, 'p'},
         {"pcap-side", required_argument, NULL, 'P'}, {"quiet", no_argument, NULL, 'q'},
-        {"log", required_argument, NULL, 'l'},
+        {"log", required_argument, NULL, 'l'},    {"ladder", no_argument, NULL, 'L'},
+        {"conn", required_argument, NULL, LADDER_OPT_CONN},
+        {"relative", no_argument, NULL, LADDER_OPT_RELATIVE},
+        {"ascii", no_argument, NULL, LADDER_OPT_ASCII},
+        {"explain", no_argument, NULL, LADDER_OPT_EXPLAIN},
+        {"width", required_argument, NULL, LADDER_OPT_WIDTH},
+        {"color", optional_argument, NULL, LADDER_OPT_COLOR},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     uint64_t value;
@@ -88,6 +101,21 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'p': o->pcap_path = optarg; break;
         case 'P': o->pcap_side = optarg; break;
         case 'l': o->log_path = optarg; break;
+        case 'L': o->ladder = true; break;
+        case LADDER_OPT_CONN:
+        case LADDER_OPT_RELATIVE:
+        case LADDER_OPT_ASCII:
+        case LADDER_OPT_EXPLAIN:
+        case LADDER_OPT_WIDTH:
+        case LADDER_OPT_COLOR: {
+            char err[256];
+            if (ladder_set_option(&o->ladder_options, opt, optarg, err, sizeof err) != 0) {
+                cli_error("%s", err);
+                return -1;
+            }
+            o->ladder = true;
+            break;
+        }
         case 's':
             if (parse_u64(optarg, &o->seed) != 0) {
                 cli_error("--seed: '%s' is not a non-negative integer", optarg);
@@ -160,7 +188,8 @@ static int default_db_path(const struct scenario *sc, char *path, size_t size)
 }
 
 static int open_sinks(const struct run_options *o, const struct scenario *sc, struct trace *trace,
-                      char *db_path, size_t db_size, struct trace_sink **pcap_sink, FILE **log)
+                      char *db_path, size_t db_size, struct trace_sink **pcap_sink, FILE **log,
+                      struct trace_sink **db_sink)
 {
     char error[512];
     if (o->log_path) {
@@ -171,8 +200,10 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         }
         trace_add_sink(trace, sink_text_create(*log));
     }
-    if (!o->no_db) {
-        if (o->db_path)
+    if (!o->no_db || o->ladder) {
+        if (o->no_db) /* the ladder reads the run back from memory */
+            snprintf(db_path, db_size, ":memory:");
+        else if (o->db_path)
             snprintf(db_path, db_size, "%s", o->db_path);
         else if (default_db_path(sc, db_path, db_size) != 0)
             return -1;
@@ -182,6 +213,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
             return -1;
         }
         trace_add_sink(trace, db);
+        *db_sink = db;
     }
     if (o->pcap_path) {
         if (o->pcap_side && scenario_host_index(sc, o->pcap_side) < 0) {
@@ -199,6 +231,18 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
     return 0;
 }
 
+/* The ladder of the run just recorded. */
+static int draw_ladder(struct trace_sink *db, struct ladder_options *options)
+{
+    char err[512];
+    options->run_id = sink_sqlite_last_run_id(db);
+    if (ladder_render(db, options, stdout, err, sizeof err) != 0) {
+        cli_error("--ladder: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
 static void print_one_line(const struct scenario *sc, uint64_t seed, uint32_t rep,
                            const struct world_report *r)
 {
@@ -212,7 +256,8 @@ static void print_one_line(const struct scenario *sc, uint64_t seed, uint32_t re
 int cmd_run(int argc, char **argv)
 {
     const char *assignments[argc > 0 ? argc : 1];
-    struct run_options o = {.assignments = assignments, .reps = 1};
+    struct run_options o = {.assignments = assignments, .reps = 1,
+                            .ladder_options = LADDER_OPTIONS_DEFAULT};
     if (parse_options(argc, argv, &o) != 0)
         return EXIT_USAGE;
     struct scenario *sc = load_scenario(&o);
@@ -223,10 +268,11 @@ int cmd_run(int argc, char **argv)
     uint32_t reps = o.has_reps ? o.reps : sc->run.reps;
     struct trace trace;
     char db_path[4096] = "";
-    struct trace_sink *pcap = NULL;
+    struct trace_sink *pcap = NULL, *db = NULL;
     FILE *log = NULL;
     trace_init(&trace);
-    if (open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log) != 0) {
+    ladder_resolve_output(&o.ladder_options, stdout);
+    if (open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log, &db) != 0) {
         trace_destroy_sinks(&trace);
         if (log && log != stdout)
             fclose(log);
@@ -250,6 +296,10 @@ int cmd_run(int argc, char **argv)
         }
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);
+        if (o.ladder && db && draw_ladder(db, &o.ladder_options) != 0) {
+            status = EXIT_USAGE;
+            break;
+        }
         if (strcmp(report.status, "ok") != 0) {
             failed_runs++;
             status = EXIT_FAILED;

@@ -18,6 +18,12 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"run", cmd_run, "run a scenario and record it in a results database"},
     {"check", cmd_check, "parse and validate a scenario without running it"},
+    {"ladder", cmd_ladder, "draw the ladder (sequence) diagram of a recorded run"},
+    {"dot", cmd_dot, "the observed state diagram of runs, as Graphviz DOT"},
+    {"pcap", cmd_pcap, "write a capture file (pcap) of a recorded run"},
+    {"sweep", cmd_sweep, "run a grid of settings x replications in parallel into one database"},
+    {"stats", cmd_stats, "per parameter point: completion, handshake latency with 95% CI, ..."},
+    {"merge", cmd_merge, "append the runs of databases to another (sweep shards)"},
 };
 
 void cli_error(const char *fmt, ...)

@@ -100,8 +100,6 @@ static int data_frame(const struct plot_spec *spec, struct frame *f)
         return -1;
     double xpad = xh > xl ? (xh - xl) * 0.05 : (xl != 0 ? fabs(xl) * 0.1 : 1);
     *f = (struct frame){xl - xpad, xh + xpad, yl, yh > yl ? yh + (yh - yl) * 0.08 : yl + 1};
-    if (xl >= 0 && f->x_lo < 0)
-        f->x_lo = 0;
     return 0;
 }
 
