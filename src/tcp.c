@@ -81,29 +81,37 @@ static uint64_t tuple_hash(uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp)
 
 /* ---- the TCB table: open addressing with linear probing ---- */
 
-static size_t table_home(const struct tcp_table *t, const struct tcp_conn *c)
+/* Each slot keeps the low 32 bits of its TCB's hash (home = hash & (cap-1),
+ * cap <= 2^32): a probe compares the TCB's tuple only when the hash matches,
+ * and moves never read a TCB. Slot order is what the full hash gives. */
+static uint32_t conn_hash32(const struct tcp_conn *c)
 {
-    return tuple_hash(c->local_addr, c->local_port, c->remote_addr, c->remote_port) & (t->cap - 1);
+    return (uint32_t)tuple_hash(c->local_addr, c->local_port, c->remote_addr, c->remote_port);
 }
 
 static int table_grow(struct tcp_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
     struct tcp_conn **slots = calloc(cap, sizeof *slots);
-    if (!slots)
+    uint32_t *hashes = malloc(cap * sizeof *hashes);
+    if (!slots || !hashes) {
+        free(slots);
+        free(hashes);
         return -1;
-    struct tcp_table bigger = {slots, cap, 0};
+    }
     for (size_t i = 0; i < t->cap; i++) {
-        struct tcp_conn *c = t->slots[i];
-        if (!c)
+        if (!t->slots[i])
             continue;
-        size_t j = table_home(&bigger, c);
+        size_t j = t->hashes[i] & (cap - 1);
         while (slots[j])
             j = (j + 1) & (cap - 1);
-        slots[j] = c;
+        slots[j] = t->slots[i];
+        hashes[j] = t->hashes[i];
     }
     free(t->slots);
+    free(t->hashes);
     t->slots = slots;
+    t->hashes = hashes;
     t->cap = cap;
     return 0;
 }
@@ -112,10 +120,12 @@ static int table_insert(struct tcp_table *t, struct tcp_conn *c)
 {
     if ((t->count + 1) * 2 > t->cap && table_grow(t) != 0)
         return -1;
-    size_t i = table_home(t, c);
+    uint32_t hash = conn_hash32(c);
+    size_t i = hash & (t->cap - 1);
     while (t->slots[i])
         i = (i + 1) & (t->cap - 1);
     t->slots[i] = c;
+    t->hashes[i] = hash;
     t->count++;
     return 0;
 }
@@ -125,10 +135,11 @@ static size_t table_index(const struct tcp_table *t, uint32_t la, uint16_t lp, u
 {
     if (t->cap == 0)
         return SIZE_MAX;
-    size_t i = tuple_hash(la, lp, ra, rp) & (t->cap - 1);
+    uint32_t hash = (uint32_t)tuple_hash(la, lp, ra, rp);
+    size_t i = hash & (t->cap - 1);
     for (struct tcp_conn *c; (c = t->slots[i]) != NULL; i = (i + 1) & (t->cap - 1))
-        if (c->local_addr == la && c->local_port == lp && c->remote_addr == ra &&
-            c->remote_port == rp)
+        if (t->hashes[i] == hash && c->local_addr == la && c->local_port == lp &&
+            c->remote_addr == ra && c->remote_port == rp)
             return i;
     return SIZE_MAX;
 }
@@ -141,10 +152,11 @@ static void table_remove(struct tcp_table *t, struct tcp_conn *c)
         return;
     size_t mask = t->cap - 1;
     for (size_t j = (i + 1) & mask; t->slots[j]; j = (j + 1) & mask) {
-        size_t k = table_home(t, t->slots[j]);
+        size_t k = t->hashes[j] & mask;
         bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (!stays) {
             t->slots[i] = t->slots[j];
+            t->hashes[i] = t->hashes[j];
             i = j;
         }
     }
@@ -248,7 +260,9 @@ static struct tcp_conn_record *registry_add(struct tcp_network *n, uint32_t clie
                                             uint16_t client_port, uint32_t server_addr,
                                             uint16_t server_port)
 {
-    if (n->record_count + 1 > n->bucket_count && registry_grow(n) != 0)
+    /* At most one record per two buckets: at 10^6 connections each chain
+     * walked is a cache miss per record. */
+    if (2 * (n->record_count + 1) > n->bucket_count && registry_grow(n) != 0)
         return NULL;
     struct tcp_conn_record *r = calloc(1, sizeof *r);
     if (!r)
@@ -596,6 +610,7 @@ void tcp_host_destroy(struct tcp_host *host)
         }
     }
     free(host->tcbs.slots);
+    free(host->tcbs.hashes);
     free(host->listeners);
     free(host);
 }
@@ -728,10 +743,12 @@ void tcp_enter_closed(struct tcp_conn *c, const char *cause, const struct segmen
     tcp_set_state(c, TCP_CLOSED, cause, trigger);
 }
 
-void tcp_notify_app(struct tcp_conn *c)
+/* Delivers the notifications in `which`, in the order connected/accepted,
+ * readable, peer_closed; the application may delete the TCB in any of them. */
+static void notify(struct tcp_conn *c, uint8_t which)
 {
     struct tcp_host *h = c->host;
-    while (c->notify && !tcp_gone(c)) {
+    while ((c->notify & which) && !tcp_gone(c)) {
         if (c->notify & NOTIFY_CONNECTED) {
             c->notify &= (uint8_t)~NOTIFY_CONNECTED;
             c->flags |= TCPF_APP_KNOWS;
@@ -750,6 +767,13 @@ void tcp_notify_app(struct tcp_conn *c)
         }
     }
 }
+
+void tcp_notify_app(struct tcp_conn *c)
+{
+    notify(c, NOTIFY_CONNECTED | NOTIFY_READABLE | NOTIFY_PEER_CLOSED);
+}
+
+void tcp_notify_app_data(struct tcp_conn *c) { notify(c, NOTIFY_CONNECTED | NOTIFY_READABLE); }
 
 struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segment *syn)
 {
@@ -929,6 +953,8 @@ void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uin
     };
     if ((flags & TCP_FLAG_ACK) && seq_gt(c->rcv_nxt + s.wnd, c->rcv_adv))
         c->rcv_adv = c->rcv_nxt + s.wnd;
+    if (flags & TCP_FLAG_ACK)
+        c->flags &= (uint16_t)~TCPF_ACK_OWED; /* any segment with ACK=RCV.NXT pays it */
     h->stats.segments_sent++;
     if (retransmission) {
         h->stats.retransmissions++;
@@ -981,10 +1007,19 @@ void tcp_send_rst_for(struct tcp_host *host, const struct segment *seg)
         host->output(host->output_context, &r);
 }
 
+/* The states that send queued data and then the FIN (RFC 9293 3.10.2, 3.10.4):
+ *  ESTABLISHED, CLOSE_WAIT  our direction is open: data as the window allows;
+ *  FIN_WAIT_1, LAST_ACK     CLOSE was called: the queued data, then the FIN;
+ *  CLOSING                  FIN_WAIT_1 that received the peer's FIN while our
+ *                           FIN still waited behind data or for window (3.10.4:
+ *                           the FIN is queued "until all preceding SENDs have
+ *                           been segmentized"); the rest goes out from here.
+ * Not SYN_SENT or SYN_RECEIVED (data waits for ESTABLISHED), FIN_WAIT_2 or
+ * TIME_WAIT (our FIN is acknowledged: nothing is left), LISTEN or CLOSED. */
 static bool state_sends_data(enum tcp_state s)
 {
     return s == TCP_ESTABLISHED || s == TCP_CLOSE_WAIT || s == TCP_FIN_WAIT_1 ||
-           s == TCP_LAST_ACK;
+           s == TCP_LAST_ACK || s == TCP_CLOSING;
 }
 
 static const uint8_t *snd_data_at(const struct tcp_conn *c, uint32_t seq)
@@ -1002,9 +1037,29 @@ static void send_fin(struct tcp_conn *c)
     tcp_timer_rexmit_ensure(c);
 }
 
+/* The FIN waits for window like data (Linux tcp_snd_wnd_test): it leaves
+ * only when its sequence number lies inside SND.UNA + SND.WND, and never
+ * while the persist timer owns a zero window. A FIN beyond the window would
+ * be dropped by the receiver (decision 17), and its retransmissions counted
+ * against data_retries while the peer keeps answering (RFC 9293 3.8.6.1
+ * MUST-37); a FIN sent during persist could be left behind when
+ * leave_persist rewinds SND.NXT. */
+static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq)
+{
+    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + tcp_send_window(c));
+}
+
+/* Nothing may leave for want of window. With nothing in flight and SND.WND
+ * = 0 no ACK will come to reopen it: the persist timer probes (3.8.6.1). */
+static void wait_for_window(struct tcp_conn *c)
+{
+    if (c->snd_nxt == c->snd_una && c->snd_wnd == 0)
+        tcp_timer_persist_ensure(c);
+}
+
 /* No Nagle: everything the window allows leaves now, in segments of at
- * most snd_mss; the FIN rides on the last data segment or follows alone
- * (a FIN needs no window here). */
+ * most snd_mss; the FIN rides on the last data segment when the window
+ * has room for it, else follows alone once it has. */
 int tcp_output(struct tcp_conn *c)
 {
     if (!state_sends_data((enum tcp_state)c->state) || !c->buf || (c->flags & TCPF_FIN_SENT))
@@ -1014,16 +1069,19 @@ int tcp_output(struct tcp_conn *c)
     for (;;) {
         uint32_t unsent = end - c->snd_nxt;
         if (unsent == 0) {
-            if (c->flags & TCPF_CLOSE_QUEUED) {
+            if (!(c->flags & TCPF_CLOSE_QUEUED))
+                break;
+            if (fin_fits_window(c, c->snd_nxt)) {
                 send_fin(c);
                 sent++;
+            } else {
+                wait_for_window(c);
             }
             break;
         }
         int32_t usable = (int32_t)(c->snd_una + tcp_send_window(c) - c->snd_nxt);
         if (usable <= 0) {
-            if (c->snd_nxt == c->snd_una && c->snd_wnd == 0)
-                tcp_timer_persist_ensure(c);
+            wait_for_window(c);
             break;
         }
         uint32_t n = unsent;
@@ -1032,7 +1090,7 @@ int tcp_output(struct tcp_conn *c)
         if (n > (uint32_t)usable)
             n = (uint32_t)usable;
         bool last = n == unsent;
-        bool fin = last && (c->flags & TCPF_CLOSE_QUEUED);
+        bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n);
         uint8_t flags = TCP_FLAG_ACK | (last ? TCP_FLAG_PSH : 0) | (fin ? TCP_FLAG_FIN : 0);
         uint32_t seq = c->snd_nxt;
         c->snd_nxt += n;
@@ -1084,8 +1142,13 @@ void tcp_send_probe(struct tcp_conn *c)
         tcp_send_segment(c, TCP_FLAG_ACK, c->snd_una, snd_data_at(c, c->snd_una), 1, true);
         return;
     }
-    if (tcp_snd_data_end(c) == c->snd_nxt)
+    if (tcp_snd_data_end(c) == c->snd_nxt) {
+        /* Only the FIN waits: an empty segment with an old sequence number
+         * draws an ACK with the current window (Linux tcp_xmit_probe_skb). */
+        if ((c->flags & TCPF_CLOSE_QUEUED) && !(c->flags & TCPF_FIN_SENT))
+            tcp_send_segment(c, TCP_FLAG_ACK, c->snd_una - 1, NULL, 0, false);
         return;
+    }
     uint32_t seq = c->snd_nxt++;
     tcp_send_segment(c, TCP_FLAG_ACK, seq, snd_data_at(c, seq), 1, false);
 }
@@ -1236,12 +1299,16 @@ enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
     return TCP_OK;
 }
 
-/* Receiver side of silly window avoidance (RFC 9293 3.8.6.2.2): after a
- * read, announce the window when it grew by min(rcv_buf/2, MSS). */
+/* Receiver side of silly window avoidance (RFC 9293 3.8.6.2.2, RFC 1122
+ * 4.2.3.3): after a read, announce the window when it grew by
+ * min(rcv_buf/2, MSS). Not while an arriving segment is owed its ACK: that
+ * ACK, sent once the application has read, carries the window. */
 static void maybe_window_update(struct tcp_conn *c)
 {
     enum tcp_state s = (enum tcp_state)c->state;
     if (s != TCP_ESTABLISHED && s != TCP_FIN_WAIT_1 && s != TCP_FIN_WAIT_2)
+        return;
+    if (c->flags & TCPF_ACK_OWED)
         return;
     uint32_t announced = c->rcv_adv - c->rcv_nxt;
     uint32_t wnd = tcp_rcv_wnd(c);

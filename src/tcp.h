@@ -77,7 +77,7 @@ struct tcp_profile {
     int data_retries;                /* tcp_retries2 for data and FIN; -1 = no limit */
     sim_time msl;                    /* RFC 9293 3.4.2: 2 min */
     sim_time time_wait;              /* 2*MSL (RFC); 60 s (Linux) */
-    sim_time fin_wait_2_timeout;     /* 0 = none (RFC); Linux tcp_fin_timeout 60 s, orphaned sockets */
+    sim_time fin_wait_2_timeout;     /* 0 = none (RFC); linux 60 s: longest silence in FIN_WAIT_2 */
     bool synack_on_duplicate_syn;    /* Linux: a retransmitted SYN in SYN_RECEIVED gets a new SYN-ACK */
     bool rfc5961;                    /* challenge ACKs for in-window RST and SYN */
     bool rfc1337;                    /* ignore RST in TIME_WAIT */

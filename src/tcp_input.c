@@ -16,7 +16,10 @@
  *    SYN-ACK with profile.synack_on_duplicate_syn (Linux tcp_check_req).
  *  - A SYN in TIME-WAIT draws a challenge ACK in both profiles.
  *  - SYN|FIN in LISTEN is dropped (Linux); data on a SYN is not kept.
- *  - No delayed ACK: every segment carrying text or FIN is ACKed at once.
+ *  - No delayed ACK: every segment carrying text or FIN is ACKed at once,
+ *    after the application has read it (one ACK, with the reopened window).
+ *  - FIN_WAIT_2 (profile.fin_wait_2_timeout): the timer restarts whenever
+ *    text or a FIN arrives, so it bounds silence, not the half-close.
  */
 #include "tcp_internal.h"
 
@@ -60,13 +63,24 @@ static void enter_time_wait(struct tcp_conn *c, const char *cause, const struct 
     tcp_trim_buffers(c);
 }
 
-/* Sends what is owed: data (which carries the ACK) or a bare ACK. */
+/* Sends what is owed: data (which carries the ACK) or a bare ACK. When the
+ * segment brought data, the application reads it first, so the one ACK the
+ * segment gets advertises the window the read reopened (no second ACK as a
+ * window update); whatever the application sends meanwhile carries the ACK
+ * instead. It may also CLOSE or ABORT in the callback. */
 static void respond(struct tcp_conn *c, const struct rx *rx)
 {
     if (tcp_gone(c))
         return;
-    int sent = tcp_output(c);
-    if (rx->ack_now && sent == 0)
+    if (rx->ack_now)
+        c->flags |= TCPF_ACK_OWED;
+    if (rx->ack_now && (c->notify & NOTIFY_READABLE)) {
+        tcp_notify_app_data(c); /* connected/accepted, then readable */
+        if (tcp_gone(c))
+            return;
+    }
+    tcp_output(c);
+    if (c->flags & TCPF_ACK_OWED)
         tcp_send_ack(c);
 }
 
@@ -232,8 +246,33 @@ static bool is_duplicate_syn(const struct tcp_conn *c, const struct segment *seg
     return has(seg, TCP_FLAG_SYN) && !has(seg, TCP_FLAG_ACK) && seg->seq == c->irs;
 }
 
-/* First: is the segment in the window? An unacceptable segment gets
- * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> unless it carries RST. */
+/* A segment that failed step 1 gets <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>,
+ * nothing if it carries RST; two states add to that. */
+static void on_unacceptable(struct tcp_conn *c, const struct segment *seg)
+{
+    if (has(seg, TCP_FLAG_RST))
+        return;
+    switch ((enum tcp_state)c->state) {
+    case TCP_SYN_RECEIVED:
+        if (is_duplicate_syn(c, seg) && tcp_prof(c)->synack_on_duplicate_syn) {
+            /* Linux tcp_check_req: resend the SYN-ACK now and push the timer
+             * out; not counted against synack_retries (decision 4). */
+            tcp_send_syn(c, true);
+            tcp_timer_rexmit_start(c);
+            return;
+        }
+        break;
+    case TCP_TIME_WAIT:
+        if (has(seg, TCP_FLAG_FIN))
+            tcp_timer_time_wait(c); /* retransmitted FIN: re-ACK and restart 2MSL (decision 3) */
+        break;
+    default:
+        break;
+    }
+    tcp_send_ack(c);
+}
+
+/* First: is the segment in the window? */
 static bool check_sequence(struct tcp_conn *c, struct rx *rx)
 {
     const struct segment *seg = rx->seg;
@@ -248,19 +287,7 @@ static bool check_sequence(struct tcp_conn *c, struct rx *rx)
         rx->ack_now = seg->len > 0 || has(seg, TCP_FLAG_FIN);
         return true;
     }
-    if (has(seg, TCP_FLAG_RST))
-        return false;
-    if (c->state == TCP_SYN_RECEIVED && is_duplicate_syn(c, seg) &&
-        tcp_prof(c)->synack_on_duplicate_syn) {
-        /* Linux tcp_check_req: resend the SYN-ACK now and push the timer
-         * out; not counted against synack_retries. */
-        tcp_send_syn(c, true);
-        tcp_timer_rexmit_start(c);
-        return false;
-    }
-    if (c->state == TCP_TIME_WAIT && has(seg, TCP_FLAG_FIN))
-        tcp_timer_time_wait(c); /* retransmitted FIN: re-ACK and restart 2MSL (reference 1.10) */
-    tcp_send_ack(c);
+    on_unacceptable(c, seg);
     return false;
 }
 
@@ -355,6 +382,8 @@ static void leave_persist(struct tcp_conn *c)
     c->backoff = 0;
     c->retries = 0;
     c->snd_nxt = c->snd_una; /* a refused probe byte goes again with the data */
+    if ((c->flags & TCPF_FIN_SENT) && seq_leq(c->snd_nxt, c->fin_seq))
+        c->flags &= (uint16_t)~TCPF_FIN_SENT; /* a FIN behind SND.NXT is unsent: it goes again */
 }
 
 /* Window update (3.10.7.4 fifth, ESTABLISHED): only from a segment newer
@@ -365,11 +394,13 @@ static void update_window(struct tcp_conn *c, const struct segment *seg)
         (seq_lt(c->snd_wl1, seg->seq) ||
          (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, seg->ack))))
         take_window(c, seg);
-    if (c->flags & TCPF_PERSIST) {
-        c->retries = 0; /* the peer answers the probes: it is alive */
-        if (c->snd_wnd > 0)
-            leave_persist(c);
-    }
+    /* An acceptable ACK with the window shut: the peer is alive, only not
+     * reading. What it refuses meanwhile (probes, retransmissions) must not
+     * count towards giving up (RFC 9293 3.8.6.1 MUST-37). */
+    if ((c->flags & TCPF_PERSIST) || c->snd_wnd == 0)
+        c->retries = 0;
+    if ((c->flags & TCPF_PERSIST) && c->snd_wnd > 0)
+        leave_persist(c);
 }
 
 /* Fifth: ACK. Returns false when the segment is done with (dropped, or the
@@ -397,6 +428,9 @@ static bool on_ack(struct tcp_conn *c, struct rx *rx)
     else if (is_duplicate_ack(c, seg))
         duplicate_ack(c);
     update_window(c, seg);
+    /* FIN_WAIT_1 -> FIN_WAIT_2 is not decided here but in on_synchronized
+     * after step 8: a segment that acks our FIN and carries the peer's goes
+     * straight to TIME_WAIT (decision 10). */
     switch ((enum tcp_state)c->state) {
     case TCP_CLOSING:
         if (tcp_fin_acked(c))
@@ -420,6 +454,8 @@ static void on_text(struct tcp_conn *c, struct rx *rx)
     const struct seg_text *t = &rx->text;
     if (s != TCP_ESTABLISHED && s != TCP_FIN_WAIT_1 && s != TCP_FIN_WAIT_2)
         return;
+    if (s == TCP_FIN_WAIT_2 && (rx->seg->len > 0 || has(rx->seg, TCP_FLAG_FIN)))
+        tcp_timer_fin_wait_2(c); /* the timer measures silence (decision 12) */
     if ((t->len == 0 && !t->fin) || !c->buf)
         return;
     rx->ack_now = true;

@@ -53,11 +53,19 @@ enum tcp_conn_flag {
     TCPF_APP_KNOWS = 1u << 9,    /* the application holds this pointer (closed() is due) */
     TCPF_DELETED = 1u << 10,     /* in CLOSED (or a child back in LISTEN): free when not busy */
     TCPF_WAS_ESTABLISHED = 1u << 11,
+    TCPF_ACK_OWED = 1u << 12,    /* an arriving segment is owed an ACK: the next segment
+                                    carrying ACK pays it; window updates wait for it */
 };
 
 /* Application notifications collected while a segment is processed and
- * delivered once it is done, so the application never runs in the middle
- * of the state machine. */
+ * delivered after its steps are done, so no such callback runs between the
+ * steps of SEGMENT ARRIVES. When the segment brought data, readable (and
+ * connected/accepted, if due) comes just before the owed ACK is sent, so
+ * the application's read reopens the window that ACK advertises; the rest
+ * comes once the segment is done (tcp_on_segment). closed() is different:
+ * it runs inside conn_delete, wherever the TCB is deleted (a RST in step 2,
+ * a timer, the application's own CLOSE or ABORT), and the entry point's
+ * hold keeps the memory valid until it returns. */
 enum tcp_notify {
     NOTIFY_CONNECTED = 1u << 0,  /* connected() or accepted() */
     NOTIFY_READABLE = 1u << 1,
@@ -114,6 +122,8 @@ struct tcp_conn {
 struct tcp_table {            /* open addressing, linear probing, keyed by 4-tuple */
     struct tcp_conn **slots;
     size_t cap, count;        /* cap is a power of two */
+    uint32_t *hashes;         /* hashes[i]: low 32 bits of slots[i]'s tuple hash, so probes
+                               * and moves need not read the TCBs (cache misses at 10^6) */
 };
 
 struct tcp_host {
@@ -182,6 +192,8 @@ void tcp_hold(struct tcp_conn *c);
 void tcp_release(struct tcp_conn *c);
 /* Delivers the collected notifications (c must be held). */
 void tcp_notify_app(struct tcp_conn *c);
+/* Delivers only connected/accepted and readable (c must be held). */
+void tcp_notify_app_data(struct tcp_conn *c);
 
 struct tcp_conn *tcp_lookup(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
                             uint32_t remote_addr, uint16_t remote_port);

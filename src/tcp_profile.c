@@ -18,7 +18,8 @@ void tcp_profile_rfc9293(struct tcp_profile *p)
     p->rto_min_on_variance = false;
     p->rto_max = 60 * SIM_S;                  /* RFC 6298 (2.5): at least 60 s */
     p->rto_after_handshake_loss = 3 * SIM_S;  /* RFC 6298 (5.7) */
-    p->syn_retries = 7;                       /* 1+2+...+128 s: past the 3 minutes of MUST-23 */
+    p->syn_retries = 7;                       /* SYNs at 0,1,3,7,15,31,63,123 s (rto_max 60 s),
+                                                 failure at 183 s: past the 3 minutes of MUST-23 */
     p->syn_linear_timeouts = 0;
     p->synack_retries = 7;
     p->data_retries = 15;
@@ -47,7 +48,10 @@ void tcp_profile_linux(struct tcp_profile *p)
     p->data_retries = 15;                     /* tcp_retries2 */
     p->time_wait = 60 * SIM_S;                /* TCP_TIMEWAIT_LEN */
     p->msl = 30 * SIM_S;                      /* so that 2*MSL = TIME_WAIT */
-    p->fin_wait_2_timeout = 60 * SIM_S;       /* tcp_fin_timeout, orphaned sockets */
+    p->fin_wait_2_timeout = 60 * SIM_S;       /* tcp_fin_timeout. Linux applies it to orphaned
+                                                 sockets; tcpsim's applications keep reading, so
+                                                 here it bounds how long FIN_WAIT_2 may stay
+                                                 silent (restarted by arriving text or FIN) */
     p->synack_on_duplicate_syn = true;        /* tcp_check_req: resend SYN-ACK */
 }
 

@@ -12,7 +12,11 @@
  * rto_initial, later ones double; the connection gives up after
  * syn_retries + syn_linear_timeouts retransmissions, as Linux 6.5+ counts
  * them. linux: SYNs at 0,1,2,3,4,5,7,11,19,35,67 s, failure at 131 s;
- * rfc9293: 0,1,3,7,...,127 s, failure at 255 s.
+ * rfc9293 (timeouts doubling from 1 s, clamped at rto_max = 60 s): SYNs at
+ * 0,1,3,7,15,31,63,123 s, failure at 183 s.
+ *
+ * The FIN-WAIT-2 timer measures idle time: it starts when our FIN is
+ * acknowledged and restarts whenever text or a FIN arrives (tcp_input.c).
  */
 #include "tcp_internal.h"
 
@@ -245,6 +249,7 @@ void tcp_timer_time_wait(struct tcp_conn *c)
         sim_schedule(c->host->sim, tcp_prof(c)->time_wait, on_state_timeout, c, NULL);
 }
 
+/* (Re)start: FIN_WAIT_2 may stay silent this long (decision 12). */
 void tcp_timer_fin_wait_2(struct tcp_conn *c)
 {
     sim_time timeout = tcp_prof(c)->fin_wait_2_timeout;

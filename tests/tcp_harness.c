@@ -261,6 +261,10 @@ static void app_readable(void *data, struct tcp_conn *conn, size_t bytes)
         memcpy(a->received + a->received_len, buf, n);
         a->received_len += n;
     }
+    if (a->abort_on_readable)
+        tcp_abort(conn);
+    else if (a->close_on_readable)
+        tcp_close(conn);
 }
 
 static void app_peer_closed(void *data, struct tcp_conn *conn)

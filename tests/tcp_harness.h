@@ -51,6 +51,8 @@ struct h_app {              /* the application on one host */
     int index;
     bool auto_read;         /* read everything when readable (default true) */
     bool close_on_peer_closed;
+    bool close_on_readable;     /* CLOSE (or ABORT) right after reading */
+    bool abort_on_readable;
     int connected, accepted, readable, peer_closed, closed;
     enum tcp_error last_error;
     struct tcp_conn *last_conn; /* last connected or accepted, NULL once closed */

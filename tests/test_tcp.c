@@ -30,8 +30,8 @@ enum { SYN = TCP_FLAG_SYN, ACK = TCP_FLAG_ACK, FIN = TCP_FLAG_FIN, RST = TCP_FLA
 
 enum setup {
     S_NO_TCB, S_LISTEN, S_SYN_SENT, S_SYN_RECEIVED, S_SYN_RECEIVED_ACTIVE, S_ESTABLISHED,
-    S_ESTABLISHED_DATA, S_FIN_WAIT_1, S_FIN_WAIT_2, S_CLOSE_WAIT, S_CLOSING, S_LAST_ACK,
-    S_TIME_WAIT,
+    S_ESTABLISHED_DATA, S_FIN_WAIT_1, S_FIN_WAIT_1_UNSENT, S_FIN_WAIT_2, S_CLOSE_WAIT, S_CLOSING,
+    S_LAST_ACK, S_TIME_WAIT,
 };
 enum prof { P_RFC9293, P_LINUX, P_NO_RFC5961, P_RFC1337 };
 enum event { EV_SEGMENT, EV_CLOSE, EV_ABORT, EV_SEND, EV_WAIT };
@@ -196,6 +196,21 @@ static struct subject setup(enum setup kind, enum prof prof)
         tcp_close(client);
         advance_by(h, 1 * MS);
         return subject_of(h, H_CLIENT, client);
+    case S_FIN_WAIT_1_UNSENT: { /* the peer shut its window: 100 bytes and the FIN wait */
+        client = establish(h, NULL);
+        h->cut = true;
+        struct tcp_conn_info i;
+        tcp_conn_info(client, &i);
+        struct segment shut = craft(i.remote_addr, i.remote_port, i.local_addr, i.local_port, ACK,
+                                    i.rcv_nxt, i.snd_nxt, 0);
+        shut.wnd = 0;
+        harness_inject(h, H_CLIENT, now(h) + 1 * MS, &shut);
+        advance_by(h, 2 * MS);
+        tcp_send(client, NULL, 100);
+        tcp_close(client);
+        advance_by(h, 1 * MS);
+        return subject_of(h, H_CLIENT, client);
+    }
     case S_FIN_WAIT_2:
     case S_CLOSE_WAIT:
     case S_LAST_ACK:
@@ -587,6 +602,10 @@ static void run_row(const struct row *r)
     X(FIN_WAIT_1_rcv_FIN_ACK_goes_TIME_WAIT, .setup = S_FIN_WAIT_1, .flags = FIN | ACK,          \
       .expect = TCP_TIME_WAIT, .reply = "ACK", .rseq = RS_SND_NXT, .rack = RA_RCV_NXT,           \
       .advance = 1, .told = T_PEER_CLOSED)                                                       \
+    X(FIN_WAIT_1_with_unsent_data_rcv_FIN_goes_CLOSING_and_keeps_sending,                        \
+      .setup = S_FIN_WAIT_1_UNSENT, .flags = FIN | ACK, .expect = TCP_CLOSING,                   \
+      .reply = "FIN|PSH|ACK", .rseq = RS_SND_NXT, .rack = RA_RCV_NXT, .advance = 1,              \
+      .told = T_PEER_CLOSED)                                                                     \
     X(FIN_WAIT_1_rcv_data_delivers, .setup = S_FIN_WAIT_1, .flags = ACK, .ack = A_BEFORE_FIN,    \
       .len = 100, .expect = TCP_FIN_WAIT_1, .reply = "ACK", .rseq = RS_SND_NXT,                  \
       .rack = RA_RCV_NXT, .advance = 100, .told = T_READABLE)                                    \
@@ -1386,6 +1405,258 @@ static void test_half_close_client_sends_after_server_FIN(void)
     harness_destroy(h);
 }
 
+/* The application reads what is waiting now, as auto_read would have. */
+static void app_read_now(struct harness *h, int host, struct tcp_conn *c)
+{
+    struct h_app *a = &h->app[host];
+    uint8_t buf[4096];
+    size_t n;
+    while ((n = tcp_receive(c, buf, sizeof buf)) > 0) {
+        uint8_t *more = realloc(a->received, a->received_len + n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(more);
+        a->received = more;
+        memcpy(a->received + a->received_len, buf, n);
+        a->received_len += n;
+        a->received_cap = a->received_len;
+    }
+}
+
+/* Segments carrying FIN that `host` sent before `until`. */
+static size_t fins_before(const struct harness *h, int host, sim_time until)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->sent_count; i++)
+        if (h->sent[i].from == host && h->sent[i].t < until && (h->sent[i].seg.flags & FIN))
+            n++;
+    return n;
+}
+
+/* A bare ACK to `to` from its peer, advertising window `wnd`. */
+static void inject_ack_window(struct harness *h, int to, uint32_t seq, uint32_t ack, uint16_t wnd,
+                              sim_time at)
+{
+    struct tcp_conn_info i;
+    tcp_conn_info(h->app[to].last_conn, &i);
+    struct segment s = craft(i.remote_addr, i.remote_port, i.local_addr, i.local_port, ACK, seq,
+                             ack, 0);
+    s.wnd = wnd;
+    harness_inject(h, to, at, &s);
+}
+
+/* FIN in FIN_WAIT_1 goes to CLOSING even when our FIN still waits behind
+ * data (RFC 9293 3.10.7.4; 3.10.4 queues the FIN "until all preceding SENDs
+ * have been segmentized"). The client closes with 4465 bytes held back by
+ * the server's full window; the server closes, its FIN takes the client to
+ * CLOSING; the server reads, and the rest and the FIN go out from CLOSING. */
+static void test_CLOSING_sends_the_data_and_FIN_still_queued(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].auto_read = false;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 70000);
+    tcp_close(client);
+    harness_run_until(h, 1 * S);
+    tcp_close(server);
+    harness_run_until(h, 2 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_CLOSING);
+    CU_ASSERT_EQUAL(tcp_conn_state(server), TCP_FIN_WAIT_2);
+    CU_ASSERT_EQUAL(fins_before(h, H_CLIENT, 2 * S), 0);
+    h->app[H_SERVER].auto_read = true;
+    app_read_now(h, H_SERVER, server);
+    harness_run_until(h, 1000 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 70000));
+    CU_ASSERT_EQUAL(h->app[H_SERVER].peer_closed, 1);
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].peer_closed, 1);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 CLOSING TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id,
+            "LISTEN SYN_RECEIVED ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_OK);
+    harness_destroy(h);
+}
+
+/* The last byte goes as a zero-window probe, then CLOSE: the FIN waits for
+ * window like data (it is never sent while the persist timer probes), so
+ * reopening the window sends the byte and the FIN, and nothing is lost. */
+static void test_FIN_after_a_zero_window_probe_is_not_lost(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].auto_read = false;
+    h->app[H_SERVER].close_on_peer_closed = true;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 65536); /* one byte more than the window */
+    harness_run_until(h, 1 * S);
+    tcp_close(client);
+    harness_run_until(h, 5 * S);
+    CU_ASSERT_EQUAL(count_log(h, "client:40000 > server:80 ACK seq=66536 ack=5001 len=1"), 2);
+    CU_ASSERT_EQUAL(fins_before(h, H_CLIENT, 5 * S), 0);
+    h->app[H_SERVER].auto_read = true;
+    app_read_now(h, H_SERVER, server);
+    harness_run_until(h, 1000 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 65536));
+    CU_ASSERT_EQUAL(h->app[H_SERVER].peer_closed, 1);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    harness_destroy(h);
+}
+
+/* 65535 bytes fill the window exactly, then CLOSE; the receiver reads only
+ * at 1000 s. The FIN waits through persist (probes every rto_max, each
+ * answered with win=0) and the live peer is never timed out (RFC 9293
+ * 3.8.6.1 MUST-37); both ends then finish normally. */
+static void test_FIN_waits_out_a_1000s_zero_window(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    h->app[H_SERVER].auto_read = false;
+    h->app[H_SERVER].close_on_peer_closed = true;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 65535);
+    tcp_close(client);
+    harness_run_until(h, 1000 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_FIN_WAIT_1);
+    CU_ASSERT_EQUAL(fins_before(h, H_CLIENT, 1000 * S), 0);
+    size_t probes = harness_sent_since(h, H_CLIENT, 1 * S);
+    CU_ASSERT(probes > 15); /* more than data_retries: answered probes do not count */
+    for (size_t i = 0; i < probes; i++)
+        CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, 1 * S, i)->seg.len, 0);
+    h->app[H_SERVER].auto_read = true;
+    app_read_now(h, H_SERVER, server);
+    harness_run_until(h, 2000 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 65535));
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_OK);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_OK);
+    CU_ASSERT(!harness_log_has(h, "retransmissions exhausted"));
+    harness_destroy(h);
+}
+
+/* A peer that shrinks its window to zero under data in flight (tcpsim's
+ * receivers never do) and keeps ACKing with win=0: the retransmissions it
+ * refuses act as probes and do not count towards giving up (MUST-37). */
+static void test_zero_window_ACKs_keep_a_retransmitting_sender_alive(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    h->cut = true;
+    send_pattern(client, 0, 1000);
+    struct tcp_conn_info i;
+    tcp_conn_info(client, &i);
+    for (int k = 1; k <= 60; k++)
+        inject_ack_window(h, H_CLIENT, i.rcv_nxt, i.snd_una, 0, now(h) + k * 30 * S);
+    harness_run_until(h, 1800 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_ESTABLISHED);
+    tcp_conn_info(client, &i);
+    CU_ASSERT(i.retransmissions > 15);
+    harness_destroy(h);
+}
+
+/* linux: the server sends `chunks` of 1000 bytes, one every 10 s, into the
+ * client's FIN_WAIT_2; the client's id is returned. (The server's TCB is
+ * taken from last_conn each time: NULL once deleted.) */
+static uint64_t half_close_trickle(struct harness *h, int chunks)
+{
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    tcp_close(client);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_FIN_WAIT_2);
+    for (int k = 0; k < chunks; k++) {
+        send_pattern(h->app[H_SERVER].last_conn, (size_t)k * 1000, 1000);
+        advance_by(h, 10 * S);
+    }
+    return id;
+}
+
+/* Decision 12: the linux FIN_WAIT_2 timer bounds silence, not the
+ * half-close. 150 s of data after the client's FIN all arrive. */
+static void test_FIN_WAIT_2_timer_restarts_while_data_arrives_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    uint64_t id = half_close_trickle(h, 15);
+    CU_ASSERT_EQUAL(tcp_close(h->app[H_SERVER].last_conn), TCP_OK);
+    harness_run_until(h, 400 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 15000));
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    harness_destroy(h);
+}
+
+/* ... and a FIN_WAIT_2 that goes silent ends 60 s after the last segment. */
+static void test_FIN_WAIT_2_times_out_60s_after_the_last_segment_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    uint64_t id = half_close_trickle(h, 10);
+    harness_run_until(h, 400 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 10000));
+    sim_time last = -1;
+    for (size_t i = 0; i < h->sent_count; i++)
+        if (h->sent[i].from == H_SERVER && h->sent[i].seg.len > 0)
+            last = h->sent[i].t;
+    CU_ASSERT(last > 90 * S);
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1),
+                    last + 10 * MS + 60 * S);
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_TIMEOUT);
+    CU_ASSERT(log_has(h, "FIN_WAIT_2 -> CLOSED (FIN_WAIT_2 timeout)"));
+    harness_destroy(h);
+}
+
+/* The receiving application reads before the ACK leaves, so each in-order
+ * segment draws exactly one ACK, advertising the reopened window (no
+ * separate window update). */
+static void test_one_ACK_per_data_segment_to_a_reading_application(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    sim_time start = now(h);
+    send_pattern(client, 0, 10 * 1460);
+    harness_run_until(h, start + 1 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 10 * 1460));
+    CU_ASSERT_EQUAL_FATAL(harness_sent_since(h, H_SERVER, start), 10);
+    for (size_t i = 0; i < 10; i++) {
+        const struct h_segment *a = harness_sent_nth(h, H_SERVER, start, i);
+        CU_ASSERT_EQUAL(a->seg.flags, ACK);
+        CU_ASSERT_EQUAL(a->seg.len, 0);
+        CU_ASSERT_EQUAL(a->seg.ack, 1001 + (i + 1) * 1460);
+        CU_ASSERT_EQUAL(a->seg.wnd, 65535);
+    }
+    harness_destroy(h);
+}
+
+/* CLOSE from inside readable: the FIN carries the ACK of the data (one
+ * segment); ABORT from inside readable: the RST and nothing after it. */
+static void test_application_may_close_or_abort_inside_readable(void)
+{
+    for (int do_abort = 0; do_abort < 2; do_abort++) {
+        struct harness *h = make_profile("rfc9293");
+        h->app[H_SERVER].close_on_readable = !do_abort;
+        h->app[H_SERVER].abort_on_readable = do_abort;
+        struct tcp_conn *client = establish(h, NULL);
+        sim_time start = now(h);
+        send_pattern(client, 0, 1000);
+        harness_run_until(h, start + 1 * S);
+        CU_ASSERT(received_is_pattern(&h->app[H_SERVER], 1000));
+        CU_ASSERT_EQUAL_FATAL(harness_sent_since(h, H_SERVER, start), 1);
+        const struct h_segment *r = harness_sent_nth(h, H_SERVER, start, 0);
+        CU_ASSERT_EQUAL(r->seg.flags, do_abort ? RST : (FIN | ACK));
+        if (!do_abort)
+            CU_ASSERT_EQUAL(r->seg.ack, 1001 + 1000);
+        CU_ASSERT_EQUAL(h->app[H_SERVER].closed, do_abort ? 1 : 0);
+        if (do_abort) { /* the client's TCB is gone: only its application's record remains */
+            CU_ASSERT_EQUAL(h->app[H_CLIENT].closed, 1);
+            CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_RESET);
+        } else {
+            CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_CLOSE_WAIT);
+        }
+        harness_destroy(h);
+    }
+}
+
 /* ISNs just below 2^32: sequence numbers wrap during the transfer. */
 static void test_sequence_wraparound_near_2_32(void)
 {
@@ -1761,6 +2032,14 @@ static const struct {
     TEST(test_zero_window_persist_probes_then_reopen),
     TEST(test_half_close_server_sends_after_client_FIN),
     TEST(test_half_close_client_sends_after_server_FIN),
+    TEST(test_CLOSING_sends_the_data_and_FIN_still_queued),
+    TEST(test_FIN_after_a_zero_window_probe_is_not_lost),
+    TEST(test_FIN_waits_out_a_1000s_zero_window),
+    TEST(test_zero_window_ACKs_keep_a_retransmitting_sender_alive),
+    TEST(test_FIN_WAIT_2_timer_restarts_while_data_arrives_linux),
+    TEST(test_FIN_WAIT_2_times_out_60s_after_the_last_segment_linux),
+    TEST(test_one_ACK_per_data_segment_to_a_reading_application),
+    TEST(test_application_may_close_or_abort_inside_readable),
     TEST(test_sequence_wraparound_near_2_32),
     TEST(test_RFC6298_worked_example_rfc9293),
     TEST(test_RFC6298_worked_example_linux),
