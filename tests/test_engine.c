@@ -1,7 +1,8 @@
 /*
  * test_engine.c: the event engine keeps time order, breaks ties by schedule
  * order, cancels and reschedules by handle (stale handles are harmless),
- * stops where it is told, and two engines never share state.
+ * stops where it is told, and two engines never share state; FIFO lanes
+ * change none of that.
  */
 #include <CUnit/Basic.h>
 #include <stdlib.h>
@@ -295,6 +296,125 @@ static void test_million_random_events_pop_in_order(void)
     sim_destroy(sim);
 }
 
+/* ---- FIFO lanes (sim_schedule_lane, and sim_schedule's lanes by delay) ---- */
+
+static void test_lane_cancel_head_and_queued_entries(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_lane lane = sim_lane_create(sim);
+    CU_ASSERT_NOT_EQUAL_FATAL(lane, SIM_NO_LANE);
+    sim_event_id a = sim_schedule_lane(sim, lane, 10 * SIM_MS, record, &log, tag(1));
+    sim_event_id b = sim_schedule_lane(sim, lane, 20 * SIM_MS, record, &log, tag(2));
+    sim_event_id c = sim_schedule_lane(sim, lane, 30 * SIM_MS, record, &log, tag(3));
+    sim_schedule_at(sim, 15 * SIM_MS, record, &log, tag(4));
+    /* Out of the lane's order: still runs at its time. */
+    sim_schedule_lane(sim, lane, 12 * SIM_MS, record, &log, tag(5));
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 5);
+    CU_ASSERT_TRUE(sim_cancel(sim, a)); /* the lane's head */
+    CU_ASSERT_TRUE(sim_cancel(sim, c)); /* queued behind it */
+    CU_ASSERT_FALSE(sim_cancel(sim, c));
+    CU_ASSERT_FALSE(sim_is_pending(sim, a));
+    CU_ASSERT_TRUE(sim_is_pending(sim, b));
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 3);
+    b = sim_reschedule_at(sim, b, 40 * SIM_MS);
+    CU_ASSERT_TRUE(sim_is_pending(sim, b));
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), 3);
+    CU_ASSERT_EQUAL(log.len, 3);
+    CU_ASSERT_EQUAL(log.ids[0], 5);
+    CU_ASSERT_EQUAL(log.ids[1], 4);
+    CU_ASSERT_EQUAL(log.ids[2], 2);
+    CU_ASSERT_EQUAL(log.times[2], 40 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 0);
+    sim_destroy(sim);
+}
+
+/* Events scheduled every way at once -- the heap, two caller lanes whose
+ * times mostly grow, sim_schedule with a few repeating delays, from outside
+ * and from handlers -- with random cancels, run in (time, schedule order). */
+struct mixed {
+    struct sim *sim;
+    sim_lane lanes[2];
+    sim_time lane_last[2];
+    uint64_t state, scheduled, ran, violations;
+    sim_time last_time;
+    uint64_t last_order;
+};
+
+static void mixed_event(struct sim *sim, void *context, void *argument);
+
+static uint64_t mixed_next(struct mixed *m)
+{
+    uint64_t x = m->state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return m->state = x;
+}
+
+static sim_event_id mixed_schedule(struct mixed *m)
+{
+    static const sim_time delays[] = { 0, 7 * SIM_MS, 60 * SIM_S, 220 * SIM_MS };
+    uint64_t r = mixed_next(m);
+    void *order = (void *)(uintptr_t)++m->scheduled;
+    sim_time now = sim_now(m->sim);
+    switch (r % 4) {
+    case 0:
+        return sim_schedule_at(m->sim, now + (sim_time)(r >> 8) % (100 * SIM_MS), mixed_event, m,
+                               order);
+    case 1:
+    case 2: {
+        int l = (int)(r % 4) - 1;
+        /* Mostly later than the lane's last event; one in eight earlier. */
+        sim_time when = m->lane_last[l] + (sim_time)((r >> 8) % (5 * SIM_MS));
+        if ((r >> 40) % 8 == 0)
+            when -= 3 * SIM_MS;
+        if (when < now)
+            when = now;
+        if (when > m->lane_last[l])
+            m->lane_last[l] = when;
+        return sim_schedule_lane(m->sim, m->lanes[l], when, mixed_event, m, order);
+    }
+    default:
+        return sim_schedule(m->sim, delays[(r >> 8) % 4], mixed_event, m, order);
+    }
+}
+
+static void mixed_event(struct sim *sim, void *context, void *argument)
+{
+    struct mixed *m = context;
+    uint64_t order = (uint64_t)(uintptr_t)argument;
+    if (sim_now(sim) < m->last_time || (sim_now(sim) == m->last_time && order < m->last_order))
+        m->violations++;
+    m->last_time = sim_now(sim);
+    m->last_order = order;
+    m->ran++;
+    if (m->scheduled < 60000 && mixed_next(m) % 4 == 0)
+        mixed_schedule(m);
+}
+
+static void test_lanes_and_heap_run_in_exact_order(void)
+{
+    enum { N = 40000 };
+    struct mixed m = { .sim = sim_create(), .state = 2463534242ull };
+    m.lanes[0] = sim_lane_create(m.sim);
+    m.lanes[1] = sim_lane_create(m.sim);
+    sim_event_id *ids = malloc(N * sizeof *ids);
+    CU_ASSERT_FATAL(ids != NULL);
+    for (size_t i = 0; i < N; i++)
+        ids[i] = mixed_schedule(&m);
+    uint64_t cancelled = 0;
+    for (size_t i = 0; i < N; i += 7)
+        cancelled += sim_cancel(m.sim, ids[(i * 7919) % N]);
+    CU_ASSERT_EQUAL(sim_pending_count(m.sim), N - cancelled);
+    sim_run(m.sim, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(m.violations, 0);
+    CU_ASSERT_EQUAL(m.ran, m.scheduled - cancelled);
+    CU_ASSERT_EQUAL(sim_pending_count(m.sim), 0);
+    free(ids);
+    sim_destroy(m.sim);
+}
+
 static void test_two_engines_are_independent(void)
 {
     struct sim *one = sim_create();
@@ -341,6 +461,9 @@ int main(void)
     CU_add_test(suite, "events executed counts every run", test_events_executed_counts_every_run);
     CU_add_test(suite, "a million random events pop in order", test_million_random_events_pop_in_order);
     CU_add_test(suite, "two engines are independent", test_two_engines_are_independent);
+    CU_add_test(suite, "a lane cancels its head and queued entries",
+                test_lane_cancel_head_and_queued_entries);
+    CU_add_test(suite, "lanes and the heap run in exact order", test_lanes_and_heap_run_in_exact_order);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;

@@ -671,6 +671,71 @@ static void test_sqlite_failed_record_fails_run(void)
     assert_database_empty(path);
 }
 
+/* Many more rows than one INSERT batch holds, through the writer thread:
+ * every row arrives, each table in the order it was reported; a query in
+ * the middle of the run sees every row reported so far. */
+static void test_sqlite_many_rows_in_order(void)
+{
+    enum { N = 1000 };
+    char path[128], err[256];
+    tmp_path("many-rows.db", path, sizeof path);
+    struct trace_sink *sink = sink_sqlite_open(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sink);
+    struct feed f;
+    feed_init(&f, sink);
+    CU_ASSERT_EQUAL(feed_run_start(&f, "many", 1, 0, NULL, 0), 0);
+    for (int i = 0; i < N; i++) {
+        if (i == N / 2) {
+            struct row_collector rows = {""};
+            CU_ASSERT_EQUAL(sink_sqlite_query(sink, "SELECT count(*) AS n FROM transitions", NULL,
+                                              0, collect_row, &rows, err, sizeof err),
+                            0);
+            CU_ASSERT_STRING_EQUAL(rows.text, "n=500\n");
+        }
+        feed_transition(&f, i * SIM_US, i % 2 ? "client" : "server", (uint64_t)i + 1, "CLOSED",
+                        "SYN_SENT", "app CONNECT", 0);
+        feed_segment(&f, i % 2, i * SIM_US, SIM_MS, TCP_FLAG_SYN, (uint32_t)i, 0, FATE_DELIVERED,
+                     false);
+    }
+    CU_ASSERT_EQUAL(feed_run_end(&f, SIM_S, 0), 0);
+    trace_destroy_sinks(&f.trace);
+    sqlite3 *db = open_db(path);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM transitions"), N);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments"), N);
+    /* Transition i has seq 2i+1 and segment i trace_seq 2i+2 (one counter). */
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM transitions"
+                                  " WHERE t_ns <> (seq - 1) / 2 * 1000 OR conn_id <> (seq + 1) / 2"),
+                    0);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments"
+                                  " WHERE sent_ns <> (trace_seq - 2) / 2 * 1000"
+                                  " OR seq <> (trace_seq - 2) / 2 OR seg_id * 2 <> trace_seq"),
+                    0);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM transitions WHERE host = 'client'"), N / 2);
+    sqlite3_close(db);
+}
+
+/* A bad row in the middle of a full batch fails the run like any other. */
+static void test_sqlite_failure_inside_a_batch_fails_run(void)
+{
+    char path[128], err[256];
+    tmp_path("failed-batch.db", path, sizeof path);
+    struct trace_sink *sink = sink_sqlite_open(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sink);
+    struct feed f;
+    feed_init(&f, sink);
+    CU_ASSERT_EQUAL(feed_run_start(&f, "bad", 1, 0, NULL, 0), 0);
+    for (int i = 0; i < 500; i++)
+        feed_transition(&f, i * SIM_US, i == 130 ? NULL : "client", 1, "CLOSED", "SYN_SENT",
+                        "app CONNECT", 0);
+    struct trace_sink *failed = NULL;
+    struct trace_run_result result = {"ok", SIM_S, 1, 0};
+    CU_ASSERT_EQUAL(trace_run_end(&f.trace, &result, &failed), -1);
+    CU_ASSERT_PTR_EQUAL(failed, sink);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sink->error, "transition"));
+    trace_destroy_sinks(&f.trace);
+    assert_database_empty(path);
+}
+
 static void assert_refused_untouched(const char *path, const char *reason)
 {
     char copy[160], err[256] = "";
@@ -1225,6 +1290,9 @@ int main(void)
     CU_add_test(db, "run_abort leaves no rows", test_sqlite_abort_leaves_no_rows);
     CU_add_test(db, "killed run leaves no rows", test_sqlite_killed_run_leaves_no_rows);
     CU_add_test(db, "failed record fails the run", test_sqlite_failed_record_fails_run);
+    CU_add_test(db, "many rows arrive in order", test_sqlite_many_rows_in_order);
+    CU_add_test(db, "a failure inside a batch fails the run",
+                test_sqlite_failure_inside_a_batch_fails_run);
     CU_add_test(db, "refuses other SQLite database", test_sqlite_refuses_other_sqlite_database);
     CU_add_test(db, "refuses text file", test_sqlite_refuses_text_file);
     CU_add_test(db, "refuses other schema version", test_sqlite_refuses_other_schema_version);
