@@ -17,11 +17,18 @@ int cmd_sweep(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 
+#include <stdint.h>
+
 /* Prints "tcpsim: " and the message to stderr. */
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+
+/* Reads a decimal integer option in [min, max]; on anything else prints
+ * "OPTION: 'TEXT' is not ..." and returns -1. */
+int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64_t max,
+                      uint64_t *out);
 
 #endif

@@ -64,7 +64,7 @@ static int parse_options(int argc, char **argv, struct dot_options *o)
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     int opt;
-    char *end;
+    uint64_t run_id;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
         switch (opt) {
@@ -72,11 +72,9 @@ static int parse_options(int argc, char **argv, struct dot_options *o)
         case 's': o->all_states = true; break;
         case 'o': o->out_path = optarg; break;
         case 'r':
-            o->run_id = strtoll(optarg, &end, 10);
-            if (*end || optarg[0] == '-' || o->run_id <= 0) {
-                cli_error("--run: '%s' is not a positive integer", optarg);
+            if (cli_parse_integer("--run", optarg, 1, INT64_MAX, &run_id) != 0)
                 return -1;
-            }
+            o->run_id = (int64_t)run_id;
             break;
         case 'h':
             usage(stdout);

@@ -61,19 +61,6 @@ static void usage(FILE *out)
                  "error.\n");
 }
 
-static int parse_u64(const char *text, uint64_t *out)
-{
-    char *end;
-    if (!text[0] || text[0] == '-')
-        return -1;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = value;
-    return 0;
-}
-
 static int parse_options(int argc, char **argv, struct run_options *o)
 {
     static const struct option options[] = {
@@ -117,17 +104,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             break;
         }
         case 's':
-            if (parse_u64(optarg, &o->seed) != 0) {
-                cli_error("--seed: '%s' is not a non-negative integer", optarg);
+            if (cli_parse_integer("--seed", optarg, 0, UINT64_MAX, &o->seed) != 0)
                 return -1;
-            }
             o->has_seed = true;
             break;
         case 'r':
-            if (parse_u64(optarg, &value) != 0 || value == 0 || value > 1000000) {
-                cli_error("--reps: '%s' is not an integer from 1 to 1000000", optarg);
+            if (cli_parse_integer("--reps", optarg, 1, 1000000, &value) != 0)
                 return -1;
-            }
             o->reps = (uint32_t)value;
             o->has_reps = true;
             break;

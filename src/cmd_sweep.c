@@ -125,15 +125,7 @@ static void usage(FILE *out)
 
 static int parse_count(const char *name, const char *text, uint64_t max, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = (text[0] >= '0' && text[0] <= '9') ? strtoull(text, &end, 10) : 0;
-    if (text[0] < '0' || text[0] > '9' || errno || *end || v == 0 || v > max) {
-        cli_error("%s: '%s' is not an integer from 1 to %" PRIu64, name, text, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    return cli_parse_integer(name, text, 1, max, out);
 }
 
 static int parse_option(int opt, struct sweep_options *o)

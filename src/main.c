@@ -2,7 +2,6 @@
  * main.c: the tcpsim command. Finds the subcommand and hands it the rest of
  * the command line; prints the overall help and version.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,16 +24,6 @@ static const struct subcommand subcommands[] = {
     {"stats", cmd_stats, "per parameter point: completion, handshake latency with 95% CI, ..."},
     {"merge", cmd_merge, "append the runs of databases to another (sweep shards)"},
 };
-
-void cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("tcpsim: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 static void usage(FILE *out)
 {
