@@ -53,8 +53,11 @@ static void text_segment(struct trace_sink *sink, const struct trace_segment *t)
     print_endpoint(ts->out, seg->src_addr, seg->src_port);
     fputs(" > ", ts->out);
     print_endpoint(ts->out, seg->dst_addr, seg->dst_port);
-    fprintf(ts->out, " %s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " win=%u",
-            segment_flags_string(seg->flags, flags), seg->seq, seg->ack, seg->len, seg->wnd);
+    /* ack= only when the ACK flag makes the field mean something. */
+    fprintf(ts->out, " %s seq=%" PRIu32, segment_flags_string(seg->flags, flags), seg->seq);
+    if (seg->flags & TCP_FLAG_ACK)
+        fprintf(ts->out, " ack=%" PRIu32, seg->ack);
+    fprintf(ts->out, " len=%" PRIu32 " win=%u", seg->len, seg->wnd);
     if (seg->retransmission)
         fputs(" retransmission", ts->out);
     fprintf(ts->out, " %s", segment_fate_name(t->fate));

@@ -3,7 +3,7 @@
  * time order of reporting:
  *
  *   0.010000000 client CLOSED -> SYN_SENT (app CONNECT)
- *   0.010000000 #1 client 10.0.0.1:49152 > 10.0.0.2:80 SYN seq=1000 ack=0 len=0 win=65535 delivered 0.060000000
+ *   0.010000000 #1 client 10.0.0.1:49152 > 10.0.0.2:80 SYN seq=1000 len=0 win=65535 delivered 0.060000000
  *
  * The same lines serve people (tcpsim run --log) and tests.
  */

@@ -8,6 +8,7 @@
 #ifndef TCPSIM_WORLD_H
 #define TCPSIM_WORLD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,6 +30,7 @@ struct world_options {
     uint64_t seed;
     uint32_t rep;
     FILE *summary;               /* per-run summary for people; NULL = quiet */
+    bool skip_expectations;      /* do not check the scenario's expectations */
     sim_time progress_interval;  /* unused when 0 */
 };
 

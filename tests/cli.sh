@@ -65,6 +65,9 @@ expect_status 1 "failed expectation" "$TCPSIM" run "$tmp/wrong.tcpsim" -o "$tmp/
 if grep -q "expected 5, actual 4" "$tmp/out"; then ok; else bad "no expected-vs-actual line"; fi
 status=$(sqlite3 "$tmp/wrong.db" "SELECT status FROM runs")
 if [ "$status" = failed ]; then ok; else bad "failed run recorded as '$status'"; fi
+# --no-expect: an experiment the expectations do not describe is not a failure.
+expect_status 0 "--no-expect" "$TCPSIM" run "$tmp/wrong.tcpsim" --no-db --no-expect
+expect_status 1 "expectations still checked by default" "$TCPSIM" run "$tmp/wrong.tcpsim" --no-db --quiet
 
 # A killed run leaves no rows behind (the run is one transaction).
 "$TCPSIM" run "$srcdir/scenarios/time-wait-accumulation.tcpsim" -o "$tmp/killed.db" --quiet \
