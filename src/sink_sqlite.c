@@ -1287,8 +1287,12 @@ static int open_connection(struct sqlite_sink *s, int flags, char *err, size_t e
     const char *name = s->path[0] ? s->path : ":memory:";
     /* A sink is used by one thread at a time: no mutexes per call. */
     if (sqlite3_open_v2(name, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        set_error(err, errlen, "%s: %s", s->path,
-                  s->db ? sqlite3_errmsg(s->db) : "cannot open the database");
+        /* SQLite's "unable to open database file" hides the reason; the OS
+         * error behind it (a missing directory, no permission) says it. */
+        int os_error = s->db ? sqlite3_system_errno(s->db) : 0;
+        set_error(err, errlen, "%s: %s%s%s", s->path,
+                  s->db ? sqlite3_errmsg(s->db) : "cannot open the database",
+                  os_error ? ": " : "", os_error ? strerror(os_error) : "");
         return -1;
     }
     sqlite3_extended_result_codes(s->db, 1);

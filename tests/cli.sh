@@ -53,6 +53,10 @@ cp "$tmp/other.db" "$tmp/other.orig"
 expect_status 2 "foreign SQLite database" "$TCPSIM" run "$handshake" -o "$tmp/other.db"
 if cmp -s "$tmp/other.db" "$tmp/other.orig"; then ok; else bad "a foreign database was modified"; fi
 
+# A database in a directory that does not exist: the reason is named.
+expect_status 2 "missing directory" "$TCPSIM" run "$handshake" -o "$tmp/no/such/dir/x.db"
+if grep -q "No such file or directory" "$tmp/err"; then ok; else bad "missing directory not named: $(cat "$tmp/err")"; fi
+
 # Runs append to a tcpsim database, with new run ids.
 expect_status 0 "first run" "$TCPSIM" run "$handshake" -o "$tmp/r.db" --quiet
 expect_status 0 "second run" "$TCPSIM" run "$handshake" -o "$tmp/r.db" --quiet --seed 7
