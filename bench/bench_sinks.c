@@ -41,8 +41,8 @@ static uint64_t feed(struct trace_sink *sink, uint64_t n)
         trace_segment(&trace, &ts);
         rows++;
         if (i % 8 == 0) {
-            struct trace_transition tr = {(sim_time)i * 1000, "server", 1 + i / 64, "ESTABLISHED",
-                                          "ESTABLISHED", "rcv ACK", i};
+            struct trace_transition tr = {(sim_time)i * 1000, "server", 1 + i / 64, TCP_ESTABLISHED,
+                                          TCP_ESTABLISHED, TCP_CAUSE_RCV_ACK_OF_FIN, i};
             trace_transition(&trace, &tr);
             rows++;
         }

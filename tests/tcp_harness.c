@@ -85,8 +85,8 @@ static int host_index(const struct harness *h, const char *name)
 static void sink_transition(struct trace_sink *sink, const struct trace_transition *tr)
 {
     struct harness *h = ((struct h_sink *)sink)->h;
-    log_line(h, "%.9f %s %s -> %s (%s)", secs(tr->t_ns), tr->host, tr->from_state, tr->to_state,
-             tr->cause);
+    log_line(h, "%.9f %s %s -> %s (%s)", secs(tr->t_ns), tr->host, tcp_state_name(tr->from_state),
+             tcp_state_name(tr->to_state), tcp_cause_name(tr->cause));
     if (!h->record)
         return;
     h->tr = grow(h->tr, &h->tr_cap, h->tr_count + 1, sizeof *h->tr);
@@ -94,9 +94,9 @@ static void sink_transition(struct trace_sink *sink, const struct trace_transiti
     t->t = tr->t_ns;
     t->host = host_index(h, tr->host);
     t->conn_id = tr->conn_id;
-    t->from = (enum tcp_state)tcp_state_from_name(tr->from_state);
-    t->to = (enum tcp_state)tcp_state_from_name(tr->to_state);
-    snprintf(t->cause, sizeof t->cause, "%s", tr->cause);
+    t->from = tr->from_state;
+    t->to = tr->to_state;
+    snprintf(t->cause, sizeof t->cause, "%s", tcp_cause_name(tr->cause));
     t->seg_id = tr->seg_id;
 }
 

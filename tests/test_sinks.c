@@ -101,7 +101,14 @@ struct feed {
 static void feed_transition(struct feed *f, sim_time t, const char *host, uint64_t conn,
                             const char *from, const char *to, const char *cause, uint64_t seg_id)
 {
-    struct trace_transition tr = {t, host, conn, from, to, cause, seg_id};
+    /* The test writes states and causes by name, as the database shows them. */
+    struct trace_transition tr = {t,
+                                  host,
+                                  conn,
+                                  (enum tcp_state)tcp_state_from_name(from),
+                                  (enum tcp_state)tcp_state_from_name(to),
+                                  cause ? (enum tcp_cause)tcp_cause_from_name(cause) : TCP_CAUSE_NONE,
+                                  seg_id};
     trace_transition(&f->trace, &tr);
 }
 
@@ -179,10 +186,10 @@ static void feed_handshake_records(struct feed *f)
     feed_transition(f, MS(60), "server", 1, "LISTEN", "SYN_RECEIVED", "rcv SYN", syn);
     uint64_t synack = feed_segment(f, false, MS(60), MS(50), TCP_FLAG_SYN | TCP_FLAG_ACK, 5000,
                                    1001, FATE_DELIVERED, false);
-    feed_transition(f, MS(110), "client", 1, "SYN_SENT", "ESTABLISHED", "rcv SYN-ACK", synack);
+    feed_transition(f, MS(110), "client", 1, "SYN_SENT", "ESTABLISHED", "rcv SYN|ACK", synack);
     uint64_t ack = feed_segment(f, true, MS(110), MS(50), TCP_FLAG_ACK, 1001, 5001,
                                 FATE_DELIVERED, false);
-    feed_transition(f, MS(160), "server", 1, "SYN_RECEIVED", "ESTABLISHED", "rcv ACK", ack);
+    feed_transition(f, MS(160), "server", 1, "SYN_RECEIVED", "ESTABLISHED", "rcv ACK of SYN", ack);
     feed_connection(f, MS(10), MS(110), -1);
     struct trace_expectation pass = {"client path CLOSED SYN_SENT ESTABLISHED", 1, "as expected"};
     struct trace_expectation fail = {"at 0.5s client state CLOSED", 0,
@@ -209,7 +216,7 @@ static void feed_lost_syn_records(struct feed *f)
     feed_transition(f, MS(1060), "server", 1, "LISTEN", "SYN_RECEIVED", "rcv SYN", syn);
     uint64_t synack = feed_segment(f, false, MS(1060), MS(50), TCP_FLAG_SYN | TCP_FLAG_ACK, 5000,
                                    1001, FATE_DELIVERED, false);
-    feed_transition(f, MS(1110), "client", 1, "SYN_SENT", "ESTABLISHED", "rcv SYN-ACK", synack);
+    feed_transition(f, MS(1110), "client", 1, "SYN_SENT", "ESTABLISHED", "rcv SYN|ACK", synack);
     feed_segment(f, true, MS(1110), MS(50), TCP_FLAG_ACK, 1001, 5001, FATE_DELIVERED, false);
     feed_segment(f, true, MS(1110), MS(60), TCP_FLAG_ACK, 1001, 5001, FATE_DUPLICATED, false);
     feed_transition(f, MS(3000), "client", 1, "ESTABLISHED", "FIN_WAIT_1", "app CLOSE", 0);
@@ -338,8 +345,8 @@ static void test_sqlite_handshake_rows(void)
                       "1|1|0|server|NULL|CLOSED|LISTEN|app LISTEN|NULL\n"
                       "1|2|10000000|client|1|CLOSED|SYN_SENT|app CONNECT|NULL\n"
                       "1|4|60000000|server|1|LISTEN|SYN_RECEIVED|rcv SYN|1\n"
-                      "1|6|110000000|client|1|SYN_SENT|ESTABLISHED|rcv SYN-ACK|2\n"
-                      "1|8|160000000|server|1|SYN_RECEIVED|ESTABLISHED|rcv ACK|3\n");
+                      "1|6|110000000|client|1|SYN_SENT|ESTABLISHED|rcv SYN|ACK|2\n"
+                      "1|8|160000000|server|1|SYN_RECEIVED|ESTABLISHED|rcv ACK of SYN|3\n");
     assert_query_text(db, "SELECT * FROM segments ORDER BY seg_id",
                       "1|1|1|client|server|10.0.0.1:40000|10.0.0.2:80|10000000|60000000|SYN|1000|0|"
                       "0|65535|1460|delivered|0|3\n"

@@ -335,7 +335,8 @@ static int record_run(struct trace_sink *db, uint64_t seed, const char *loss, in
                                         .server_addr = 0x0a000002, .client_port = (uint16_t)(40000 + c),
                                         .server_port = 80, .opened_ns = 0,
                                         .established_ns = 100 * MS, .closed_ns = -1};
-        struct trace_transition tr = {0, "client", (uint64_t)c, "CLOSED", "SYN_SENT", "app CONNECT", 0};
+        struct trace_transition tr = {0, "client", (uint64_t)c, TCP_CLOSED, TCP_SYN_SENT,
+                                       TCP_CAUSE_APP_CONNECT, 0};
         db->ops->connection(db, &conn);
         db->ops->transition(db, &tr);
     }

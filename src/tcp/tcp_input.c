@@ -45,16 +45,16 @@ static bool has(const struct segment *seg, uint8_t flag) { return (seg->flags & 
 
 /* ---- helpers shared by the states ---- */
 
-static void become_established(struct tcp_conn *c, const char *cause, const struct segment *seg)
+static void become_established(struct tcp_conn *c, enum tcp_cause cause, const struct segment *seg)
 {
     tcp_rto_after_handshake(c);
     tcp_set_state(c, TCP_ESTABLISHED, cause, seg);
     c->notify |= NOTIFY_CONNECTED;
     if (c->flags & TCPF_CLOSE_QUEUED) /* CLOSE issued in SYN-RECEIVED (3.10.4) */
-        tcp_set_state(c, TCP_FIN_WAIT_1, "app CLOSE", NULL);
+        tcp_set_state(c, TCP_FIN_WAIT_1, TCP_CAUSE_APP_CLOSE, NULL);
 }
 
-static void enter_time_wait(struct tcp_conn *c, const char *cause, const struct segment *seg)
+static void enter_time_wait(struct tcp_conn *c, enum tcp_cause cause, const struct segment *seg)
 {
     tcp_set_state(c, TCP_TIME_WAIT, cause, seg);
     tcp_timer_rexmit_stop(c); /* "turn off the other timers" */
@@ -302,17 +302,17 @@ static void on_rst(struct tcp_conn *c, const struct segment *seg)
     switch ((enum tcp_state)c->state) {
     case TCP_SYN_RECEIVED:
         if (c->flags & TCPF_PASSIVE)
-            tcp_set_state(c, TCP_LISTEN, "rcv RST", seg); /* back to LISTEN, user not told */
+            tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_RCV_RST, seg); /* back to LISTEN, user not told */
         else
-            tcp_enter_closed(c, "rcv RST", seg, TCP_ERR_REFUSED);
+            tcp_enter_closed(c, TCP_CAUSE_RCV_RST, seg, TCP_ERR_REFUSED);
         break;
     case TCP_TIME_WAIT:
         if (tcp_prof(c)->rfc1337)
             break; /* RFC 1337: no TIME-WAIT assassination */
-        tcp_enter_closed(c, "rcv RST", seg, TCP_ERR_RESET);
+        tcp_enter_closed(c, TCP_CAUSE_RCV_RST, seg, TCP_ERR_RESET);
         break;
     default:
-        tcp_enter_closed(c, "rcv RST", seg, TCP_ERR_RESET);
+        tcp_enter_closed(c, TCP_CAUSE_RCV_RST, seg, TCP_ERR_RESET);
         break;
     }
 }
@@ -321,7 +321,7 @@ static void on_rst(struct tcp_conn *c, const struct segment *seg)
 static void on_syn(struct tcp_conn *c, const struct segment *seg)
 {
     if (c->state == TCP_SYN_RECEIVED && (c->flags & TCPF_PASSIVE)) {
-        tcp_set_state(c, TCP_LISTEN, "rcv SYN", seg); /* "return this connection to LISTEN" */
+        tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_RCV_SYN, seg); /* "return this connection to LISTEN" */
         return;
     }
     if (tcp_prof(c)->rfc5961 || c->state == TCP_TIME_WAIT) {
@@ -330,7 +330,7 @@ static void on_syn(struct tcp_conn *c, const struct segment *seg)
     }
     /* RFC 793: an in-window SYN is an error; reset and close. */
     tcp_send_rst_for(c->host, seg);
-    tcp_enter_closed(c, "rcv SYN", seg, TCP_ERR_RESET);
+    tcp_enter_closed(c, TCP_CAUSE_RCV_SYN, seg, TCP_ERR_RESET);
 }
 
 /* RFC 5681 2: an ACK that acknowledges nothing new, carries nothing and
@@ -414,7 +414,7 @@ static bool on_ack(struct tcp_conn *c, struct rx *rx)
             return false;
         }
         take_window(c, seg);
-        become_established(c, "rcv ACK of SYN", seg);
+        become_established(c, TCP_CAUSE_RCV_ACK_OF_SYN, seg);
     }
     if (seq_gt(seg->ack, c->snd_nxt) ||
         (tcp_prof(c)->rfc5961 && seq_lt(seg->ack, c->snd_una - c->max_snd_wnd))) {
@@ -434,12 +434,12 @@ static bool on_ack(struct tcp_conn *c, struct rx *rx)
     switch ((enum tcp_state)c->state) {
     case TCP_CLOSING:
         if (tcp_fin_acked(c))
-            enter_time_wait(c, "rcv ACK of FIN", seg);
+            enter_time_wait(c, TCP_CAUSE_RCV_ACK_OF_FIN, seg);
         return true;
     case TCP_LAST_ACK:
         if (!tcp_fin_acked(c))
             return true; /* only the ACK of OUR FIN closes (not any ACK) */
-        tcp_enter_closed(c, "rcv ACK of FIN", seg, TCP_OK);
+        tcp_enter_closed(c, TCP_CAUSE_RCV_ACK_OF_FIN, seg, TCP_OK);
         return false;
     default:
         return true;
@@ -477,16 +477,16 @@ static void on_fin(struct tcp_conn *c, struct rx *rx)
     rx->ack_now = true;
     switch ((enum tcp_state)c->state) {
     case TCP_ESTABLISHED:
-        tcp_set_state(c, TCP_CLOSE_WAIT, "rcv FIN", rx->seg);
+        tcp_set_state(c, TCP_CLOSE_WAIT, TCP_CAUSE_RCV_FIN, rx->seg);
         break;
     case TCP_FIN_WAIT_1:
         if (tcp_fin_acked(c)) /* acked "perhaps in this segment": straight to TIME-WAIT */
-            enter_time_wait(c, "rcv FIN|ACK", rx->seg);
+            enter_time_wait(c, TCP_CAUSE_RCV_FIN_ACK, rx->seg);
         else
-            tcp_set_state(c, TCP_CLOSING, "rcv FIN", rx->seg); /* simultaneous close */
+            tcp_set_state(c, TCP_CLOSING, TCP_CAUSE_RCV_FIN, rx->seg); /* simultaneous close */
         break;
     case TCP_FIN_WAIT_2:
-        enter_time_wait(c, "rcv FIN", rx->seg);
+        enter_time_wait(c, TCP_CAUSE_RCV_FIN, rx->seg);
         break;
     default:
         break;
@@ -515,7 +515,7 @@ static void on_synchronized(struct tcp_conn *c, const struct segment *seg)
     /* FIN-WAIT-1 whose FIN this segment acked, without a FIN of the peer's
      * to take it to TIME-WAIT directly. */
     if (c->state == TCP_FIN_WAIT_1 && tcp_fin_acked(c)) {
-        tcp_set_state(c, TCP_FIN_WAIT_2, "rcv ACK of FIN", seg);
+        tcp_set_state(c, TCP_FIN_WAIT_2, TCP_CAUSE_RCV_ACK_OF_FIN, seg);
         tcp_timer_fin_wait_2(c);
     }
     respond(c, &rx);
@@ -559,7 +559,7 @@ static void syn_sent_acked(struct tcp_conn *c, const struct segment *seg)
     tcp_snd_acked(c);
     take_window(c, seg);
     tcp_timer_rexmit_stop(c);
-    become_established(c, "rcv SYN|ACK", seg);
+    become_established(c, TCP_CAUSE_RCV_SYN_ACK, seg);
     rx.text = trim_to_window(c, seg, tcp_rcv_wnd(c));
     on_text(c, &rx);
     on_fin(c, &rx);
@@ -570,7 +570,7 @@ static void syn_sent_acked(struct tcp_conn *c, const struct segment *seg)
 static void simultaneous_open(struct tcp_conn *c, const struct segment *seg)
 {
     take_window(c, seg);
-    tcp_set_state(c, TCP_SYN_RECEIVED, "rcv SYN", seg);
+    tcp_set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_RCV_SYN, seg);
     c->retries = 0;
     c->backoff = 0;
     c->flags &= (uint16_t)~TCPF_RTT_TIMING; /* the SYN-ACK reuses ISS: no clean sample */
@@ -587,7 +587,7 @@ static void on_syn_sent(struct tcp_conn *c, const struct segment *seg)
     }
     if (has(seg, TCP_FLAG_RST)) {                                            /* second */
         if (ack)
-            tcp_enter_closed(c, "rcv RST", seg, TCP_ERR_REFUSED);
+            tcp_enter_closed(c, TCP_CAUSE_RCV_RST, seg, TCP_ERR_REFUSED);
         return;
     }
     if (!has(seg, TCP_FLAG_SYN))                                             /* fifth */

@@ -3,7 +3,8 @@
  * The simulation reports runs, connections, state transitions and segments
  * here; sinks (SQLite database, pcap capture, text log) implement
  * struct trace_sink_ops and know nothing of TCP internals: states and causes
- * arrive as names, segments as wire fields.
+ * arrive as the enums of the leaf header tcp_base.h (each sink names them
+ * with tcp_state_name / tcp_cause_name), segments as wire fields.
  *
  * A struct trace fans every record out to its sinks in the order they were
  * added. With no sinks every call is a cheap loop over nothing.
@@ -16,6 +17,7 @@
 
 #include "engine.h"
 #include "segment.h"
+#include "tcp_base.h"
 
 #define TRACE_MAX_SINKS 8
 
@@ -72,8 +74,8 @@ struct trace_transition {
     sim_time t_ns;
     const char *host;            /* host name, e.g. "client" */
     uint64_t conn_id;            /* 0 = a listener, not a connection */
-    const char *from_state, *to_state; /* RFC 9293 names with underscores: "SYN_SENT" */
-    const char *cause;           /* for people: "rcv SYN", "app CLOSE", "2MSL timeout" */
+    enum tcp_state from_state, to_state;
+    enum tcp_cause cause;        /* tcp_cause_name(): "rcv SYN", "app CLOSE", "2MSL timeout" */
     uint64_t seg_id;             /* the segment that triggered it; 0 = timer or application */
 };
 

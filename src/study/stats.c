@@ -193,3 +193,8 @@ long csa_distribution(const struct csa_params *m, struct csa_bin **bins, double 
     *bins = b;
     return n;
 }
+
+double stats_chisq_p_value(double chi2, double dof)
+{
+    return gsl_cdf_chisq_Q(chi2, dof);
+}

@@ -32,6 +32,10 @@ double stats_t_half_width(double sd, size_t n, double level);
  * 1-(1-level)/2. So P(X < lo) and P(X > hi) are each at most (1-level)/2. */
 void stats_binomial_bounds(uint64_t n, double p, double level, uint64_t *lo, uint64_t *hi);
 
+/* P(X >= chi2) for a chi-square variable with `dof` degrees of freedom: the
+ * p-value of a goodness-of-fit test. */
+double stats_chisq_p_value(double chi2, double dof);
+
 /* Orders two parameter values as people expect: by their leading number
  * ("20ms" < "100ms", "0.05" < "0.1"), then as text. Like strcmp. */
 int stats_compare_values(const char *a, const char *b);

@@ -114,7 +114,7 @@ static void syn_timeout(struct tcp_conn *c)
     const struct tcp_profile *p = tcp_prof(c);
     int limit = p->syn_retries < 0 ? -1 : p->syn_retries + p->syn_linear_timeouts;
     if (retries_exhausted(c, limit)) {
-        tcp_enter_closed(c, "SYN retries exhausted", NULL, TCP_ERR_TIMEOUT);
+        tcp_enter_closed(c, TCP_CAUSE_SYN_RETRIES, NULL, TCP_ERR_TIMEOUT);
         return;
     }
     c->retries++;
@@ -129,7 +129,7 @@ static void syn_timeout(struct tcp_conn *c)
 static void synack_timeout(struct tcp_conn *c)
 {
     if (retries_exhausted(c, tcp_prof(c)->synack_retries)) {
-        tcp_enter_closed(c, "SYN-ACK retries exhausted", NULL, TCP_ERR_TIMEOUT);
+        tcp_enter_closed(c, TCP_CAUSE_SYN_ACK_RETRIES, NULL, TCP_ERR_TIMEOUT);
         return;
     }
     c->retries++;
@@ -146,7 +146,7 @@ static void data_timeout(struct tcp_conn *c)
     if (c->snd_una == c->snd_nxt)
         return;
     if (retries_exhausted(c, tcp_prof(c)->data_retries)) {
-        tcp_enter_closed(c, "retransmissions exhausted", NULL, TCP_ERR_TIMEOUT);
+        tcp_enter_closed(c, TCP_CAUSE_RETRANSMISSIONS, NULL, TCP_ERR_TIMEOUT);
         return;
     }
     c->retries++;
@@ -169,7 +169,7 @@ static void persist_timeout(struct tcp_conn *c)
         return;
     }
     if (retries_exhausted(c, tcp_prof(c)->data_retries)) {
-        tcp_enter_closed(c, "retransmissions exhausted", NULL, TCP_ERR_TIMEOUT);
+        tcp_enter_closed(c, TCP_CAUSE_RETRANSMISSIONS, NULL, TCP_ERR_TIMEOUT);
         return;
     }
     c->retries++;
@@ -205,9 +205,9 @@ static void on_state_timeout(struct sim *sim, void *context, void *argument)
     c->state_timer = SIM_NO_EVENT;
     tcp_hold(c);
     if (c->state == TCP_TIME_WAIT)
-        tcp_enter_closed(c, "2MSL timeout", NULL, TCP_OK);
+        tcp_enter_closed(c, TCP_CAUSE_TIME_WAIT_TIMEOUT, NULL, TCP_OK);
     else if (c->state == TCP_FIN_WAIT_2)
-        tcp_enter_closed(c, "FIN_WAIT_2 timeout", NULL, TCP_ERR_TIMEOUT);
+        tcp_enter_closed(c, TCP_CAUSE_FIN_WAIT_2_TIMEOUT, NULL, TCP_ERR_TIMEOUT);
     tcp_release(c);
 }
 

@@ -27,24 +27,6 @@
 
 /* ---- names ---- */
 
-static const char *const state_names[TCP_STATE_COUNT] = {
-    "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED", "FIN_WAIT_1",
-    "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
-};
-
-const char *tcp_state_name(enum tcp_state state)
-{
-    return (unsigned)state < TCP_STATE_COUNT ? state_names[state] : "UNKNOWN";
-}
-
-int tcp_state_from_name(const char *name)
-{
-    for (int s = 0; s < TCP_STATE_COUNT; s++)
-        if (strcmp(name, state_names[s]) == 0)
-            return s;
-    return -1;
-}
-
 const char *tcp_error_name(enum tcp_error error)
 {
     switch (error) {
@@ -720,7 +702,7 @@ static void conn_delete(struct tcp_conn *c, bool tell_app)
     tcp_release(c);
 }
 
-void tcp_set_state(struct tcp_conn *c, enum tcp_state to, const char *cause,
+void tcp_set_state(struct tcp_conn *c, enum tcp_state to, enum tcp_cause cause,
                    const struct segment *trigger)
 {
     struct tcp_host *h = c->host;
@@ -729,8 +711,8 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state to, const char *cause,
         .t_ns = sim_now(h->sim),
         .host = h->config.name,
         .conn_id = c->conn_id,
-        .from_state = tcp_state_name(from),
-        .to_state = tcp_state_name(to),
+        .from_state = from,
+        .to_state = to,
         .cause = cause,
         .seg_id = trigger ? trigger->id : 0,
     };
@@ -752,7 +734,7 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state to, const char *cause,
         conn_delete(c, false); /* a child back to LISTEN: the listener stays, the child goes */
 }
 
-void tcp_enter_closed(struct tcp_conn *c, const char *cause, const struct segment *trigger,
+void tcp_enter_closed(struct tcp_conn *c, enum tcp_cause cause, const struct segment *trigger,
                       enum tcp_error why)
 {
     c->close_why = (uint8_t)why;
@@ -823,7 +805,7 @@ struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segmen
     }
     c->buf->snd_base = c->iss + 1;
     listener->backlog_used++;
-    tcp_set_state(c, TCP_SYN_RECEIVED, "rcv SYN", syn);
+    tcp_set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_RCV_SYN, syn);
     return c;
 }
 
@@ -1207,7 +1189,7 @@ struct tcp_conn *tcp_listen(struct tcp_host *host, uint16_t port, int backlog,
     c->local_port = port;
     c->backlog = backlog > 0 ? backlog : INT32_MAX; /* 0: no limit */
     host->listeners[host->listener_count++] = c;
-    tcp_set_state(c, TCP_LISTEN, "app LISTEN", NULL);
+    tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_APP_LISTEN, NULL);
     set_error(error, TCP_OK);
     return c;
 }
@@ -1280,7 +1262,7 @@ struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_
     }
     c->buf->snd_base = c->iss + 1;
     tcp_hold(c);
-    tcp_set_state(c, TCP_SYN_SENT, "app CONNECT", NULL);
+    tcp_set_state(c, TCP_SYN_SENT, TCP_CAUSE_APP_CONNECT, NULL);
     tcp_send_syn(c, false);
     tcp_timer_rexmit_start(c);
     tcp_release(c);
@@ -1364,7 +1346,7 @@ enum tcp_error tcp_close(struct tcp_conn *c)
     switch ((enum tcp_state)c->state) {
     case TCP_LISTEN:
     case TCP_SYN_SENT:
-        tcp_enter_closed(c, "app CLOSE", NULL, TCP_OK);
+        tcp_enter_closed(c, TCP_CAUSE_APP_CLOSE, NULL, TCP_OK);
         break;
     case TCP_SYN_RECEIVED:
         /* Queued until ESTABLISHED (3.10.4 allows it), then FIN-WAIT-1. */
@@ -1372,12 +1354,12 @@ enum tcp_error tcp_close(struct tcp_conn *c)
         break;
     case TCP_ESTABLISHED:
         c->flags |= TCPF_CLOSE_QUEUED;
-        tcp_set_state(c, TCP_FIN_WAIT_1, "app CLOSE", NULL);
+        tcp_set_state(c, TCP_FIN_WAIT_1, TCP_CAUSE_APP_CLOSE, NULL);
         tcp_output(c);
         break;
     case TCP_CLOSE_WAIT:
         c->flags |= TCPF_CLOSE_QUEUED;
-        tcp_set_state(c, TCP_LAST_ACK, "app CLOSE", NULL);
+        tcp_set_state(c, TCP_LAST_ACK, TCP_CAUSE_APP_CLOSE, NULL);
         tcp_output(c);
         break;
     case TCP_CLOSED:
@@ -1409,7 +1391,7 @@ enum tcp_error tcp_abort(struct tcp_conn *c)
     default:
         break;
     }
-    tcp_enter_closed(c, "app ABORT", NULL, TCP_ERR_ABORTED);
+    tcp_enter_closed(c, TCP_CAUSE_APP_ABORT, NULL, TCP_ERR_ABORTED);
     tcp_release(c);
     return TCP_OK;
 }

@@ -37,7 +37,8 @@ static void text_transition(struct trace_sink *sink, const struct trace_transiti
     fprintf(ts->out, " %s", tr->host);
     if (tr->conn_id)
         fprintf(ts->out, " conn %" PRIu64, tr->conn_id);
-    fprintf(ts->out, " %s -> %s (%s", tr->from_state, tr->to_state, tr->cause);
+    fprintf(ts->out, " %s -> %s (%s", tcp_state_name(tr->from_state), tcp_state_name(tr->to_state),
+            tcp_cause_name(tr->cause));
     if (tr->seg_id)
         fprintf(ts->out, ", segment #%" PRIu64, tr->seg_id);
     fprintf(ts->out, ")\n");

@@ -67,19 +67,11 @@ struct recorder {
     struct host_record host[SCENARIO_HOSTS];
     int host_count;
     uint64_t segments, retransmissions, lost;
-    const char *state_name[TCP_STATE_COUNT]; /* tcp_state_name(s), compared by pointer */
 };
 
-/* The recorder sees every transition and segment of the run, so names are
- * matched by pointer first: the TCP reports the names tcp_state_name()
- * returns and the scenario's host names, the link its own copies of them. */
-static int state_index(const struct recorder *rec, const char *name)
-{
-    for (int s = 0; s < TCP_STATE_COUNT; s++)
-        if (name == rec->state_name[s])
-            return s;
-    return tcp_state_from_name(name);
-}
+/* The recorder sees every transition and segment of the run, so host names
+ * are matched by pointer first: the TCP reports the scenario's host names,
+ * the link its own copies of them. */
 
 static int recorder_host(struct recorder *rec, const char *name)
 {
@@ -149,8 +141,8 @@ static void recorder_transition(struct trace_sink *sink, const struct trace_tran
 {
     struct recorder *rec = (struct recorder *)sink;
     int h = recorder_host(rec, tr->host);
-    int from = state_index(rec, tr->from_state), to = state_index(rec, tr->to_state);
-    if (h < 0 || from < 0 || to < 0)
+    enum tcp_state from = tr->from_state, to = tr->to_state;
+    if (h < 0)
         return;
     struct host_record *hr = &rec->host[h];
     bool child = tr->conn_id != 0;
@@ -234,8 +226,6 @@ static int recorder_init(struct recorder *rec, const struct scenario *sc, size_t
     memset(rec, 0, sizeof *rec);
     rec->sink.ops = &recorder_ops;
     rec->host_count = sc->host_count;
-    for (int s = 0; s < TCP_STATE_COUNT; s++)
-        rec->state_name[s] = tcp_state_name((enum tcp_state)s);
     for (int h = 0; h < sc->host_count; h++) {
         struct host_record *hr = &rec->host[h];
         hr->name = sc->hosts[h].name;

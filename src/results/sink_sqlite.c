@@ -966,9 +966,9 @@ static void sqlite_transition(struct trace_sink *sink, const struct trace_transi
     cell_int(b, tr->t_ns);
     cell_text(b, tr->host);
     cell_int_or_null(b, (int64_t)tr->conn_id, 0);
-    cell_text(b, tr->from_state);
-    cell_text(b, tr->to_state);
-    cell_text(b, tr->cause);
+    cell_text(b, tcp_state_name(tr->from_state));
+    cell_text(b, tcp_state_name(tr->to_state));
+    cell_text(b, tcp_cause_name(tr->cause));
     cell_int_or_null(b, (int64_t)tr->seg_id, 0);
     row_end(s, b);
 }

@@ -21,7 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gsl/gsl_cdf.h>
 
 #include "cli.h"
 #include "plot.h"
@@ -885,7 +884,7 @@ static void print_chi_square(const double *observed, const double *expected, siz
     }
     if (cells > 1)
         printf("  chi-square %.2f on %zu degrees of freedom: p = %.3f\n", chi2, cells - 1,
-               gsl_cdf_chisq_Q(chi2, (double)(cells - 1)));
+               stats_chisq_p_value(chi2, (double)(cells - 1)));
 }
 
 struct tested {

@@ -18,29 +18,10 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "tcp_base.h"
 #include "rng.h"
 #include "segment.h"
 #include "trace.h"
-
-enum tcp_state {
-    TCP_CLOSED,
-    TCP_LISTEN,
-    TCP_SYN_SENT,
-    TCP_SYN_RECEIVED,
-    TCP_ESTABLISHED,
-    TCP_FIN_WAIT_1,
-    TCP_FIN_WAIT_2,
-    TCP_CLOSE_WAIT,
-    TCP_CLOSING,
-    TCP_LAST_ACK,
-    TCP_TIME_WAIT,
-};
-enum { TCP_STATE_COUNT = TCP_TIME_WAIT + 1 };
-
-/* "SYN_RECEIVED", "TIME_WAIT", ... (RFC 9293 names, underscores). */
-const char *tcp_state_name(enum tcp_state state);
-/* Parses those names; returns -1 for an unknown name. */
-int tcp_state_from_name(const char *name);
 
 enum tcp_error {
     TCP_OK = 0,

@@ -181,9 +181,9 @@ static inline bool tcp_gone(const struct tcp_conn *c) { return (c->flags & TCPF_
  * `to` CLOSED deletes the TCB (after telling the application, with the
  * reason set by tcp_enter_closed), and a passive child going back to LISTEN
  * is deleted quietly. */
-void tcp_set_state(struct tcp_conn *c, enum tcp_state to, const char *cause,
+void tcp_set_state(struct tcp_conn *c, enum tcp_state to, enum tcp_cause cause,
                    const struct segment *trigger);
-void tcp_enter_closed(struct tcp_conn *c, const char *cause, const struct segment *trigger,
+void tcp_enter_closed(struct tcp_conn *c, enum tcp_cause cause, const struct segment *trigger,
                       enum tcp_error why);
 
 /* Entry points hold the TCB they work on so that a deletion (possibly by

@@ -1,0 +1,66 @@
+/*
+ * tcp_base.h: the vocabulary every layer shares about a TCP connection, and
+ * nothing else: the eleven states of RFC 9293 section 3.3.2 and the causes of
+ * a state transition, each with the one name table that turns it into text at
+ * the edges (database, ladder, log). A leaf header in the spirit of lwIP's
+ * tcpbase.h: it includes nothing of tcpsim, so the sinks, the results layer
+ * and the views can speak of states and causes without seeing the TCP.
+ */
+#ifndef TCPSIM_TCP_BASE_H
+#define TCPSIM_TCP_BASE_H
+
+enum tcp_state {
+    TCP_CLOSED,
+    TCP_LISTEN,
+    TCP_SYN_SENT,
+    TCP_SYN_RECEIVED,
+    TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1,
+    TCP_FIN_WAIT_2,
+    TCP_CLOSE_WAIT,
+    TCP_CLOSING,
+    TCP_LAST_ACK,
+    TCP_TIME_WAIT,
+};
+enum { TCP_STATE_COUNT = TCP_TIME_WAIT + 1 };
+
+/* "SYN_RECEIVED", "TIME_WAIT", ... (RFC 9293 names, underscores);
+ * "UNKNOWN" outside the enum. */
+const char *tcp_state_name(enum tcp_state state);
+/* Parses those names; returns -1 for an unknown name. */
+int tcp_state_from_name(const char *name);
+
+/* Why a connection changed state. The first group is the segment that
+ * arrived (3.10.7), the second the application's call (3.10.1-3.10.5), the
+ * third a timer (3.10.8, 3.8.3). TCP_CAUSE_NONE is for records that carry no
+ * cause (a database row with a NULL cause). Add a cause here, give it a name
+ * below in tcp_base.c, and an --explain line in view/explain.c. */
+enum tcp_cause {
+    TCP_CAUSE_NONE,
+    TCP_CAUSE_RCV_SYN,            /* "rcv SYN" */
+    TCP_CAUSE_RCV_SYN_ACK,        /* "rcv SYN|ACK" */
+    TCP_CAUSE_RCV_ACK_OF_SYN,     /* "rcv ACK of SYN" */
+    TCP_CAUSE_RCV_FIN,            /* "rcv FIN" */
+    TCP_CAUSE_RCV_FIN_ACK,        /* "rcv FIN|ACK": a FIN that also ACKs our FIN */
+    TCP_CAUSE_RCV_ACK_OF_FIN,     /* "rcv ACK of FIN" */
+    TCP_CAUSE_RCV_RST,            /* "rcv RST" */
+    TCP_CAUSE_APP_LISTEN,         /* "app LISTEN" */
+    TCP_CAUSE_APP_CONNECT,        /* "app CONNECT" */
+    TCP_CAUSE_APP_CLOSE,          /* "app CLOSE" */
+    TCP_CAUSE_APP_ABORT,          /* "app ABORT" */
+    TCP_CAUSE_TIME_WAIT_TIMEOUT,  /* "2MSL timeout" */
+    TCP_CAUSE_FIN_WAIT_2_TIMEOUT, /* "FIN_WAIT_2 timeout" */
+    TCP_CAUSE_SYN_RETRIES,        /* "SYN retries exhausted" */
+    TCP_CAUSE_SYN_ACK_RETRIES,    /* "SYN-ACK retries exhausted" */
+    TCP_CAUSE_RETRANSMISSIONS,    /* "retransmissions exhausted" */
+    TCP_CAUSE_KERNEL,             /* "kernel": a transition the real stack made, cause unknown */
+};
+enum { TCP_CAUSE_COUNT = TCP_CAUSE_KERNEL + 1 };
+
+/* The cause as the database and the ladder write it ("rcv SYN|ACK");
+ * NULL for TCP_CAUSE_NONE, "unknown" outside the enum. */
+const char *tcp_cause_name(enum tcp_cause cause);
+/* Parses those names; returns -1 for an unknown name. */
+int tcp_cause_from_name(const char *name);
+
+#endif
