@@ -415,6 +415,32 @@ static void test_lanes_and_heap_run_in_exact_order(void)
     sim_destroy(m.sim);
 }
 
+/* Durations come from scenarios and may be as large as 2^63-1 ns: sums of
+ * times saturate at SIM_TIME_MAX ("never") instead of overflowing, and an
+ * event scheduled from far in the future still runs, at the right time. */
+static void test_huge_delays_saturate_instead_of_overflowing(void)
+{
+    CU_ASSERT_EQUAL(sim_time_add(SIM_TIME_MAX, 1), SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sim_time_add(SIM_TIME_MAX - 5, 10), SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(sim_time_add(5, -10), 0);
+    CU_ASSERT_EQUAL(sim_time_add(5, 10), 15);
+
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    sim_schedule_at(sim, SIM_TIME_MAX - SIM_S, record, &log, tag(1));
+    sim_run(sim, SIM_TIME_MAX - SIM_S);
+    sim_schedule(sim, SIM_TIME_MAX, record, &log, tag(2)); /* now + 2^63-1: saturates */
+    sim_schedule(sim, -5, record, &log, tag(3));           /* a negative delay means now */
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_TIME_MAX), 2);
+    CU_ASSERT_EQUAL(log.len, 3);
+    CU_ASSERT_EQUAL(log.ids[1], 3);
+    CU_ASSERT_EQUAL(log.times[1], SIM_TIME_MAX - SIM_S);
+    CU_ASSERT_EQUAL(log.ids[2], 2);
+    CU_ASSERT_EQUAL(log.times[2], SIM_TIME_MAX);
+    CU_ASSERT_FALSE(sim_out_of_memory(sim));
+    sim_destroy(sim);
+}
+
 static void test_two_engines_are_independent(void)
 {
     struct sim *one = sim_create();
@@ -461,6 +487,8 @@ int main(void)
     CU_add_test(suite, "events executed counts every run", test_events_executed_counts_every_run);
     CU_add_test(suite, "a million random events pop in order", test_million_random_events_pop_in_order);
     CU_add_test(suite, "two engines are independent", test_two_engines_are_independent);
+    CU_add_test(suite, "huge delays saturate instead of overflowing",
+                test_huge_delays_saturate_instead_of_overflowing);
     CU_add_test(suite, "a lane cancels its head and queued entries",
                 test_lane_cancel_head_and_queued_entries);
     CU_add_test(suite, "lanes and the heap run in exact order", test_lanes_and_heap_run_in_exact_order);

@@ -99,13 +99,8 @@ struct sim {
     struct auto_lane auto_lanes[AUTO_LANES];
     bool stopping;
     bool running;
+    bool out_of_memory;     /* an event could not be stored: the run is void */
 };
-
-static void out_of_memory(void)
-{
-    fputs("tcpsim: out of memory in the event engine\n", stderr);
-    abort();
-}
 
 /* ---- handles ---- */
 
@@ -131,22 +126,27 @@ static struct event_slot *slot_of_pending(const struct sim *sim, sim_event_id id
 
 /* ---- the slot pool ---- */
 
-static void pool_grow(struct sim *sim)
+/* Doubles the slot pool and the heap. Out of memory is not fatal here: the
+ * engine refuses the event, stops the run and says so (sim_out_of_memory),
+ * so the caller can fail the run cleanly instead of the process aborting. */
+static bool pool_grow(struct sim *sim)
 {
     uint32_t capacity = sim->capacity ? sim->capacity * 2 : INITIAL_CAPACITY;
     if (capacity <= sim->capacity || capacity == SLOT_NONE)
-        out_of_memory();
+        return false;
     struct event_slot *slots = realloc(sim->slots, capacity * sizeof *slots);
     if (!slots)
-        out_of_memory();
+        return false;
     sim->slots = slots;
     struct heap_entry *heap = realloc(sim->heap, capacity * sizeof *heap);
     if (!heap)
-        out_of_memory();
+        return false;
     sim->heap = heap;
     sim->capacity = capacity;
+    return true;
 }
 
+/* SLOT_NONE when the pool cannot grow. */
 static uint32_t slot_alloc(struct sim *sim)
 {
     if (sim->free_head != SLOT_NONE) {
@@ -154,8 +154,8 @@ static uint32_t slot_alloc(struct sim *sim)
         sim->free_head = sim->slots[index].heap_pos;
         return index;
     }
-    if (sim->slot_count == sim->capacity)
-        pool_grow(sim);
+    if (sim->slot_count == sim->capacity && !pool_grow(sim))
+        return SLOT_NONE;
     uint32_t index = sim->slot_count++;
     sim->slots[index].generation = 1;
     return index;
@@ -365,9 +365,15 @@ static sim_lane auto_lane(struct sim *sim, sim_time delay)
 static sim_event_id schedule(struct sim *sim, sim_lane lane, sim_time when, sim_handler *handler,
                              void *context, void *argument)
 {
-    assert(when >= sim->now && "scheduling an event in the past");
     assert(handler != NULL);
+    if (when < sim->now)
+        when = sim->now; /* only reachable through a caller's overflow; never runs in the past */
     uint32_t index = slot_alloc(sim);
+    if (index == SLOT_NONE) {
+        sim->out_of_memory = true;
+        sim->stopping = true;
+        return SIM_NO_EVENT;
+    }
     struct event_slot *slot = &sim->slots[index];
     slot->handler = handler;
     slot->context = context;
@@ -396,9 +402,10 @@ sim_event_id sim_schedule_lane(struct sim *sim, sim_lane lane, sim_time when,
 sim_event_id sim_schedule(struct sim *sim, sim_time delay, sim_handler *handler, void *context,
                           void *argument)
 {
-    assert(delay >= 0 && "negative delay");
-    assert(delay <= SIM_TIME_MAX - sim->now && "event time overflows");
-    return schedule(sim, auto_lane(sim, delay), sim->now + delay, handler, context, argument);
+    if (delay < 0)
+        delay = 0;
+    return schedule(sim, auto_lane(sim, delay), sim_time_add(sim->now, delay), handler, context,
+                    argument);
 }
 
 /* Takes a pending event out of the heap or its lane (its slot stays). */
@@ -425,7 +432,8 @@ bool sim_cancel(struct sim *sim, sim_event_id event)
 
 sim_event_id sim_reschedule_at(struct sim *sim, sim_event_id event, sim_time when)
 {
-    assert(when >= sim->now && "rescheduling an event into the past");
+    if (when < sim->now)
+        when = sim->now;
     struct event_slot *slot = slot_of_pending(sim, event);
     if (!slot)
         return SIM_NO_EVENT;
@@ -473,9 +481,9 @@ uint64_t sim_run(struct sim *sim, sim_time until)
     uint64_t before = sim->executed;
     sim->running = true;
     sim->stopping = false;
-    while (!sim->stopping && sim->heap_len > 0 && sim->heap[0].time <= until)
+    while (!sim->stopping && !sim->out_of_memory && sim->heap_len > 0 && sim->heap[0].time <= until)
         run_next(sim);
-    if (!sim->stopping && until != SIM_TIME_MAX && until > sim->now)
+    if (!sim->stopping && !sim->out_of_memory && until != SIM_TIME_MAX && until > sim->now)
         sim->now = until;
     sim->running = false;
     sim->stopping = false;
@@ -489,3 +497,5 @@ uint64_t sim_events_executed(const struct sim *sim) { return sim->executed; }
 sim_time sim_last_event_time(const struct sim *sim) { return sim->last_event; }
 
 size_t sim_pending_count(const struct sim *sim) { return sim->pending; }
+
+bool sim_out_of_memory(const struct sim *sim) { return sim->out_of_memory; }

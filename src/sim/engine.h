@@ -25,6 +25,18 @@ typedef int64_t sim_time; /* nanoseconds since the start of the run */
 #define SIM_S ((sim_time)1000000000)
 #define SIM_TIME_MAX INT64_MAX
 
+/* a + b for times and durations, saturating at SIM_TIME_MAX ("never") and
+ * at 0 below: a scenario may write durations up to 2^63-1 ns, so every sum
+ * of times goes through here rather than overflowing. */
+static inline sim_time sim_time_add(sim_time a, sim_time b)
+{
+    if (b > 0 && a > SIM_TIME_MAX - b)
+        return SIM_TIME_MAX;
+    if (b < 0 && a < -b)
+        return 0;
+    return a + b;
+}
+
 /* A handle on a scheduled event. 0 is never a valid handle ("no event"). A
  * handle stays safe to cancel after its event ran or was cancelled: the
  * engine recognises it as stale and does nothing. */
@@ -40,7 +52,10 @@ void sim_destroy(struct sim *sim);
 sim_time sim_now(const struct sim *sim);
 
 /* Run handler(sim, context, argument) after delay (>= 0) or at an absolute
- * time (>= now). Returns the event's handle. */
+ * time (>= now). Returns the event's handle. A delay past SIM_TIME_MAX
+ * saturates to SIM_TIME_MAX, a time before now counts as now. When the event
+ * cannot be stored (out of memory) it returns SIM_NO_EVENT, stops the run,
+ * and sim_out_of_memory() says so from then on: the run's results are void. */
 sim_event_id sim_schedule(struct sim *sim, sim_time delay, sim_handler *handler,
                           void *context, void *argument);
 sim_event_id sim_schedule_at(struct sim *sim, sim_time when, sim_handler *handler,
@@ -83,5 +98,7 @@ uint64_t sim_events_executed(const struct sim *sim);
 /* The time of the most recently executed event (0 before the first). */
 sim_time sim_last_event_time(const struct sim *sim);
 size_t sim_pending_count(const struct sim *sim);
+/* True once an event could not be stored; sim_run then runs nothing more. */
+bool sim_out_of_memory(const struct sim *sim);
 
 #endif
