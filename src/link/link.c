@@ -341,7 +341,7 @@ static sim_time direction_serialization(struct link_direction *dir, uint32_t len
 static sim_time line_send(struct link_direction *dir, sim_time now, uint32_t len)
 {
     sim_time start = dir->line_free_at > now ? dir->line_free_at : now;
-    sim_time departure = start + direction_serialization(dir, len);
+    sim_time departure = sim_time_add(start, direction_serialization(dir, len));
     dir->line_free_at = departure;
     if (departure > now)
         queue_push(&dir->queue, departure, now);
@@ -403,7 +403,7 @@ static sim_time path_delay(struct link_direction *dir)
 /* When the segment that left at departure arrives; FIFO unless reorder. */
 static sim_time arrival_time(struct link_direction *dir, sim_time departure)
 {
-    sim_time arrival = departure + path_delay(dir);
+    sim_time arrival = sim_time_add(departure, path_delay(dir));
     if (!dir->config.reorder) {
         if (arrival < dir->last_arrival)
             arrival = dir->last_arrival;
@@ -417,8 +417,8 @@ static sim_time arrival_time(struct link_direction *dir, sim_time departure)
 static sim_time duplicate_arrival(struct link_direction *dir, sim_time arrival)
 {
     if (!dir->config.has_jitter)
-        return arrival + SIM_US;
-    return arrival + ns_clamped(dist_sample(&dir->config.jitter, dir->jitter));
+        return sim_time_add(arrival, SIM_US);
+    return sim_time_add(arrival, ns_clamped(dist_sample(&dir->config.jitter, dir->jitter)));
 }
 
 /* ---- delivery ---- */
