@@ -96,7 +96,7 @@ static void sink_transition(struct trace_sink *sink, const struct trace_transiti
     t->conn_id = tr->conn_id;
     t->from = tr->from_state;
     t->to = tr->to_state;
-    snprintf(t->cause, sizeof t->cause, "%s", tcp_cause_name(tr->cause));
+    t->cause = tr->cause;
     t->seg_id = tr->seg_id;
 }
 

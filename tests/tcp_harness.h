@@ -40,7 +40,7 @@ struct h_transition {
     int host;
     uint64_t conn_id;
     enum tcp_state from, to;
-    char cause[48];
+    enum tcp_cause cause;
     uint64_t seg_id;
 };
 

@@ -34,7 +34,8 @@ int tcp_state_from_name(const char *name);
  * arrived (3.10.7), the second the application's call (3.10.1-3.10.5), the
  * third a timer (3.10.8, 3.8.3). TCP_CAUSE_NONE is for records that carry no
  * cause (a database row with a NULL cause). Add a cause here, give it a name
- * below in tcp_base.c, and an --explain line in view/explain.c. */
+ * in tcp_base.c, its transitions in tcp/tcp_state.c's table and an --explain
+ * line in view/explain.c (tests/test_ladder.c checks the last two). */
 enum tcp_cause {
     TCP_CAUSE_NONE,
     TCP_CAUSE_RCV_SYN,            /* "rcv SYN" */

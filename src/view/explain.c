@@ -1,151 +1,173 @@
 /*
  * explain.c: the table behind `tcpsim ladder --explain`: for each state
  * transition the TCP records, one line saying why, in RFC 9293's terms,
- * with the section that says so. Rows are tried in order; "*" matches any
- * state, so specific rows come before the general ones.
+ * with the section that says so. Rows are keyed by the enums of
+ * tcp_base.h (from, to, cause) and tried in order; ANY_STATE in `from`
+ * matches every state, so specific rows come before the general ones.
+ * tests/test_ladder.c checks that every transition the TCP declares
+ * (src/tcp/tcp_state.c) has a row here.
  */
 #include "explain.h"
 
 #include <stdio.h>
-#include <string.h>
+
+enum { ANY_STATE = -1 };
 
 struct explanation {
-    const char *from, *to, *cause; /* "*" in from: any state */
-    const char *why;               /* printed after "FROM: " */
+    int from;             /* enum tcp_state, or ANY_STATE */
+    enum tcp_state to;
+    enum tcp_cause cause;
+    const char *why;      /* printed after "FROM: " */
 };
 
 static const struct explanation explanations[] = {
     /* User calls (3.10.1, 3.10.4, 3.10.5). */
-    {"CLOSED", "LISTEN", "app LISTEN",
+    {TCP_CLOSED, TCP_LISTEN, TCP_CAUSE_APP_LISTEN,
      "the application does a passive OPEN: a TCB waits for a SYN -> LISTEN (3.10.1)"},
-    {"CLOSED", "SYN_SENT", "app CONNECT",
+    {TCP_CLOSED, TCP_SYN_SENT, TCP_CAUSE_APP_CONNECT,
      "the application does an active OPEN: choose the ISN, send <SEQ=ISS><CTL=SYN> "
      "-> SYN_SENT (3.10.1)"},
-    {"ESTABLISHED", "FIN_WAIT_1", "app CLOSE",
+    {TCP_ESTABLISHED, TCP_FIN_WAIT_1, TCP_CAUSE_APP_CLOSE,
      "the application calls CLOSE: send FIN after any queued data -> FIN_WAIT_1 (3.10.4)"},
-    {"CLOSE_WAIT", "LAST_ACK", "app CLOSE",
+    {TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_CAUSE_APP_CLOSE,
      "the application calls CLOSE after the peer's FIN: send our FIN -> LAST_ACK, "
      "wait for its ACK (3.10.4)"},
-    {"*", "CLOSED", "app CLOSE",
+    {ANY_STATE, TCP_CLOSED, TCP_CAUSE_APP_CLOSE,
      "the application calls CLOSE before a connection exists: delete the TCB, nothing "
      "is sent -> CLOSED (3.10.4)"},
-    {"*", "CLOSED", "app ABORT",
+    {ANY_STATE, TCP_CLOSED, TCP_CAUSE_APP_ABORT,
      "the application calls ABORT: send <SEQ=SND.NXT><CTL=RST> if synchronized, delete "
      "the TCB -> CLOSED, no TIME_WAIT (3.10.5)"},
 
     /* SEGMENT ARRIVES in LISTEN and SYN-SENT (3.10.7.2, 3.10.7.3). */
-    {"LISTEN", "SYN_RECEIVED", "rcv SYN",
+    {TCP_LISTEN, TCP_SYN_RECEIVED, TCP_CAUSE_RCV_SYN,
      "a SYN arrives: IRS = SEG.SEQ, RCV.NXT = SEG.SEQ+1, send "
      "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> -> SYN_RECEIVED (3.10.7.2)"},
-    {"SYN_SENT", "ESTABLISHED", "rcv SYN|ACK",
+    {TCP_SYN_SENT, TCP_ESTABLISHED, TCP_CAUSE_RCV_SYN_ACK,
      "our SYN is ACKed and the peer's SYN is set -> ESTABLISHED, send ACK (3.10.7.3)"},
-    {"SYN_SENT", "SYN_RECEIVED", "rcv SYN",
+    {TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_CAUSE_RCV_SYN,
      "the peer's SYN arrives without an ACK (simultaneous open) -> SYN_RECEIVED, send "
      "<SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> (3.10.7.3, Figure 7)"},
-    {"SYN_SENT", "CLOSED", "rcv RST",
+    {TCP_SYN_SENT, TCP_CLOSED, TCP_CAUSE_RCV_RST,
      "a RST whose ACK acknowledges our SYN: connection refused, delete the TCB "
      "-> CLOSED (3.10.7.3)"},
-    {"SYN_SENT", "CLOSED", "SYN retries exhausted",
+    {TCP_SYN_SENT, TCP_CLOSED, TCP_CAUSE_SYN_RETRIES,
      "no answer to the SYN and its retransmissions up to the give-up threshold R2: "
      "connection timed out -> CLOSED (3.8.3)"},
 
     /* SEGMENT ARRIVES in SYN-RECEIVED and the synchronized states (3.10.7.4). */
-    {"SYN_RECEIVED", "ESTABLISHED", "rcv ACK of SYN",
+    {TCP_SYN_RECEIVED, TCP_ESTABLISHED, TCP_CAUSE_RCV_ACK_OF_SYN,
      "the ACK acknowledges our SYN (SND.UNA < SEG.ACK =< SND.NXT) -> ESTABLISHED "
      "(3.10.7.4, fifth check)"},
-    {"SYN_RECEIVED", "LISTEN", "rcv RST",
+    {TCP_SYN_RECEIVED, TCP_LISTEN, TCP_CAUSE_RCV_RST,
      "a RST on a connection from a passive OPEN: return to LISTEN, the application is "
      "not told (3.10.7.4, second check)"},
-    {"SYN_RECEIVED", "CLOSED", "rcv RST",
+    {TCP_SYN_RECEIVED, TCP_CLOSED, TCP_CAUSE_RCV_RST,
      "a RST on a connection from an active OPEN: connection refused -> CLOSED "
      "(3.10.7.4, second check)"},
-    {"SYN_RECEIVED", "LISTEN", "rcv SYN",
+    {TCP_SYN_RECEIVED, TCP_LISTEN, TCP_CAUSE_RCV_SYN,
      "a SYN in the window on a connection from a passive OPEN: return this connection "
      "to LISTEN (3.10.7.4, fourth check)"},
-    {"SYN_RECEIVED", "CLOSED", "SYN-ACK retries exhausted",
+    {TCP_SYN_RECEIVED, TCP_CLOSED, TCP_CAUSE_SYN_ACK_RETRIES,
      "no ACK for the SYN|ACK and its retransmissions up to the give-up threshold: the "
      "half-open connection is dropped -> CLOSED (3.8.3)"},
-    {"ESTABLISHED", "CLOSE_WAIT", "rcv FIN",
+    {TCP_ESTABLISHED, TCP_CLOSE_WAIT, TCP_CAUSE_RCV_FIN,
      "the peer's FIN arrives: ACK it and tell the application -> CLOSE_WAIT, until our "
      "application calls CLOSE (3.10.7.4, eighth check)"},
-    {"FIN_WAIT_1", "FIN_WAIT_2", "rcv ACK of FIN",
+    {TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, TCP_CAUSE_RCV_ACK_OF_FIN,
      "our FIN is ACKed -> FIN_WAIT_2, wait for the peer's FIN (3.10.7.4, fifth check)"},
-    {"FIN_WAIT_1", "CLOSING", "rcv FIN",
+    {TCP_FIN_WAIT_1, TCP_CLOSING, TCP_CAUSE_RCV_FIN,
      "the peer's FIN arrives before the ACK of ours (simultaneous close): ACK it "
      "-> CLOSING (3.10.7.4, eighth check; 3.6 Figure 13)"},
-    {"FIN_WAIT_1", "TIME_WAIT", "rcv FIN|ACK",
+    {TCP_FIN_WAIT_1, TCP_TIME_WAIT, TCP_CAUSE_RCV_FIN_ACK,
      "the peer's FIN arrives and ACKs our FIN: ACK it -> TIME_WAIT, start the 2*MSL "
      "timer (3.10.7.4, eighth check)"},
-    {"FIN_WAIT_2", "TIME_WAIT", "rcv FIN",
+    {TCP_FIN_WAIT_2, TCP_TIME_WAIT, TCP_CAUSE_RCV_FIN,
      "the peer's FIN arrives: ACK it -> TIME_WAIT, start the 2*MSL timer (3.10.7.4, "
      "eighth check)"},
-    {"CLOSING", "TIME_WAIT", "rcv ACK of FIN",
+    {TCP_CLOSING, TCP_TIME_WAIT, TCP_CAUSE_RCV_ACK_OF_FIN,
      "our FIN is ACKed -> TIME_WAIT, start the 2*MSL timer (3.10.7.4, fifth check)"},
-    {"LAST_ACK", "CLOSED", "rcv ACK of FIN",
+    {TCP_LAST_ACK, TCP_CLOSED, TCP_CAUSE_RCV_ACK_OF_FIN,
      "our FIN is ACKed: both directions are closed, delete the TCB -> CLOSED (3.10.7.4, "
      "fifth check)"},
-    {"TIME_WAIT", "CLOSED", "rcv RST",
+    {TCP_TIME_WAIT, TCP_CLOSED, TCP_CAUSE_RCV_RST,
      "a RST arrives: delete the TCB -> CLOSED, \"TIME-WAIT assassination\" (3.10.7.4, "
      "second check; RFC 1337 argues against it)"},
-    {"*", "CLOSED", "rcv RST",
+    {ANY_STATE, TCP_CLOSED, TCP_CAUSE_RCV_RST,
      "an acceptable RST arrives: connection reset, delete the TCB -> CLOSED (3.10.7.4, "
      "second check)"},
-    {"*", "CLOSED", "rcv SYN",
+    {ANY_STATE, TCP_CLOSED, TCP_CAUSE_RCV_SYN,
      "a SYN in the window is an error (RFC 793 rule; RFC 5961 answers with a challenge "
      "ACK instead): send RST, connection reset -> CLOSED (3.10.7.4, fourth check)"},
 
     /* Timeouts (3.10.8, 3.8.3). */
-    {"TIME_WAIT", "CLOSED", "2MSL timeout",
+    {TCP_TIME_WAIT, TCP_CLOSED, TCP_CAUSE_TIME_WAIT_TIMEOUT,
      "the 2*MSL timer expired: no old duplicate of this connection can still be in the "
      "network, delete the TCB -> CLOSED (3.10.8, 3.6.1)"},
-    {"FIN_WAIT_2", "CLOSED", "FIN_WAIT_2 timeout",
+    {TCP_FIN_WAIT_2, TCP_CLOSED, TCP_CAUSE_FIN_WAIT_2_TIMEOUT,
      "the peer's FIN never came and the FIN_WAIT_2 timer expired -> CLOSED (not in "
      "RFC 9293, which waits forever; Linux tcp_fin_timeout)"},
-    {"*", "CLOSED", "retransmissions exhausted",
+    {ANY_STATE, TCP_CLOSED, TCP_CAUSE_RETRANSMISSIONS,
      "a segment went unacknowledged through its retransmissions up to the give-up "
      "threshold R2: connection timed out -> CLOSED (3.8.3)"},
 };
 
-static bool matches(const char *pattern, const char *value)
-{
-    return strcmp(pattern, "*") == 0 || (value && strcmp(pattern, value) == 0);
-}
-
-static const struct explanation *find(const char *from, const char *to, const char *cause)
+static const struct explanation *find(enum tcp_state from, enum tcp_state to,
+                                      enum tcp_cause cause)
 {
     for (size_t i = 0; i < sizeof explanations / sizeof explanations[0]; i++) {
         const struct explanation *e = &explanations[i];
-        if (matches(e->from, from) && matches(e->to, to) && matches(e->cause, cause))
+        if ((e->from == ANY_STATE || e->from == (int)from) && e->to == to && e->cause == cause)
             return e;
     }
     return NULL;
 }
 
 /* The generic line: says what happened and where the RFC describes it. */
-static const char *generic_section(const char *cause)
+static const char *generic_section(enum tcp_cause cause)
 {
-    if (!cause)
+    switch (cause) {
+    case TCP_CAUSE_NONE:
         return "3.10";
-    if (strncmp(cause, "rcv ", 4) == 0)
-        return "3.10.7";
-    if (strncmp(cause, "app ", 4) == 0)
-        return "3.10.1-3.10.5";
-    return "3.10.8";
+    case TCP_CAUSE_RCV_SYN:
+    case TCP_CAUSE_RCV_SYN_ACK:
+    case TCP_CAUSE_RCV_ACK_OF_SYN:
+    case TCP_CAUSE_RCV_FIN:
+    case TCP_CAUSE_RCV_FIN_ACK:
+    case TCP_CAUSE_RCV_ACK_OF_FIN:
+    case TCP_CAUSE_RCV_RST:
+        return "3.10.7"; /* SEGMENT ARRIVES */
+    case TCP_CAUSE_APP_LISTEN:
+    case TCP_CAUSE_APP_CONNECT:
+    case TCP_CAUSE_APP_CLOSE:
+    case TCP_CAUSE_APP_ABORT:
+        return "3.10.1-3.10.5"; /* the user calls */
+    case TCP_CAUSE_TIME_WAIT_TIMEOUT:
+    case TCP_CAUSE_FIN_WAIT_2_TIMEOUT:
+    case TCP_CAUSE_SYN_RETRIES:
+    case TCP_CAUSE_SYN_ACK_RETRIES:
+    case TCP_CAUSE_RETRANSMISSIONS:
+    case TCP_CAUSE_KERNEL:
+        break;
+    }
+    return "3.10.8"; /* timeouts (no default: a new cause is a -Wswitch warning here) */
 }
 
-char *explain_transition(const char *from, const char *to, const char *cause, char *buf,
+char *explain_transition(enum tcp_state from, enum tcp_state to, enum tcp_cause cause, char *buf,
                          size_t size)
 {
     const struct explanation *e = find(from, to, cause);
+    const char *cause_name = tcp_cause_name(cause);
     if (e)
-        snprintf(buf, size, "%s: %s", from, e->why);
+        snprintf(buf, size, "%s: %s", tcp_state_name(from), e->why);
     else
-        snprintf(buf, size, "%s: %s -> %s (see %s for this event)", from,
-                 cause ? cause : "an event", to, generic_section(cause));
+        snprintf(buf, size, "%s: %s -> %s (see %s for this event)", tcp_state_name(from),
+                 cause_name ? cause_name : "an event", tcp_state_name(to),
+                 generic_section(cause));
     return buf;
 }
 
-bool explain_is_known(const char *from, const char *to, const char *cause)
+bool explain_is_known(enum tcp_state from, enum tcp_state to, enum tcp_cause cause)
 {
     return find(from, to, cause) != NULL;
 }

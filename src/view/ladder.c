@@ -811,7 +811,10 @@ static void on_transition(struct layout *l, const struct ltrans *tr)
     }
     if (l->o->explain) {
         char why[512];
-        explain_transition(tr->from, tr->to, tr->cause, why, sizeof why);
+        int cause = tcp_cause_from_name(tr->cause); /* the database's text, -1 for none */
+        explain_transition((enum tcp_state)tcp_state_from_name(tr->from),
+                           (enum tcp_state)tcp_state_from_name(tr->to),
+                           cause < 0 ? TCP_CAUSE_NONE : (enum tcp_cause)cause, why, sizeof why);
         add_explanation(l, tr->side, why);
     }
 }

@@ -1,14 +1,20 @@
 /*
- * tcp_internal.h: what the three TCP files share and nobody else sees. The
- * TCB (struct tcp_conn, in the words of RFC 9293 3.3.1), one host's tables
- * (TCBs by 4-tuple, listeners by port), the network's registry that numbers
- * connections, and the functions tcp.c, tcp_input.c and tcp_timer.c call
- * across files.
+ * tcp_internal.h: what the TCP's files share and nobody else sees (lwIP's
+ * priv/ split; tests include it too). The TCB (struct tcp_conn, in the
+ * words of RFC 9293 3.3.1), one host's tables (TCBs by 4-tuple, listeners
+ * by port), the network's registry that numbers connections, and the
+ * functions the files call across, grouped by the file that defines them:
  *
- *   tcp.c        user calls, TCB tables, segment output, THE one state change
- *   tcp_input.c  SEGMENT ARRIVES (RFC 9293 3.10.7), in RFC order
- *   tcp_timer.c  RTT estimation (RFC 6298), retransmission, persist,
- *                TIME-WAIT and FIN-WAIT-2 timers
+ *   tcp.c           hosts; a TCB's birth (three ways) and the freeing of its memory
+ *   tcp_user.c      the user calls (RFC 9293 3.10.1-3.10.5), notifications up
+ *   tcp_state.c     THE one state change; the table of legal transitions
+ *   tcp_table.c     TCBs by 4-tuple, listeners by port, local ports, ISNs (3.4.1)
+ *   tcp_registry.c  the network: hosts, one conn_id per connection
+ *   tcp_input.c     SEGMENT ARRIVES (RFC 9293 3.10.7), in RFC order
+ *   tcp_output.c    segments leaving: data, FIN, retransmission, RST (3.10.7.1)
+ *   tcp_buffer.c    send and receive queues
+ *   tcp_timer.c     RTT estimation (RFC 6298), retransmission, persist,
+ *                   TIME-WAIT and FIN-WAIT-2 timers
  */
 #ifndef TCPSIM_TCP_INTERNAL_H
 #define TCPSIM_TCP_INTERNAL_H
@@ -168,7 +174,7 @@ struct tcp_network {
     size_t bucket_count, record_count;
 };
 
-/* ---- tcp.c ---- */
+/* ---- everywhere ---- */
 
 static inline const struct tcp_profile *tcp_prof(const struct tcp_conn *c)
 {
@@ -176,6 +182,31 @@ static inline const struct tcp_profile *tcp_prof(const struct tcp_conn *c)
 }
 static inline sim_time tcp_now(const struct tcp_conn *c) { return sim_now(c->host->sim); }
 static inline bool tcp_gone(const struct tcp_conn *c) { return (c->flags & TCPF_DELETED) != 0; }
+
+/* ---- tcp.c ---- */
+
+/* A TCB in state `initial`, counted by its host, in no table yet. */
+struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial);
+/* Chooses the ISN, enters the TCB (4-tuple set) in its host's table and the
+ * network's registry and gives it buffers; on failure unwinds it, -1. */
+int tcp_conn_install(struct tcp_conn *c);
+/* Frees a TCB that never got (all the way) into the tables. */
+void tcp_conn_unwind(struct tcp_conn *c);
+/* LISTEN -> SYN_RECEIVED: a child TCB for an arriving SYN, or NULL. */
+struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segment *syn);
+/* Entry points hold the TCB they work on so that a deletion (possibly by
+ * the application inside a callback) frees it only when they are done. */
+void tcp_hold(struct tcp_conn *c);
+void tcp_release(struct tcp_conn *c);
+
+/* ---- tcp_user.c ---- */
+
+/* Delivers the collected notifications (c must be held). */
+void tcp_notify_app(struct tcp_conn *c);
+/* Delivers only connected/accepted and readable (c must be held). */
+void tcp_notify_app_data(struct tcp_conn *c);
+
+/* ---- tcp_state.c ---- */
 
 /* THE state change: trace record, host statistics, connection registry;
  * `to` CLOSED deletes the TCB (after telling the application, with the
@@ -185,23 +216,42 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state to, enum tcp_cause cause,
                    const struct segment *trigger);
 void tcp_enter_closed(struct tcp_conn *c, enum tcp_cause cause, const struct segment *trigger,
                       enum tcp_error why);
+/* Whether the TCP ever goes from `from` to `to` for `cause`: the table
+ * tcp_set_state checks and the --explain tests walk. */
+bool tcp_transition_is_legal(enum tcp_state from, enum tcp_state to, enum tcp_cause cause);
 
-/* Entry points hold the TCB they work on so that a deletion (possibly by
- * the application inside a callback) frees it only when they are done. */
-void tcp_hold(struct tcp_conn *c);
-void tcp_release(struct tcp_conn *c);
-/* Delivers the collected notifications (c must be held). */
-void tcp_notify_app(struct tcp_conn *c);
-/* Delivers only connected/accepted and readable (c must be held). */
-void tcp_notify_app_data(struct tcp_conn *c);
+/* ---- tcp_table.c ---- */
 
+uint64_t tcp_tuple_hash(uint32_t la, uint16_t lp, uint32_t ra, uint16_t rp);
+int tcp_table_insert(struct tcp_table *t, struct tcp_conn *c);
+void tcp_table_remove(struct tcp_table *t, struct tcp_conn *c);
 struct tcp_conn *tcp_lookup(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
                             uint32_t remote_addr, uint16_t remote_port);
+bool tcp_host_owns(const struct tcp_host *host, uint32_t addr);
 struct tcp_conn *tcp_find_listener(struct tcp_host *host, uint32_t local_addr, uint16_t port);
-/* LISTEN -> SYN_RECEIVED: a child TCB for an arriving SYN, or NULL. */
-struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segment *syn);
+int tcp_listener_add(struct tcp_host *h, struct tcp_conn *listener);
+void tcp_listener_remove(struct tcp_conn *listener);
+/* Fills a zero local address or port for an active OPEN towards the remote
+ * socket; TCP_ERR_EXISTS or TCP_ERR_NO_PORTS when there is none. */
+enum tcp_error tcp_choose_local(struct tcp_host *h, uint32_t *local_addr, uint16_t *local_port,
+                                uint32_t remote_addr, uint16_t remote_port);
+/* The ISN of a new TCB whose 4-tuple is set, by the host's isn_mode. */
+uint32_t tcp_choose_isn(struct tcp_host *h, const struct tcp_conn *c);
 
-/* Output. */
+/* ---- tcp_registry.c ---- */
+
+int tcp_network_add_host(struct tcp_network *n, struct tcp_host *h);
+void tcp_network_remove_host(struct tcp_network *n, const struct tcp_host *h);
+/* Gives the TCB its conn_id: an active OPEN or a passive child. */
+int tcp_registry_attach_active(struct tcp_conn *c);
+int tcp_registry_attach_passive(struct tcp_conn *c);
+/* The TCB reached ESTABLISHED: date the connection, note the peer's ISN. */
+void tcp_registry_note_established(struct tcp_conn *c);
+/* Forgets a deleted TCB; the last one out reports the connection (emit). */
+void tcp_registry_detach(struct tcp_conn *c, bool emit);
+
+/* ---- tcp_output.c ---- */
+
 uint32_t tcp_rcv_wnd(const struct tcp_conn *c);
 uint32_t tcp_send_window(const struct tcp_conn *c);
 void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *data,
@@ -213,17 +263,22 @@ void tcp_send_rst_for(struct tcp_host *host, const struct segment *seg); /* RFC 
 int tcp_output(struct tcp_conn *c);
 /* Resends the oldest unacknowledged segment. */
 void tcp_retransmit_oldest(struct tcp_conn *c);
-/* Our FIN was sent and is acknowledged. */
-bool tcp_fin_acked(const struct tcp_conn *c);
-/* Drops acknowledged bytes from the send queue after snd_una moved. */
-void tcp_snd_acked(struct tcp_conn *c);
-uint32_t tcp_snd_data_end(const struct tcp_conn *c);
+/* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
+void tcp_send_probe(struct tcp_conn *c);
+
+/* ---- tcp_buffer.c ---- */
+
+int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len);
+void tcp_bytes_consume(struct tcp_bytes *q, uint32_t n);
+int tcp_alloc_buffers(struct tcp_conn *c);
 void tcp_free_buffers(struct tcp_conn *c);
 /* Entering TIME_WAIT: keep only unread received bytes (usually nothing). */
 void tcp_trim_buffers(struct tcp_conn *c);
-/* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
-void tcp_send_probe(struct tcp_conn *c);
-int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len);
+uint32_t tcp_snd_data_end(const struct tcp_conn *c);
+/* Drops acknowledged bytes from the send queue after snd_una moved. */
+void tcp_snd_acked(struct tcp_conn *c);
+/* Our FIN was sent and is acknowledged. */
+bool tcp_fin_acked(const struct tcp_conn *c);
 
 /* ---- tcp_input.c ---- */
 /* (tcp_on_segment is public, in tcp.h) */

@@ -1,0 +1,268 @@
+/*
+ * tcp_output.c: segments leaving a host. The windows (RCV.WND we announce,
+ * what the peer's window lets us send), every segment a TCB sends (ACK,
+ * SYN or SYN-ACK, data and FIN as the window allows, retransmission of the
+ * oldest unacknowledged segment, zero-window probes) and the reset for a
+ * segment that has no TCB (RFC 9293 3.10.7.1).
+ *
+ * Choices: no Nagle and no congestion control (cwnd stays UINT32_MAX, the
+ * hook is tcp_send_window), so everything the peer's window allows leaves
+ * at once; a FIN waits for window like data does.
+ */
+#include "tcp_internal.h"
+
+/* RCV.WND: the receive buffer minus what the application has not read.
+ * Out-of-order data lies inside the advertised window already, so it is
+ * not subtracted: the right edge never moves left (RFC 9293 3.8.6). */
+uint32_t tcp_rcv_wnd(const struct tcp_conn *c)
+{
+    uint32_t buf = tcp_prof(c)->rcv_buf;
+    uint32_t unread = c->buf ? c->buf->rcv.len : 0;
+    return unread >= buf ? 0 : buf - unread;
+}
+
+/* What the sender may have in flight: the peer's window, and the place
+ * where congestion control would put min(cwnd, SND.WND). */
+uint32_t tcp_send_window(const struct tcp_conn *c)
+{
+    return c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+}
+
+/* Every segment leaves through here: the host's counters, then the wire. */
+static void host_output(struct tcp_host *h, struct segment *s)
+{
+    h->stats.segments_sent++;
+    if (s->retransmission)
+        h->stats.retransmissions++;
+    if (s->flags & TCP_FLAG_RST)
+        h->stats.resets_sent++;
+    if (h->output)
+        h->output(h->output_context, s);
+}
+
+void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *data,
+                      uint32_t len, bool retransmission)
+{
+    uint32_t wnd = (flags & TCP_FLAG_RST) ? 0 : tcp_rcv_wnd(c);
+    struct segment s = {
+        .src_addr = c->local_addr,
+        .dst_addr = c->remote_addr,
+        .src_port = c->local_port,
+        .dst_port = c->remote_port,
+        .seq = seq,
+        .ack = (flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0,
+        .flags = flags,
+        .wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd),
+        .mss = (flags & TCP_FLAG_SYN) ? (uint16_t)tcp_prof(c)->mss : 0,
+        .len = len,
+        .data = len ? data : NULL,
+        .conn_id = c->conn_id,
+        .retransmission = retransmission,
+    };
+    if ((flags & TCP_FLAG_ACK) && seq_gt(c->rcv_nxt + s.wnd, c->rcv_adv))
+        c->rcv_adv = c->rcv_nxt + s.wnd;
+    if (flags & TCP_FLAG_ACK)
+        c->flags &= (uint16_t)~TCPF_ACK_OWED; /* any segment with ACK=RCV.NXT pays it */
+    if (retransmission)
+        c->retransmissions++;
+    host_output(c->host, &s);
+}
+
+void tcp_send_ack(struct tcp_conn *c)
+{
+    tcp_send_segment(c, TCP_FLAG_ACK, c->snd_nxt, NULL, 0, false);
+}
+
+void tcp_send_syn(struct tcp_conn *c, bool retransmission)
+{
+    uint8_t flags = TCP_FLAG_SYN | (c->state == TCP_SYN_RECEIVED ? TCP_FLAG_ACK : 0);
+    if (retransmission)
+        c->flags |= TCPF_SYN_REXMIT;
+    tcp_rtt_on_send(c, c->iss + 1, retransmission);
+    tcp_send_segment(c, flags, c->iss, NULL, 0, retransmission);
+}
+
+/* RFC 9293 3.10.7.1 (and 3.5.2 group 1): the reset that makes the sender
+ * of `seg` give up, formed so that it will accept it. */
+void tcp_send_rst_for(struct tcp_host *host, const struct segment *seg)
+{
+    if (seg->flags & TCP_FLAG_RST)
+        return;
+    struct segment r = {
+        .src_addr = seg->dst_addr,
+        .dst_addr = seg->src_addr,
+        .src_port = seg->dst_port,
+        .dst_port = seg->src_port,
+        .conn_id = seg->conn_id,
+    };
+    if (seg->flags & TCP_FLAG_ACK) {
+        r.seq = seg->ack;                       /* <SEQ=SEG.ACK><CTL=RST> */
+        r.flags = TCP_FLAG_RST;
+    } else {
+        r.seq = 0;                              /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+        r.ack = seg->seq + segment_seq_len(seg);
+        r.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+    }
+    host_output(host, &r);
+}
+
+/* The states that send queued data and then the FIN (RFC 9293 3.10.2, 3.10.4):
+ *  ESTABLISHED, CLOSE_WAIT  our direction is open: data as the window allows;
+ *  FIN_WAIT_1, LAST_ACK     CLOSE was called: the queued data, then the FIN;
+ *  CLOSING                  FIN_WAIT_1 that received the peer's FIN while our
+ *                           FIN still waited behind data or for window (3.10.4:
+ *                           the FIN is queued "until all preceding SENDs have
+ *                           been segmentized"); the rest goes out from here.
+ * Not SYN_SENT or SYN_RECEIVED (data waits for ESTABLISHED), FIN_WAIT_2 or
+ * TIME_WAIT (our FIN is acknowledged: nothing is left), LISTEN or CLOSED. */
+static bool state_sends_data(enum tcp_state s)
+{
+    return s == TCP_ESTABLISHED || s == TCP_CLOSE_WAIT || s == TCP_FIN_WAIT_1 ||
+           s == TCP_LAST_ACK || s == TCP_CLOSING;
+}
+
+static const uint8_t *snd_data_at(const struct tcp_conn *c, uint32_t seq)
+{
+    return c->buf->snd.data + c->buf->snd.head + (seq - c->buf->snd_base);
+}
+
+static void send_fin(struct tcp_conn *c)
+{
+    c->fin_seq = c->snd_nxt;
+    c->flags |= TCPF_FIN_SENT;
+    c->snd_nxt++;
+    tcp_rtt_on_send(c, c->snd_nxt, false);
+    tcp_send_segment(c, TCP_FLAG_FIN | TCP_FLAG_ACK, c->fin_seq, NULL, 0, false);
+    tcp_timer_rexmit_ensure(c);
+}
+
+/* The FIN waits for window like data (Linux tcp_snd_wnd_test): it leaves
+ * only when its sequence number lies inside SND.UNA + SND.WND, and never
+ * while the persist timer owns a zero window. A FIN beyond the window would
+ * be dropped by the receiver (decision 17), and its retransmissions counted
+ * against data_retries while the peer keeps answering (RFC 9293 3.8.6.1
+ * MUST-37); a FIN sent during persist could be left behind when
+ * leave_persist rewinds SND.NXT. */
+static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq)
+{
+    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + tcp_send_window(c));
+}
+
+/* Nothing may leave for want of window. With nothing in flight and SND.WND
+ * = 0 no ACK will come to reopen it: the persist timer probes (3.8.6.1). */
+static void wait_for_window(struct tcp_conn *c)
+{
+    if (c->snd_nxt == c->snd_una && c->snd_wnd == 0)
+        tcp_timer_persist_ensure(c);
+}
+
+/* How many of the unsent bytes the next segment carries: at most snd_mss
+ * and what the window allows (0: the window is closed). */
+static uint32_t next_segment_len(const struct tcp_conn *c, uint32_t unsent)
+{
+    int32_t usable = (int32_t)(c->snd_una + tcp_send_window(c) - c->snd_nxt);
+    if (usable <= 0)
+        return 0;
+    uint32_t n = unsent < c->snd_mss ? unsent : c->snd_mss;
+    return n < (uint32_t)usable ? n : (uint32_t)usable;
+}
+
+/* n bytes at SND.NXT; PSH on the last of the queue, and the FIN with it
+ * when CLOSE was called and the window has room. Returns whether the FIN
+ * went. */
+static bool send_data(struct tcp_conn *c, uint32_t n, bool last)
+{
+    bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n);
+    uint8_t flags = TCP_FLAG_ACK | (last ? TCP_FLAG_PSH : 0) | (fin ? TCP_FLAG_FIN : 0);
+    uint32_t seq = c->snd_nxt;
+    c->snd_nxt += n;
+    if (fin) {
+        c->fin_seq = c->snd_nxt++;
+        c->flags |= TCPF_FIN_SENT;
+    }
+    tcp_rtt_on_send(c, c->snd_nxt, false);
+    tcp_send_segment(c, flags, seq, snd_data_at(c, seq), n, false);
+    tcp_timer_rexmit_ensure(c);
+    return fin;
+}
+
+/* All data is out: the FIN follows alone once the window has room for it.
+ * Returns the segments sent (0 or 1). */
+static int send_fin_alone(struct tcp_conn *c)
+{
+    if (!(c->flags & TCPF_CLOSE_QUEUED))
+        return 0;
+    if (!fin_fits_window(c, c->snd_nxt)) {
+        wait_for_window(c);
+        return 0;
+    }
+    send_fin(c);
+    return 1;
+}
+
+/* No Nagle: everything the window allows leaves now, in segments of at
+ * most snd_mss; the FIN rides on the last data segment when the window
+ * has room for it, else follows alone once it has. */
+int tcp_output(struct tcp_conn *c)
+{
+    if (!state_sends_data((enum tcp_state)c->state) || !c->buf || (c->flags & TCPF_FIN_SENT))
+        return 0;
+    uint32_t end = tcp_snd_data_end(c);
+    for (int sent = 0;; sent++) {
+        uint32_t unsent = end - c->snd_nxt;
+        if (unsent == 0)
+            return sent + send_fin_alone(c);
+        uint32_t n = next_segment_len(c, unsent);
+        if (n == 0) {
+            wait_for_window(c);
+            return sent;
+        }
+        if (send_data(c, n, n == unsent))
+            return sent + 1;
+    }
+}
+
+/* RFC 6298 (5.4): retransmit the earliest segment not yet acknowledged,
+ * with the same sequence numbers as before (a FIN keeps its number). */
+void tcp_retransmit_oldest(struct tcp_conn *c)
+{
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
+        tcp_send_syn(c, true);
+        return;
+    }
+    if (c->snd_una == c->snd_nxt || !c->buf)
+        return;
+    uint32_t data_end = tcp_snd_data_end(c);
+    if (seq_gt(data_end, c->snd_nxt))
+        data_end = c->snd_nxt;
+    uint32_t n = seq_gt(data_end, c->snd_una) ? data_end - c->snd_una : 0;
+    if (n > c->snd_mss)
+        n = c->snd_mss;
+    uint32_t seq = c->snd_una;
+    bool fin = (c->flags & TCPF_FIN_SENT) && seq + n == c->fin_seq;
+    uint8_t flags = TCP_FLAG_ACK | (fin ? TCP_FLAG_FIN : 0) |
+                    (n && seq + n == tcp_snd_data_end(c) ? TCP_FLAG_PSH : 0);
+    if (n == 0 && !fin)
+        return;
+    tcp_rtt_on_send(c, seq + n + fin, true);
+    tcp_send_segment(c, flags, seq, n ? snd_data_at(c, seq) : NULL, n, true);
+}
+
+void tcp_send_probe(struct tcp_conn *c)
+{
+    if (!c->buf)
+        return;
+    if (c->snd_nxt != c->snd_una) { /* the probe byte again */
+        tcp_send_segment(c, TCP_FLAG_ACK, c->snd_una, snd_data_at(c, c->snd_una), 1, true);
+        return;
+    }
+    if (tcp_snd_data_end(c) == c->snd_nxt) {
+        /* Only the FIN waits: an empty segment with an old sequence number
+         * draws an ACK with the current window (Linux tcp_xmit_probe_skb). */
+        if ((c->flags & TCPF_CLOSE_QUEUED) && !(c->flags & TCPF_FIN_SENT))
+            tcp_send_segment(c, TCP_FLAG_ACK, c->snd_una - 1, NULL, 0, false);
+        return;
+    }
+    uint32_t seq = c->snd_nxt++;
+    tcp_send_segment(c, TCP_FLAG_ACK, seq, snd_data_at(c, seq), 1, false);
+}

@@ -1,0 +1,286 @@
+/*
+ * tcp_user.c: the user interface of RFC 9293 (3.10.1-3.10.5), both ways.
+ * Calls down: OPEN (tcp_listen, tcp_connect), SEND, RECEIVE, CLOSE, ABORT,
+ * and the accessors of tcp.h. Calls up: the notifications (connected,
+ * accepted, readable, peer_closed) that tcp_input.c collects while a
+ * segment is processed and delivers once its steps are done.
+ *
+ * Each call holds the TCB it works on, so that the application deleting it
+ * from inside a callback frees it only when the call returns.
+ */
+#include "tcp_internal.h"
+
+#include <string.h>
+
+/* ---- names ---- */
+
+const char *tcp_error_name(enum tcp_error error)
+{
+    switch (error) {
+    case TCP_OK: return "ok";
+    case TCP_ERR_EXISTS: return "connection already exists";
+    case TCP_ERR_NO_CONNECTION: return "connection does not exist";
+    case TCP_ERR_CLOSING: return "connection closing";
+    case TCP_ERR_REFUSED: return "connection refused";
+    case TCP_ERR_RESET: return "connection reset";
+    case TCP_ERR_TIMEOUT: return "connection timed out";
+    case TCP_ERR_NO_PORTS: return "no free ephemeral port";
+    case TCP_ERR_NO_MEMORY: return "out of memory";
+    case TCP_ERR_ABORTED: return "connection aborted";
+    }
+    return "unknown error";
+}
+
+/* ---- OPEN (3.10.1) ---- */
+
+static void set_error(enum tcp_error *error, enum tcp_error value)
+{
+    if (error)
+        *error = value;
+}
+
+struct tcp_conn *tcp_listen(struct tcp_host *host, uint16_t port, int backlog,
+                            enum tcp_error *error)
+{
+    if (tcp_find_listener(host, host->config.addr, port)) {
+        set_error(error, TCP_ERR_EXISTS);
+        return NULL;
+    }
+    struct tcp_conn *c = tcp_conn_new(host, TCP_CLOSED);
+    if (!c || tcp_listener_add(host, c) != 0) {
+        if (c)
+            tcp_conn_unwind(c);
+        set_error(error, TCP_ERR_NO_MEMORY);
+        return NULL;
+    }
+    c->flags |= TCPF_LISTENER | TCPF_APP_KNOWS;
+    c->local_addr = host->config.addr;
+    c->local_port = port;
+    c->backlog = backlog > 0 ? backlog : INT32_MAX; /* 0: no limit */
+    tcp_set_state(c, TCP_LISTEN, TCP_CAUSE_APP_LISTEN, NULL);
+    set_error(error, TCP_OK);
+    return c;
+}
+
+/* The SYN leaves at once; the retransmission timer guards it (3.8.3). */
+struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
+                             uint32_t remote_addr, uint16_t remote_port, enum tcp_error *error)
+{
+    enum tcp_error e = tcp_choose_local(host, &local_addr, &local_port, remote_addr, remote_port);
+    struct tcp_conn *c = e == TCP_OK ? tcp_conn_new(host, TCP_CLOSED) : NULL;
+    if (!c) {
+        set_error(error, e == TCP_OK ? TCP_ERR_NO_MEMORY : e);
+        return NULL;
+    }
+    c->local_addr = local_addr;
+    c->local_port = local_port;
+    c->remote_addr = remote_addr;
+    c->remote_port = remote_port;
+    c->flags |= TCPF_APP_KNOWS;
+    if (tcp_conn_install(c) != 0) {
+        set_error(error, TCP_ERR_NO_MEMORY);
+        return NULL;
+    }
+    tcp_hold(c);
+    tcp_set_state(c, TCP_SYN_SENT, TCP_CAUSE_APP_CONNECT, NULL);
+    tcp_send_syn(c, false);
+    tcp_timer_rexmit_start(c);
+    tcp_release(c);
+    set_error(error, TCP_OK);
+    return c;
+}
+
+/* ---- SEND, RECEIVE (3.10.2, 3.10.3) ---- */
+
+enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+    if (!c || tcp_gone(c) || (c->flags & TCPF_LISTENER))
+        return TCP_ERR_NO_CONNECTION;
+    switch ((enum tcp_state)c->state) {
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        if (c->flags & TCPF_CLOSE_QUEUED)
+            return TCP_ERR_CLOSING;
+        break;
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+        return TCP_ERR_NO_CONNECTION;
+    default:
+        return TCP_ERR_CLOSING;
+    }
+    /* snd_buf is not enforced: the application has no way to wait for
+     * space, so everything it hands over is queued. */
+    if (!c->buf || len > UINT32_MAX - c->buf->snd.len ||
+        tcp_bytes_append(&c->buf->snd, data, (uint32_t)len) != 0)
+        return TCP_ERR_NO_MEMORY;
+    c->bytes_sent += len;
+    tcp_hold(c);
+    tcp_output(c);
+    tcp_release(c);
+    return TCP_OK;
+}
+
+/* Receiver side of silly window avoidance (RFC 9293 3.8.6.2.2, RFC 1122
+ * 4.2.3.3): after a read, announce the window when it grew by
+ * min(rcv_buf/2, MSS). Not while an arriving segment is owed its ACK: that
+ * ACK, sent once the application has read, carries the window. */
+static void maybe_window_update(struct tcp_conn *c)
+{
+    enum tcp_state s = (enum tcp_state)c->state;
+    if (s != TCP_ESTABLISHED && s != TCP_FIN_WAIT_1 && s != TCP_FIN_WAIT_2)
+        return;
+    if (c->flags & TCPF_ACK_OWED)
+        return;
+    uint32_t announced = c->rcv_adv - c->rcv_nxt;
+    uint32_t wnd = tcp_rcv_wnd(c);
+    uint32_t half = tcp_prof(c)->rcv_buf / 2;
+    uint32_t step = half < tcp_prof(c)->mss ? half : tcp_prof(c)->mss;
+    if (wnd > announced && wnd - announced >= step)
+        tcp_send_ack(c);
+}
+
+size_t tcp_receive(struct tcp_conn *c, uint8_t *out, size_t max)
+{
+    if (!c || tcp_gone(c) || !c->buf || c->buf->rcv.len == 0)
+        return 0;
+    struct tcp_bytes *q = &c->buf->rcv;
+    uint32_t n = q->len < max ? q->len : (uint32_t)max;
+    if (out)
+        memcpy(out, q->data + q->head, n);
+    tcp_bytes_consume(q, n);
+    c->bytes_received += n;
+    tcp_hold(c);
+    maybe_window_update(c);
+    if (c->state == TCP_TIME_WAIT && q->len == 0)
+        tcp_free_buffers(c); /* kept only until the application read the last bytes */
+    tcp_release(c);
+    return n;
+}
+
+/* ---- CLOSE, ABORT (3.10.4, 3.10.5) ---- */
+
+enum tcp_error tcp_close(struct tcp_conn *c)
+{
+    if (!c || tcp_gone(c))
+        return TCP_ERR_NO_CONNECTION;
+    enum tcp_error result = TCP_OK;
+    tcp_hold(c);
+    switch ((enum tcp_state)c->state) {
+    case TCP_LISTEN:
+    case TCP_SYN_SENT:
+        tcp_enter_closed(c, TCP_CAUSE_APP_CLOSE, NULL, TCP_OK);
+        break;
+    case TCP_SYN_RECEIVED:
+        /* Queued until ESTABLISHED (3.10.4 allows it), then FIN-WAIT-1. */
+        c->flags |= TCPF_CLOSE_QUEUED;
+        break;
+    case TCP_ESTABLISHED:
+        c->flags |= TCPF_CLOSE_QUEUED;
+        tcp_set_state(c, TCP_FIN_WAIT_1, TCP_CAUSE_APP_CLOSE, NULL);
+        tcp_output(c);
+        break;
+    case TCP_CLOSE_WAIT:
+        c->flags |= TCPF_CLOSE_QUEUED;
+        tcp_set_state(c, TCP_LAST_ACK, TCP_CAUSE_APP_CLOSE, NULL);
+        tcp_output(c);
+        break;
+    case TCP_CLOSED:
+        result = TCP_ERR_NO_CONNECTION;
+        break;
+    default:
+        result = TCP_ERR_CLOSING;
+        break;
+    }
+    tcp_release(c);
+    return result;
+}
+
+/* RFC 9293 3.10.5: states that hold a synchronized peer get
+ * <SEQ=SND.NXT><CTL=RST>; every ABORT ends in CLOSED (not TIME-WAIT). */
+enum tcp_error tcp_abort(struct tcp_conn *c)
+{
+    if (!c || tcp_gone(c) || c->state == TCP_CLOSED)
+        return TCP_ERR_NO_CONNECTION;
+    tcp_hold(c);
+    switch ((enum tcp_state)c->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+    case TCP_CLOSE_WAIT:
+        tcp_send_segment(c, TCP_FLAG_RST, c->snd_nxt, NULL, 0, false);
+        break;
+    default:
+        break;
+    }
+    tcp_enter_closed(c, TCP_CAUSE_APP_ABORT, NULL, TCP_ERR_ABORTED);
+    tcp_release(c);
+    return TCP_OK;
+}
+
+/* ---- notifications to the application ---- */
+
+/* Delivers the notifications in `which`, in the order connected/accepted,
+ * readable, peer_closed; the application may delete the TCB in any of them. */
+static void notify(struct tcp_conn *c, uint8_t which)
+{
+    struct tcp_host *h = c->host;
+    while ((c->notify & which) && !tcp_gone(c)) {
+        if (c->notify & NOTIFY_CONNECTED) {
+            c->notify &= (uint8_t)~NOTIFY_CONNECTED;
+            c->flags |= TCPF_APP_KNOWS;
+            if ((c->flags & TCPF_PASSIVE) && h->app_ops.accepted)
+                h->app_ops.accepted(h->app, c->listener, c);
+            else if (!(c->flags & TCPF_PASSIVE) && h->app_ops.connected)
+                h->app_ops.connected(h->app, c);
+        } else if (c->notify & NOTIFY_READABLE) {
+            c->notify &= (uint8_t)~NOTIFY_READABLE;
+            if (c->buf && c->buf->rcv.len && h->app_ops.readable)
+                h->app_ops.readable(h->app, c, c->buf->rcv.len);
+        } else {
+            c->notify &= (uint8_t)~NOTIFY_PEER_CLOSED;
+            if (h->app_ops.peer_closed)
+                h->app_ops.peer_closed(h->app, c);
+        }
+    }
+}
+
+void tcp_notify_app(struct tcp_conn *c)
+{
+    notify(c, NOTIFY_CONNECTED | NOTIFY_READABLE | NOTIFY_PEER_CLOSED);
+}
+
+void tcp_notify_app_data(struct tcp_conn *c) { notify(c, NOTIFY_CONNECTED | NOTIFY_READABLE); }
+
+/* ---- looking at a TCB ---- */
+
+enum tcp_state tcp_conn_state(const struct tcp_conn *c) { return (enum tcp_state)c->state; }
+uint64_t tcp_conn_id(const struct tcp_conn *c) { return c->conn_id; }
+bool tcp_conn_is_listener(const struct tcp_conn *c) { return (c->flags & TCPF_LISTENER) != 0; }
+void tcp_conn_set_app_data(struct tcp_conn *c, void *data) { c->app_data = data; }
+void *tcp_conn_app_data(const struct tcp_conn *c) { return c->app_data; }
+
+void tcp_conn_info(const struct tcp_conn *c, struct tcp_conn_info *info)
+{
+    *info = (struct tcp_conn_info){
+        .local_addr = c->local_addr,
+        .remote_addr = c->remote_addr,
+        .local_port = c->local_port,
+        .remote_port = c->remote_port,
+        .iss = c->iss,
+        .irs = c->irs,
+        .snd_una = c->snd_una,
+        .snd_nxt = c->snd_nxt,
+        .rcv_nxt = c->rcv_nxt,
+        .snd_wnd = c->snd_wnd,
+        .rcv_wnd = tcp_rcv_wnd(c),
+        .srtt = (c->flags & TCPF_HAVE_RTT) ? c->srtt : 0,
+        .rttvar = (c->flags & TCPF_HAVE_RTT) ? c->rttvar : 0,
+        .rto = tcp_current_rto(c),
+        .retransmissions = c->retransmissions,
+        .bytes_sent = c->bytes_sent,
+        .bytes_received = c->bytes_received,
+    };
+}
