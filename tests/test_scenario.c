@@ -172,7 +172,7 @@ static void test_design_example_drops_expects_run(void)
     CU_ASSERT_EQUAL(r->until, SIM_TIME_MAX);
     CU_ASSERT_EQUAL(r->conn_id, 0);
     CU_ASSERT_STRING_EQUAL(s->drops[0].text, "drop     server SYN-ACK #1");
-    CU_ASSERT_EQUAL(s->drops[0].line, 11);
+    CU_ASSERT_EQUAL(s->drops[0].rule.line, 11);
 
     CU_ASSERT_EQUAL_FATAL(s->expect_count, 2);
     const struct scenario_expect *e = s->expects;

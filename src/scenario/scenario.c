@@ -1823,7 +1823,7 @@ static int drop_args(struct parser *p, int first, struct drop_rule *rule)
 static int directive_drop(struct parser *p)
 {
     struct scenario *s = p->s;
-    struct scenario_drop drop = {.line = p->line.number};
+    struct scenario_drop drop = {.rule.line = p->line.number};
     struct drop_rule *rule = &drop.rule;
     const struct token *host = need(p, 1, "the sending host after 'drop'");
     if (!host || host_ref(s, host->text, host->col, &p->at, &rule->direction))

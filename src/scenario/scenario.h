@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "link.h"
-#include "tcp.h"
+#include "fault.h"
+#include "link_config.h"
+#include "tcp_config.h"
+#include "tcp_base.h"
 
 #define SCENARIO_HOSTS 2            /* end 0 and end 1 of the link, in file order */
 #define SCENARIO_NAME_MAX 64
@@ -88,9 +90,8 @@ struct scenario_workload {
 };
 
 struct scenario_drop {
-    struct drop_rule rule;
+    struct drop_rule rule;          /* rule.line: the line it was written on */
     char text[SCENARIO_TEXT_MAX];   /* as written, for reports */
-    int line;
 };
 
 enum expect_kind {

@@ -816,16 +816,17 @@ static int world_build(struct world *w, const struct scenario *sc, uint64_t seed
     if (!w->network)
         goto out_of_memory;
 
-    struct drop_rule *rules = calloc(sc->drop_count + 1, sizeof *rules);
-    if (!rules)
+    struct link_config link_config = {.fault = fault_create()};
+    if (!link_config.fault)
         goto out_of_memory;
     for (size_t i = 0; i < sc->drop_count; i++)
-        rules[i] = sc->drops[i].rule;
-    struct link_config link_config = {.drop_rules = rules, .drop_rule_count = sc->drop_count};
+        if (fault_add_rule(link_config.fault, &sc->drops[i].rule) != 0) {
+            fault_destroy(link_config.fault);
+            goto out_of_memory;
+        }
     for (int d = 0; d < SCENARIO_HOSTS; d++)
         link_config.direction[d] = sc->link[d];
     w->link = link_create(w->sim, &link_config, seed, w->trace);
-    free(rules);
     if (!w->link)
         goto out_of_memory;
 
