@@ -2360,6 +2360,20 @@ void scenario_free(struct scenario *scenario)
     free(scenario);
 }
 
+int scenario_setting_describe(size_t i, const char **group, const char **key, const char **doc)
+{
+    const struct setting_group *groups[] = {&link_group, &host_group, &workload_group, &run_group};
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; i -= groups[g]->count, g++) {
+        if (i >= groups[g]->count)
+            continue;
+        *group = groups[g]->name;
+        *key = groups[g]->rows[i].key;
+        *doc = groups[g]->rows[i].doc;
+        return 0;
+    }
+    return -1;
+}
+
 int scenario_host_index(const struct scenario *scenario, const char *name)
 {
     for (int i = 0; scenario && name && i < scenario->host_count; i++)

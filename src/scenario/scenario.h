@@ -177,6 +177,11 @@ int scenario_set(struct scenario *scenario, const char *key, const char *value,
 int scenario_set_assignment(struct scenario *scenario, const char *assignment,
                             struct scenario_error *err);
 
+/* The settings files and --set accept, one by one for i = 0, 1, ...: the
+ * group ("link", "host", "workload", "run"), the key and what it means.
+ * Returns 0, or -1 past the last one. */
+int scenario_setting_describe(size_t i, const char **group, const char **key, const char **doc);
+
 /* Host index by name, or -1. */
 int scenario_host_index(const struct scenario *scenario, const char *name);
 
