@@ -56,7 +56,9 @@ static void bench_link(uint64_t segments, bool reorder)
     dir.loss = 0.01;
     struct drop_rule rule = { .direction = 0, .kind = SEGKIND_SYN, .nth_first = 1, .nth_last = 1,
                               .from = 0, .until = SIM_TIME_MAX };
-    struct link_config config = { .drop_rules = &rule, .drop_rule_count = 1 };
+    struct link_config config = { .fault = fault_create() };
+    if (!config.fault || fault_add_rule(config.fault, &rule) != 0)
+        exit(1);
     config.direction[0] = dir;
     config.direction[1] = dir;
 

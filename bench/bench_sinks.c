@@ -35,7 +35,7 @@ static uint64_t feed(struct trace_sink *sink, uint64_t n)
         struct segment seg = {0x0a000001, 0x0a000002, 40000, 80, (uint32_t)(1000 + i * 1460), 5001,
                               TCP_FLAG_ACK, 65535, 0, 1460, payload, i, 1 + i / 64, false};
         struct trace_segment ts = {&seg, "client", "server", (sim_time)i * 1000,
-                                   (sim_time)i * 1000 + 50000000, i % 100 ? FATE_DELIVERED : FATE_LOST};
+                                   (sim_time)i * 1000 + 50000000, i % 100 ? FATE_DELIVERED : FATE_LOST, 0};
         if (ts.fate == FATE_LOST)
             ts.arrived_ns = -1;
         trace_segment(&trace, &ts);

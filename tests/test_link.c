@@ -21,6 +21,7 @@ struct row {
     sim_time sent, arrived;
     enum segment_fate fate;
     uint8_t flags;
+    int rule_line;
 };
 
 struct recording_sink {
@@ -43,6 +44,7 @@ static void record_segment(struct trace_sink *sink, const struct trace_segment *
         .arrived = ts->arrived_ns,
         .fate = ts->fate,
         .flags = ts->seg->flags,
+        .rule_line = ts->rule_line,
     };
 }
 
@@ -110,7 +112,7 @@ static void fixture_close(struct fixture *f)
 
 static struct link_config symmetric(const struct link_direction_config *dir)
 {
-    struct link_config config = { .drop_rules = NULL, .drop_rule_count = 0 };
+    struct link_config config = { .fault = NULL };
     config.direction[0] = *dir;
     config.direction[1] = *dir;
     return config;
@@ -468,14 +470,23 @@ static void test_corruption_rate_and_no_delivery(void)
 
 /* ---- drop rules ---- */
 
+/* The rules as a fault module; the link the config is given to owns it. */
+static struct fault *fault_of(const struct drop_rule *rules, size_t n)
+{
+    struct fault *fault = fault_create();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fault);
+    for (size_t i = 0; i < n; i++)
+        CU_ASSERT_EQUAL(fault_add_rule(fault, &rules[i]), 0);
+    return fault;
+}
+
 static struct link_config rules_config(const struct drop_rule *rules, size_t n)
 {
     struct link_direction_config dir;
     link_direction_defaults(&dir);
     dir.delay = 1 * SIM_MS;
     struct link_config config = symmetric(&dir);
-    config.drop_rules = rules;
-    config.drop_rule_count = n;
+    config.fault = fault_of(rules, n);
     return config;
 }
 
@@ -585,6 +596,35 @@ static void test_drop_rule_range_and_connection(void)
     fixture_close(&f);
 }
 
+/* Two rules claim the same segment: the first one added decides, and its
+ * scenario line travels with the segment's record; both count it. */
+static void test_deciding_rule_line_in_the_record(void)
+{
+    const struct drop_rule rules[] = {
+        { .direction = 0, .kind = SEGKIND_DATA, .nth_first = 2, .nth_last = 2, .from = 0,
+          .until = SIM_TIME_MAX, .line = 7 },
+        { .direction = 0, .kind = SEGKIND_ANY, .nth_first = 2, .nth_last = 3, .from = 0,
+          .until = SIM_TIME_MAX, .line = 9 },
+    };
+    struct link_config config = rules_config(rules, 2);
+    struct fixture f;
+    fixture_open(&f, &config, 1);
+    uint64_t ids[4];
+    for (int i = 0; i < 4; i++) {
+        struct segment seg = data_segment(10);
+        link_transmit(f.link, 0, &seg);
+        ids[i] = seg.id;
+    }
+    CU_ASSERT_EQUAL(row_of(&f, ids[0])->rule_line, 0);
+    CU_ASSERT_EQUAL(row_of(&f, ids[1])->fate, FATE_DROPPED);
+    CU_ASSERT_EQUAL(row_of(&f, ids[1])->rule_line, 7);
+    CU_ASSERT_EQUAL(row_of(&f, ids[2])->fate, FATE_DROPPED);
+    CU_ASSERT_EQUAL(row_of(&f, ids[2])->rule_line, 9);
+    CU_ASSERT_EQUAL(row_of(&f, ids[3])->fate, FATE_DELIVERED);
+    CU_ASSERT_EQUAL(row_of(&f, ids[3])->rule_line, 0);
+    fixture_close(&f);
+}
+
 /* ---- the trace and the payload ---- */
 
 static void test_trace_sees_every_fate_and_names(void)
@@ -601,8 +641,7 @@ static void test_trace_sees_every_fate_and_names(void)
     const struct drop_rule rule = { .direction = 0, .kind = SEGKIND_ANY, .nth_first = 10,
                                     .nth_last = 19, .from = 0, .until = SIM_TIME_MAX };
     struct link_config config = symmetric(&dir);
-    config.drop_rules = &rule;
-    config.drop_rule_count = 1;
+    config.fault = fault_of(&rule, 1);
     struct fixture f;
     fixture_open(&f, &config, 99);
     for (int i = 0; i < 1000; i++) {
@@ -741,6 +780,7 @@ int main(void)
     CU_add_test(suite, "drop every segment from end 0 between 1 s and 2 s",
                 test_drop_every_segment_from_end_0_in_window);
     CU_add_test(suite, "drop a range on one connection", test_drop_rule_range_and_connection);
+    CU_add_test(suite, "the deciding rule's line is in the record", test_deciding_rule_line_in_the_record);
     CU_add_test(suite, "trace sees every fate and the end names", test_trace_sees_every_fate_and_names);
     CU_add_test(suite, "payload copied, ids assigned", test_payload_is_copied_and_ids_assigned);
     CU_add_test(suite, "destroy with segments in flight", test_destroy_with_segments_in_flight);

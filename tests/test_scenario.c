@@ -56,6 +56,29 @@ static struct scenario *parse_with_hosts(const char *rest)
     return parse(text);
 }
 
+/* ---- the table of settings ---- */
+
+/* Each row scenario_setting_describe lists is a key --set knows: a bad value
+ * is refused for what it is, never as an unknown key. */
+static void test_every_described_setting_is_reachable(void)
+{
+    struct scenario *s = parse_with_hosts("workload client->server:80 count=1 interval=1s\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    const char *group, *key, *doc;
+    size_t count = 0;
+    for (size_t i = 0; scenario_setting_describe(i, &group, &key, &doc) == 0; i++, count++) {
+        char dotted[64];
+        struct scenario_error err;
+        snprintf(dotted, sizeof dotted, "%s.%s", strcmp(group, "host") == 0 ? "client" : group, key);
+        CU_ASSERT_TRUE(doc && doc[0]);
+        CU_ASSERT_EQUAL(scenario_set(s, dotted, "@bad", &err), -1);
+        CU_ASSERT_PTR_NULL(strstr(err.message, "unknown key"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.message, dotted));
+    }
+    CU_ASSERT_EQUAL(count, 9 + 23 + 9 + 3);
+    scenario_free(s);
+}
+
 /* ---- the DESIGN.md example, field by field ---- */
 
 static void test_design_example_header_and_hosts(void)
@@ -172,7 +195,7 @@ static void test_design_example_drops_expects_run(void)
     CU_ASSERT_EQUAL(r->until, SIM_TIME_MAX);
     CU_ASSERT_EQUAL(r->conn_id, 0);
     CU_ASSERT_STRING_EQUAL(s->drops[0].text, "drop     server SYN-ACK #1");
-    CU_ASSERT_EQUAL(s->drops[0].line, 11);
+    CU_ASSERT_EQUAL(s->drops[0].rule.line, 11);
 
     CU_ASSERT_EQUAL_FATAL(s->expect_count, 2);
     const struct scenario_expect *e = s->expects;
@@ -847,6 +870,8 @@ int main(void)
     CU_add_test(errors, "long lines, NUL bytes, CRLF and BOM", test_long_lines_and_odd_bytes);
     CU_add_test(set, "link.loss sets both directions, link.A->B.delay one", test_set_link_both_and_one_direction);
     CU_add_test(set, "hosts, run and workloads", test_set_host_run_workload);
+    CU_add_test(set, "every described setting has a doc and is reachable by --set",
+                test_every_described_setting_is_reachable);
     CU_add_test(set, "errors name the key and leave the scenario unchanged",
                 test_set_errors_name_the_key_and_change_nothing);
     CU_basic_set_mode(CU_BRM_VERBOSE);

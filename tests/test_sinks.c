@@ -135,7 +135,7 @@ static uint64_t feed_segment_full(struct feed *f, bool from_client, sim_time sen
     seg.retransmission = retransmission;
     struct trace_segment ts = {&seg, from_client ? "client" : "server",
                                from_client ? "server" : "client", sent,
-                               delay < 0 ? -1 : sent + delay, fate};
+                               delay < 0 ? -1 : sent + delay, fate, 0};
     trace_segment(&f->trace, &ts);
     return seg.id;
 }

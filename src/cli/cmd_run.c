@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "ladder.h"
+#include "run_summary.h"
 #include "scenario.h"
 #include "sink_pcap.h"
 #include "sink_sqlite.h"
@@ -274,14 +275,18 @@ int cmd_run(int argc, char **argv)
         struct world_options options = {
             .seed = seed + rep,
             .rep = rep,
-            .summary = (!o.quiet && reps == 1) ? stdout : NULL,
+            .details = !o.quiet && reps == 1,
             .skip_expectations = o.no_expect,
         };
         if (world_run(sc, &options, &trace, &report) != 0) {
             cli_error("%s: run failed: %s", o.scenario_path, report.error);
+            world_report_free(&report);
             status = EXIT_FAILED;
             break;
         }
+        if (options.details)
+            run_summary_print(stdout, sc, &report);
+        world_report_free(&report);
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);
         if (o.ladder && db && draw_ladder(db, &o.ladder_options) != 0) {

@@ -1,6 +1,7 @@
 /*
- * link.c: the lossy, delaying, rate-limited wire between the two hosts,
- * and the drop rules that let a scenario name the segment it loses.
+ * link.c: the lossy, delaying, rate-limited wire between the two hosts.
+ * Which segment a scenario drops by name is the fault module's decision
+ * (fault.h); the link asks it first and reports the rule that decided.
  */
 #include "link.h"
 
@@ -10,14 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void link_direction_defaults(struct link_direction_config *config)
-{
-    memset(config, 0, sizeof *config);
-    config->loss_model = LOSS_NONE;
-    config->header_bytes = 40;
-    config->jitter.kind = DIST_CONSTANT;
-}
-
 double link_gilbert_elliott_loss_rate(const struct link_direction_config *c)
 {
     double to_bad = c->ge_good_to_bad, to_good = c->ge_bad_to_good;
@@ -25,36 +18,6 @@ double link_gilbert_elliott_loss_rate(const struct link_direction_config *c)
         return c->ge_loss_good;
     double share_bad = to_bad / (to_bad + to_good);
     return (1 - share_bad) * c->ge_loss_good + share_bad * c->ge_loss_bad;
-}
-
-const char *segment_kind_name(enum segment_kind kind)
-{
-    switch (kind) {
-    case SEGKIND_ANY: return "segment";
-    case SEGKIND_SYN: return "SYN";
-    case SEGKIND_SYN_ACK: return "SYN-ACK";
-    case SEGKIND_ACK: return "ACK";
-    case SEGKIND_DATA: return "DATA";
-    case SEGKIND_FIN: return "FIN";
-    case SEGKIND_RST: return "RST";
-    }
-    return "?";
-}
-
-bool segment_kind_matches(enum segment_kind kind, const struct segment *seg)
-{
-    uint8_t f = seg->flags;
-    switch (kind) {
-    case SEGKIND_ANY: return true;
-    case SEGKIND_SYN: return (f & TCP_FLAG_SYN) && !(f & TCP_FLAG_ACK);
-    case SEGKIND_SYN_ACK: return (f & TCP_FLAG_SYN) && (f & TCP_FLAG_ACK);
-    case SEGKIND_ACK:
-        return (f & TCP_FLAG_ACK) && !(f & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) && seg->len == 0;
-    case SEGKIND_DATA: return seg->len > 0;
-    case SEGKIND_FIN: return (f & TCP_FLAG_FIN) != 0;
-    case SEGKIND_RST: return (f & TCP_FLAG_RST) != 0;
-    }
-    return false;
 }
 
 /* ---- the channel (below) ---- */
@@ -116,9 +79,7 @@ struct link {
     uint64_t next_id;
     struct link_direction dir[LINK_END_COUNT];
     struct link_end end[LINK_END_COUNT];
-    struct drop_rule *rules;
-    uint64_t *rule_seen;     /* matches counted by each rule */
-    size_t rule_count;
+    struct fault *fault;     /* the scenario's drop rules; owned */
     struct in_flight *in_flight; /* head of the in-flight list */
     struct in_flight *spare;     /* recycled records */
 };
@@ -135,8 +96,10 @@ struct link *link_create(struct sim *sim, const struct link_config *config, uint
                          struct trace *trace)
 {
     struct link *link = calloc(1, sizeof *link);
-    if (!link)
+    if (!link) {
+        fault_destroy(config->fault);
         return NULL;
+    }
     link->sim = sim;
     link->trace = trace;
     link->seed = seed;
@@ -145,16 +108,7 @@ struct link *link_create(struct sim *sim, const struct link_config *config, uint
         /* Arrivals keep send order unless reorder is on: O(1) scheduling. */
         link->dir[d].arrivals = sim_lane_create(sim);
     }
-    link->rule_count = config->drop_rule_count;
-    if (link->rule_count > 0) {
-        link->rules = malloc(link->rule_count * sizeof *link->rules);
-        link->rule_seen = calloc(link->rule_count, sizeof *link->rule_seen);
-        if (!link->rules || !link->rule_seen) {
-            link_destroy(link);
-            return NULL;
-        }
-        memcpy(link->rules, config->drop_rules, link->rule_count * sizeof *link->rules);
-    }
+    link->fault = config->fault;
     return link;
 }
 
@@ -236,37 +190,8 @@ void link_destroy(struct link *link)
         free(link->dir[d].queue.times);
         free(link->end[d].name);
     }
-    free(link->rules);
-    free(link->rule_seen);
+    fault_destroy(link->fault);
     free(link);
-}
-
-/* ---- drop rules ---- */
-
-static bool rule_matches(const struct drop_rule *rule, int from, sim_time now,
-                         const struct segment *seg)
-{
-    return rule->direction == from && now >= rule->from && now < rule->until &&
-           (rule->conn_id == 0 || rule->conn_id == seg->conn_id) &&
-           segment_kind_matches(rule->kind, seg);
-}
-
-/* Every rule counts its own matches, whether or not another rule drops the
- * segment: "the 3rd segment" means the 3rd one sent. */
-static bool drop_rules_drop(struct link *link, int from, const struct segment *seg)
-{
-    sim_time now = sim_now(link->sim);
-    bool drop = false;
-    for (size_t i = 0; i < link->rule_count; i++) {
-        const struct drop_rule *rule = &link->rules[i];
-        if (!rule_matches(rule, from, now, seg))
-            continue;
-        uint64_t nth = ++link->rule_seen[i];
-        uint64_t last = rule->nth_last < rule->nth_first ? rule->nth_first : rule->nth_last;
-        if (rule->nth_first == 0 || (nth >= rule->nth_first && nth <= last))
-            drop = true;
-    }
-    return drop;
 }
 
 /* ---- the line: serialization and the drop-tail queue ---- */
@@ -486,7 +411,7 @@ static void schedule_delivery(struct link *link, int to, const struct segment *s
 }
 
 static void report(struct link *link, int from, const struct segment *seg, sim_time arrived,
-                   enum segment_fate fate)
+                   enum segment_fate fate, const struct drop_rule *rule)
 {
     if (!link->trace)
         return;
@@ -497,20 +422,23 @@ static void report(struct link *link, int from, const struct segment *seg, sim_t
         .sent_ns = sim_now(link->sim),
         .arrived_ns = arrived,
         .fate = fate,
+        .rule_line = rule ? rule->line : 0,
     };
     trace_segment(link->trace, &record);
 }
 
 /* ---- transmit ---- */
 
-/* Decide the fate and, for segments that reach the wire, the arrival. */
+/* Decide the fate and, for segments that reach the wire, the arrival;
+ * *rule is the drop rule that decided, if one did. */
 static enum segment_fate decide_fate(struct link *link, int from, const struct segment *seg,
-                                     sim_time *arrival)
+                                     sim_time *arrival, const struct drop_rule **rule)
 {
     struct link_direction *dir = &link->dir[from];
     sim_time now = sim_now(link->sim);
     *arrival = -1;
-    if (drop_rules_drop(link, from, seg))
+    *rule = fault_decide(link->fault, from, now, seg);
+    if (*rule)
         return FATE_DROPPED;
     if (queue_full(dir, now))
         return FATE_QUEUE_FULL;
@@ -544,7 +472,7 @@ static void send_duplicate(struct link *link, int from, const struct segment *se
     copy.id = ++link->next_id;
     sim_time copy_arrival = duplicate_arrival(dir, arrival);
     count_fate(&dir->stats, FATE_DUPLICATED);
-    report(link, from, &copy, copy_arrival, FATE_DUPLICATED);
+    report(link, from, &copy, copy_arrival, FATE_DUPLICATED, NULL);
     schedule_delivery(link, 1 - from, &copy, copy_arrival);
 }
 
@@ -556,9 +484,10 @@ void link_transmit(struct link *link, int from, struct segment *seg)
     seg->id = ++link->next_id;
     dir->stats.sent++;
     sim_time arrival;
-    enum segment_fate fate = decide_fate(link, from, seg, &arrival);
+    const struct drop_rule *rule;
+    enum segment_fate fate = decide_fate(link, from, seg, &arrival, &rule);
     count_fate(&dir->stats, fate);
-    report(link, from, seg, arrival, fate);
+    report(link, from, seg, arrival, fate, rule);
     if (fate != FATE_DELIVERED)
         return;
     schedule_delivery(link, 1 - from, seg, arrival);

@@ -637,11 +637,164 @@ static int call_probability(const struct arg *a, const struct place *at, const s
 }
 
 /* ---------------------------------------------------------------------- */
-/* Link settings (one direction at a time)                                */
+/* Tables of settings. Each group (link, host, workload, run) is one table */
+/* whose rows say the key, where the value goes (an offset into the       */
+/* group's struct), how it is parsed, its range and what it means. The    */
+/* file's KEY=VALUE arguments, --set SECTION.KEY=VALUE and the "did you   */
+/* mean" suggestions all read the same rows, so adding a setting is one   */
+/* row (and, for a new kind of value, one parser).                        */
 
-static const char *const link_keys[] = {
-    "delay", "jitter", "reorder", "rate", "header", "queue", "loss", "duplicate", "corrupt", NULL,
+struct setting;
+/* Parses a->value into the row's field of the struct at base. */
+typedef int setting_parse_fn(const struct setting *row, const struct arg *a, const struct place *at, void *base);
+
+struct setting {
+    const char *key;
+    size_t offset, size;            /* of the field in the group's struct */
+    setting_parse_fn *parse;
+    uint64_t min, max;              /* the accepted range, where the parser checks one */
+    const char *const *choices;     /* setting_choice: the names, in the enum's order */
+    const char *doc;
 };
+
+struct setting_group {
+    const char *name;               /* how messages name the group: "link" */
+    const struct setting *rows;
+    size_t count;
+};
+
+#define SETTING(type, key, field, parse, min, max, choices, doc) \
+    { key, offsetof(type, field), sizeof ((type *)0)->field, parse, min, max, choices, doc }
+#define GROUP(name, rows) { name, rows, sizeof rows / sizeof rows[0] }
+enum { GROUP_ROWS_MAX = 32 };
+
+static void *field_of(const struct setting *row, void *base)
+{
+    return (char *)base + row->offset;
+}
+
+static const struct setting *setting_find(const struct setting_group *g, const char *key)
+{
+    for (size_t i = 0; i < g->count; i++)
+        if (same(g->rows[i].key, key))
+            return &g->rows[i];
+    return NULL;
+}
+
+/* The group's keys, in table order, NULL-terminated. */
+static void setting_keys(const struct setting_group *g, const char *keys[GROUP_ROWS_MAX + 1])
+{
+    size_t n = 0;
+    for (; n < g->count && n < GROUP_ROWS_MAX; n++)
+        keys[n] = g->rows[n].key;
+    keys[n] = NULL;
+}
+
+static int setting_unknown(const struct setting_group *g, const struct arg *a, const struct place *at)
+{
+    const char *keys[GROUP_ROWS_MAX + 1];
+    setting_keys(g, keys);
+    return unknown_key(a, at, g->name, keys);
+}
+
+static int setting_apply(const struct setting_group *g, void *base, const struct arg *a, const struct place *at)
+{
+    const struct setting *row = setting_find(g, a->key);
+    return row ? row->parse(row, a, at, base) : setting_unknown(g, a, at);
+}
+
+/* Whole numbers go into fields of 4 or 8 bytes (uint32_t, uint64_t). */
+static void store_uint(const struct setting *row, void *base, uint64_t v)
+{
+    uint32_t narrow = (uint32_t)v;
+    memcpy(field_of(row, base), row->size == sizeof v ? (const void *)&v : (const void *)&narrow, row->size);
+}
+
+static void store_int(const struct setting *row, void *base, int v)
+{
+    memcpy(field_of(row, base), &v, sizeof v);
+}
+
+/* A duration within [min, max]; min > 0 means "more than 0". */
+static int setting_duration(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    sim_time t = 0;
+    if (arg_duration(a, at, row->min > 0, &t))
+        return -1;
+    if ((uint64_t)t > row->max)
+        return bad_value(a, at, "is too large");
+    memcpy(field_of(row, base), &t, sizeof t);
+    return 0;
+}
+
+/* A duration, or none (= 0). */
+static int setting_timeout(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    if (!same(a->value, "none"))
+        return setting_duration(row, a, at, base);
+    memset(field_of(row, base), 0, sizeof(sim_time));
+    return 0;
+}
+
+static int setting_size(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    uint64_t v;
+    if (arg_size(a, at, row->min, row->max, &v))
+        return -1;
+    store_uint(row, base, v);
+    return 0;
+}
+
+static int setting_uint(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    uint64_t v;
+    if (arg_uint(a, at, row->min, row->max, &v))
+        return -1;
+    store_uint(row, base, v);
+    return 0;
+}
+
+/* An int count within [min, max]. */
+static int setting_count(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    uint64_t v;
+    if (arg_uint(a, at, row->min, row->max, &v))
+        return -1;
+    store_int(row, base, (int)v);
+    return 0;
+}
+
+/* An int count, or unlimited (= -1). */
+static int setting_retries(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    if (!same(a->value, "unlimited"))
+        return setting_count(row, a, at, base);
+    store_int(row, base, -1);
+    return 0;
+}
+
+static int setting_bool(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    return arg_bool(a, at, field_of(row, base));
+}
+
+static int setting_probability(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    return arg_probability(a, at, field_of(row, base));
+}
+
+/* One of row->choices; the field is the enum whose values follow their order. */
+static int setting_choice(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    int choice = 0;
+    if (arg_choice(a, at, row->choices, &choice))
+        return -1;
+    store_int(row, base, choice);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Link settings (one direction at a time)                                */
 
 struct dist_shape {
     const char *name;
@@ -668,8 +821,10 @@ static int dist_check(const struct arg *a, const struct place *at, const struct 
     return 0;
 }
 
-static int arg_jitter(const struct arg *a, const struct place *at, struct link_direction_config *d)
+static int setting_jitter(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
+    struct link_direction_config *d = base;
+    (void)row;
     if (same(a->value, "none") || same(a->value, "0")) {
         d->has_jitter = false;
         d->jitter = (struct distribution){DIST_CONSTANT, 0, 0};
@@ -728,9 +883,11 @@ static void loss_bernoulli(struct link_direction_config *d, double p)
 }
 
 /* loss=P, loss=bernoulli(P) or loss=gilbert(P_GB,P_BG,LOSS_GOOD,LOSS_BAD). */
-static int arg_loss(const struct arg *a, const struct place *at, struct link_direction_config *d)
+static int setting_loss(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
+    struct link_direction_config *d = base;
     double p;
+    (void)row;
     if (!strchr(a->value, '(')) {
         if (arg_probability(a, at, &p))
             return -1;
@@ -751,173 +908,44 @@ static int arg_loss(const struct arg *a, const struct place *at, struct link_dir
     return 0;
 }
 
-static int arg_rate(const struct arg *a, const struct place *at, uint64_t *bps)
+/* A rate, or unlimited (= 0). */
+static int setting_rate(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
-    if (same(a->value, "unlimited")) {
-        *bps = 0;
-        return 0;
-    }
-    const char *why = parse_quantity(a->value, &rates, bps);
-    return why ? bad_value(a, at, why) : 0;
+    uint64_t bps = 0;
+    const char *why = same(a->value, "unlimited") ? NULL : parse_quantity(a->value, &rates, &bps);
+    if (why)
+        return bad_value(a, at, why);
+    memcpy(field_of(row, base), &bps, sizeof bps);
+    return 0;
 }
+
+/* setting_jitter and setting_loss set several fields: they read base as the
+ * whole struct; their rows name the main field. */
+#define LINK(key, field, parse, min, max, doc) \
+    SETTING(struct link_direction_config, key, field, parse, min, max, NULL, doc)
+static const struct setting link_settings[] = {
+    LINK("delay", delay, setting_duration, 0, INT64_MAX, "propagation delay, e.g. 50ms"),
+    LINK("jitter", jitter, setting_jitter, 0, 0,
+         "added to the delay per segment: none, constant(T), uniform(A,B), normal(MEAN,SD), "
+         "exponential(MEAN), pareto(SCALE,SHAPE), lognormal(MEAN,SD)"),
+    LINK("reorder", reorder, setting_bool, 0, 1, "yes: jitter may reorder arrivals; no: FIFO"),
+    LINK("rate", rate_bps, setting_rate, 0, 0, "serialization rate, e.g. 10Mbps, or unlimited"),
+    LINK("header", header_bytes, setting_size, 0, 65535, "bytes counted per segment besides payload"),
+    LINK("queue", queue_limit, setting_uint, 0, UINT32_MAX, "segments waiting to be serialized; 0 = no limit"),
+    LINK("loss", loss, setting_loss, 0, 0, "P, bernoulli(P) or gilbert(P_GB,P_BG,LOSS_GOOD,LOSS_BAD)"),
+    LINK("duplicate", duplicate, setting_probability, 0, 1, "probability a delivered segment arrives twice"),
+    LINK("corrupt", corrupt, setting_probability, 0, 1, "probability a segment arrives damaged"),
+};
+#undef LINK
+static const struct setting_group link_group = GROUP("link", link_settings);
 
 static int link_apply(struct link_direction_config *d, const struct arg *a, const struct place *at)
 {
-    uint64_t v;
-    if (same(a->key, "delay"))
-        return arg_duration(a, at, false, &d->delay);
-    if (same(a->key, "jitter"))
-        return arg_jitter(a, at, d);
-    if (same(a->key, "reorder"))
-        return arg_bool(a, at, &d->reorder);
-    if (same(a->key, "rate"))
-        return arg_rate(a, at, &d->rate_bps);
-    if (same(a->key, "header")) {
-        if (arg_size(a, at, 0, 65535, &v))
-            return -1;
-        d->header_bytes = (uint32_t)v;
-        return 0;
-    }
-    if (same(a->key, "queue"))
-        return arg_u32(a, at, 0, UINT32_MAX, &d->queue_limit);
-    if (same(a->key, "loss"))
-        return arg_loss(a, at, d);
-    if (same(a->key, "duplicate"))
-        return arg_probability(a, at, &d->duplicate);
-    if (same(a->key, "corrupt"))
-        return arg_probability(a, at, &d->corrupt);
-    return unknown_key(a, at, "link", link_keys);
+    return setting_apply(&link_group, d, a, at);
 }
 
 /* ---------------------------------------------------------------------- */
 /* Hosts                                                                  */
-
-enum field_kind {
-    FIELD_DURATION,  /* > 0 */
-    FIELD_WAIT,      /* >= 0 */
-    FIELD_TIMEOUT,   /* >= 0, or none (= 0) */
-    FIELD_RETRIES,   /* a count, or unlimited (= -1) */
-    FIELD_COUNT,     /* an int within [min, max] */
-    FIELD_BOOL,
-    FIELD_BYTES,     /* a uint32_t size within [min, max] */
-};
-
-struct profile_field {
-    const char *name;
-    enum field_kind kind;
-    size_t offset;
-    int64_t min, max;
-};
-
-#define FIELD(name, kind, min, max) { #name, kind, offsetof(struct tcp_profile, name), min, max }
-static const struct profile_field profile_fields[] = {
-    FIELD(rto_initial, FIELD_DURATION, 1, INT64_MAX),
-    FIELD(rto_min, FIELD_DURATION, 1, INT64_MAX),
-    FIELD(rto_min_on_variance, FIELD_BOOL, 0, 1),
-    FIELD(rto_max, FIELD_DURATION, 1, INT64_MAX),
-    FIELD(rto_after_handshake_loss, FIELD_DURATION, 1, INT64_MAX),
-    FIELD(syn_retries, FIELD_RETRIES, 0, INT_MAX),
-    FIELD(syn_linear_timeouts, FIELD_COUNT, 0, INT_MAX),
-    FIELD(synack_retries, FIELD_RETRIES, 0, INT_MAX),
-    FIELD(data_retries, FIELD_RETRIES, 0, INT_MAX),
-    FIELD(msl, FIELD_DURATION, 1, INT64_MAX / 2),
-    FIELD(time_wait, FIELD_WAIT, 0, INT64_MAX),
-    FIELD(fin_wait_2_timeout, FIELD_TIMEOUT, 0, INT64_MAX),
-    FIELD(synack_on_duplicate_syn, FIELD_BOOL, 0, 1),
-    FIELD(rfc5961, FIELD_BOOL, 0, 1),
-    FIELD(rfc1337, FIELD_BOOL, 0, 1),
-    FIELD(mss, FIELD_BYTES, 1, 65495),
-    FIELD(rcv_buf, FIELD_BYTES, 1, 65535),
-    FIELD(snd_buf, FIELD_BYTES, 1, UINT32_MAX),
-    FIELD(dupack_threshold, FIELD_COUNT, 1, INT_MAX),
-};
-#undef FIELD
-enum { PROFILE_FIELD_COUNT = sizeof profile_fields / sizeof profile_fields[0] };
-
-static const char *const host_own_keys[] = {"addr", "isn", "profile", "ports"};
-
-static const struct profile_field *profile_field(const char *name)
-{
-    for (size_t i = 0; i < PROFILE_FIELD_COUNT; i++)
-        if (same(profile_fields[i].name, name))
-            return &profile_fields[i];
-    return NULL;
-}
-
-static int64_t field_get(const struct tcp_profile *p, const struct profile_field *f)
-{
-    const char *at = (const char *)p + f->offset;
-    sim_time t;
-    int i;
-    bool b;
-    uint32_t u;
-    switch (f->kind) {
-    case FIELD_DURATION: case FIELD_WAIT: case FIELD_TIMEOUT: memcpy(&t, at, sizeof t); return t;
-    case FIELD_RETRIES: case FIELD_COUNT: memcpy(&i, at, sizeof i); return i;
-    case FIELD_BOOL: memcpy(&b, at, sizeof b); return b;
-    case FIELD_BYTES: memcpy(&u, at, sizeof u); return u;
-    }
-    return 0;
-}
-
-static void field_put(struct tcp_profile *p, const struct profile_field *f, int64_t v)
-{
-    char *at = (char *)p + f->offset;
-    sim_time t = v;
-    int i = (int)v;
-    bool b = v != 0;
-    uint32_t u = (uint32_t)v;
-    switch (f->kind) {
-    case FIELD_DURATION: case FIELD_WAIT: case FIELD_TIMEOUT: memcpy(at, &t, sizeof t); break;
-    case FIELD_RETRIES: case FIELD_COUNT: memcpy(at, &i, sizeof i); break;
-    case FIELD_BOOL: memcpy(at, &b, sizeof b); break;
-    case FIELD_BYTES: memcpy(at, &u, sizeof u); break;
-    }
-}
-
-static int field_parse(const struct profile_field *f, const struct arg *a, const struct place *at, int64_t *out)
-{
-    sim_time t;
-    uint64_t u;
-    bool b;
-    switch (f->kind) {
-    case FIELD_TIMEOUT:
-        if (same(a->value, "none")) {
-            *out = 0;
-            return 0;
-        }
-        /* fall through */
-    case FIELD_DURATION: case FIELD_WAIT:
-        if (arg_duration(a, at, f->kind == FIELD_DURATION, &t))
-            return -1;
-        if (t > f->max)
-            return bad_value(a, at, "is too large");
-        *out = t;
-        return 0;
-    case FIELD_RETRIES:
-        if (same(a->value, "unlimited")) {
-            *out = -1;
-            return 0;
-        }
-        /* fall through */
-    case FIELD_COUNT:
-        if (arg_uint(a, at, (uint64_t)f->min, (uint64_t)f->max, &u))
-            return -1;
-        *out = (int64_t)u;
-        return 0;
-    case FIELD_BOOL:
-        if (arg_bool(a, at, &b))
-            return -1;
-        *out = b;
-        return 0;
-    case FIELD_BYTES:
-        if (arg_size(a, at, (uint64_t)f->min, (uint64_t)f->max, &u))
-            return -1;
-        *out = (int64_t)u;
-        return 0;
-    }
-    return -1;
-}
 
 static void host_defaults(struct scenario_host *h, const char *name, int line)
 {
@@ -982,8 +1010,10 @@ static const char *parse_ipv4(const char **text, uint32_t *addr)
 }
 
 /* addr=A.B.C.D or addr=A.B.C.D/PREFIX (a population of 2^(32-PREFIX) addresses). */
-static int arg_addr(const struct arg *a, const struct place *at, struct tcp_host_config *c)
+static int setting_addr(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
+    struct tcp_host_config *c = base;
+    (void)row;
     const char *s = a->value;
     uint32_t addr;
     uint64_t prefix = 32;
@@ -1006,8 +1036,10 @@ static int arg_addr(const struct arg *a, const struct place *at, struct tcp_host
     return 0;
 }
 
-static int arg_isn(const struct arg *a, const struct place *at, struct tcp_host_config *c)
+static int setting_isn(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
+    struct tcp_host_config *c = base;
+    (void)row;
     if (same(a->value, "random") || same(a->value, "rfc6528")) {
         c->isn_mode = same(a->value, "random") ? TCP_ISN_RANDOM : TCP_ISN_RFC6528;
         c->isn = 0;
@@ -1023,8 +1055,10 @@ static int arg_isn(const struct arg *a, const struct place *at, struct tcp_host_
 }
 
 /* ports=LOW-HIGH: the ephemeral range for active opens. */
-static int arg_ports(const struct arg *a, const struct place *at, struct tcp_host_config *c)
+static int setting_ports(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
+    struct tcp_host_config *c = base;
+    (void)row;
     char low[16], *dash = strchr(a->value, '-');
     size_t n = dash ? (size_t)(dash - a->value) : 0;
     uint64_t lo, hi;
@@ -1039,35 +1073,64 @@ static int arg_ports(const struct arg *a, const struct place *at, struct tcp_hos
     return 0;
 }
 
-/* profile=NAME replaces the numbers of the host's profile, except those
- * that differ from the old profile's: they were set on purpose and stay. */
-static int host_set_profile(struct scenario_host *h, const struct arg *a, const struct place *at)
+static int setting_profile(const struct setting *row, const struct arg *a, const struct place *at, void *base);
+
+#define HOST(key, field, parse, min, max, doc) SETTING(struct tcp_host_config, key, field, parse, min, max, NULL, doc)
+#define PROFILE(field, parse, min, max, doc) HOST(#field, profile.field, parse, min, max, doc)
+static const struct setting host_settings[] = {
+    HOST("addr", addr, setting_addr, 0, 0, "A.B.C.D, or A.B.C.D/PREFIX for a population of addresses"),
+    HOST("isn", isn, setting_isn, 0, UINT32_MAX, "random, rfc6528 or a fixed number"),
+    HOST("profile", profile, setting_profile, 0, 0, "rfc9293 or linux: the numbers below, which stay "
+                                                      "where set on purpose"),
+    HOST("ports", ephemeral_low, setting_ports, 1, 65535, "the ephemeral range LOW-HIGH"),
+    PROFILE(rto_initial, setting_duration, 1, INT64_MAX, "RTO before the first RTT sample"),
+    PROFILE(rto_min, setting_duration, 1, INT64_MAX, "lower bound of the RTO"),
+    PROFILE(rto_min_on_variance, setting_bool, 0, 1, "Linux: rto_min bounds the variance term"),
+    PROFILE(rto_max, setting_duration, 1, INT64_MAX, "upper bound of the RTO"),
+    PROFILE(rto_after_handshake_loss, setting_duration, 1, INT64_MAX, "RTO once a handshake segment was lost"),
+    PROFILE(syn_retries, setting_retries, 0, INT_MAX, "SYN retransmissions, or unlimited"),
+    PROFILE(syn_linear_timeouts, setting_count, 0, INT_MAX, "SYN timeouts that stay at rto_initial"),
+    PROFILE(synack_retries, setting_retries, 0, INT_MAX, "SYN-ACK retransmissions, or unlimited"),
+    PROFILE(data_retries, setting_retries, 0, INT_MAX, "data and FIN retransmissions, or unlimited"),
+    PROFILE(msl, setting_duration, 1, INT64_MAX / 2, "maximum segment lifetime; time_wait follows as 2*msl"),
+    PROFILE(time_wait, setting_duration, 0, INT64_MAX, "how long TIME_WAIT lasts"),
+    PROFILE(fin_wait_2_timeout, setting_timeout, 0, INT64_MAX, "longest silence in FIN_WAIT_2, or none"),
+    PROFILE(synack_on_duplicate_syn, setting_bool, 0, 1, "a duplicate SYN in SYN_RECEIVED gets a SYN-ACK"),
+    PROFILE(rfc5961, setting_bool, 0, 1, "challenge ACKs for in-window RST and SYN"),
+    PROFILE(rfc1337, setting_bool, 0, 1, "ignore RST in TIME_WAIT"),
+    PROFILE(mss, setting_size, 1, 65495, "maximum segment size"),
+    PROFILE(rcv_buf, setting_size, 1, 65535, "receive buffer (the window)"),
+    PROFILE(snd_buf, setting_size, 1, UINT32_MAX, "send buffer"),
+    PROFILE(dupack_threshold, setting_count, 1, INT_MAX, "duplicate ACKs before fast retransmit"),
+};
+#undef PROFILE
+#undef HOST
+static const struct setting_group host_group = GROUP("host", host_settings);
+
+static bool is_profile_number(const struct setting *row)
 {
-    struct tcp_profile next, base;
-    if (tcp_profile_by_name(a->value, &next) != 0)
-        return bad_value(a, at, "unknown profile (rfc9293 or linux)");
-    if (tcp_profile_by_name(h->config.profile.name, &base) != 0)
-        base = h->config.profile;
-    for (size_t i = 0; i < PROFILE_FIELD_COUNT; i++) {
-        const struct profile_field *f = &profile_fields[i];
-        int64_t current = field_get(&h->config.profile, f);
-        if (current != field_get(&base, f))
-            field_put(&next, f, current);
-    }
-    h->config.profile = next;
-    return 0;
+    size_t profile = offsetof(struct tcp_host_config, profile);
+    return row->offset >= profile && row->offset < profile + sizeof(struct tcp_profile) &&
+           row->size < sizeof(struct tcp_profile);
 }
 
-static int host_unknown_key(const struct arg *a, const struct place *at)
+/* profile=NAME replaces the numbers of the host's profile, except those
+ * that differ from the old profile's: they were set on purpose and stay. */
+static int setting_profile(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
-    const char *known[4 + PROFILE_FIELD_COUNT + 1];
-    size_t n = 0;
-    for (size_t i = 0; i < 4; i++)
-        known[n++] = host_own_keys[i];
-    for (size_t i = 0; i < PROFILE_FIELD_COUNT; i++)
-        known[n++] = profile_fields[i].name;
-    known[n] = NULL;
-    return unknown_key(a, at, "host", known);
+    struct tcp_host_config *c = base, next = *c, old = *c;
+    (void)row;
+    if (tcp_profile_by_name(a->value, &next.profile) != 0)
+        return bad_value(a, at, "unknown profile (rfc9293 or linux)");
+    if (tcp_profile_by_name(c->profile.name, &old.profile) != 0)
+        old.profile = c->profile;
+    for (size_t i = 0; i < host_group.count; i++) {
+        const struct setting *number = &host_settings[i];
+        if (is_profile_number(number) && memcmp(field_of(number, c), field_of(number, &old), number->size) != 0)
+            memcpy(field_of(number, &next), field_of(number, c), number->size);
+    }
+    c->profile = next.profile;
+    return 0;
 }
 
 static int host_apply_one(struct scenario_host *h, const struct arg *a, bool time_wait_given,
@@ -1075,21 +1138,10 @@ static int host_apply_one(struct scenario_host *h, const struct arg *a, bool tim
 {
     if (same(a->key, "profile"))
         return 0;   /* applied first by host_apply */
-    if (same(a->key, "addr"))
-        return arg_addr(a, at, &h->config);
-    if (same(a->key, "isn"))
-        return arg_isn(a, at, &h->config);
-    if (same(a->key, "ports"))
-        return arg_ports(a, at, &h->config);
-    const struct profile_field *f = profile_field(a->key);
-    int64_t v = 0;
-    if (!f)
-        return host_unknown_key(a, at);
-    if (field_parse(f, a, at, &v))
+    if (setting_apply(&host_group, &h->config, a, at))
         return -1;
-    field_put(&h->config.profile, f, v);
-    if (same(f->name, "msl") && !time_wait_given)
-        h->config.profile.time_wait = 2 * v;   /* MUST-13: TIME-WAIT lasts 2*MSL */
+    if (same(a->key, "msl") && !time_wait_given)
+        h->config.profile.time_wait = 2 * h->config.profile.msl;   /* MUST-13: TIME-WAIT lasts 2*MSL */
     return 0;
 }
 
@@ -1127,7 +1179,7 @@ static int host_apply(struct scenario *s, int index, const struct arg *args, siz
 {
     struct scenario_host *h = &s->hosts[index];
     const struct arg *profile = find_arg(args, n, "profile");
-    if (profile && host_set_profile(h, profile, at))
+    if (profile && setting_profile(setting_find(&host_group, "profile"), profile, at, &h->config))
         return -1;
     bool time_wait_given = find_arg(args, n, "time_wait") != NULL;
     for (size_t i = 0; i < n; i++)
@@ -1139,12 +1191,11 @@ static int host_apply(struct scenario *s, int index, const struct arg *args, siz
 /* ---------------------------------------------------------------------- */
 /* Workloads and run settings                                             */
 
-static const char *const workload_keys[] = {
-    "count", "rate", "interval", "arrivals", "size", "response", "start", "server_close", "client_close", NULL,
-};
-
-static int arg_server_close(const struct arg *a, const struct place *at, struct scenario_workload *w)
+static int setting_server_close(const struct setting *row, const struct arg *a, const struct place *at,
+                                void *base)
 {
+    struct scenario_workload *w = base;
+    (void)row;
     if (strncmp(a->value, "after=", 6) == 0) {
         struct arg delay = *a;
         delay.value = a->value + 6;
@@ -1164,38 +1215,38 @@ static int arg_server_close(const struct arg *a, const struct place *at, struct 
     return 0;
 }
 
+/* NUMBER/s or NUMBER/min: the mean interval between connection starts. */
+static int setting_per_time(const struct setting *row, const struct arg *a, const struct place *at, void *base)
+{
+    const char *why = parse_per_time_text(a->value, field_of(row, base));
+    return why ? bad_value(a, at, why) : 0;
+}
+
+static const char *const arrival_names[] = {"fixed", "poisson", NULL};
+static const char *const client_close_names[] = {"after-send", "after-server", NULL};
+_Static_assert(sizeof(enum workload_arrivals) == sizeof(int) && sizeof(enum workload_client_close) == sizeof(int),
+               "setting_choice stores an int");
+
+#define WORKLOAD(key, field, parse, min, max, choices, doc) \
+    SETTING(struct scenario_workload, key, field, parse, min, max, choices, doc)
+static const struct setting workload_settings[] = {
+    WORKLOAD("count", count, setting_uint, 1, QUANTITY_MAX, NULL, "connections to open"),
+    WORKLOAD("rate", interval, setting_per_time, 0, 0, NULL, "connections per time, e.g. 100/s"),
+    WORKLOAD("interval", interval, setting_duration, 1, INT64_MAX, NULL, "mean time between connections"),
+    WORKLOAD("arrivals", arrivals, setting_choice, 0, 0, arrival_names, "fixed or poisson"),
+    WORKLOAD("size", size, setting_size, 0, QUANTITY_MAX, NULL, "bytes the client sends on each connection"),
+    WORKLOAD("response", response, setting_size, 0, QUANTITY_MAX, NULL, "bytes the server sends back"),
+    WORKLOAD("start", start, setting_duration, 0, INT64_MAX, NULL, "when the first connection starts"),
+    WORKLOAD("server_close", server_close, setting_server_close, 0, 0, NULL, "after-fin, after=T or never"),
+    WORKLOAD("client_close", client_close, setting_choice, 0, 0, client_close_names,
+             "after-send, or after-server (wait for the server's FIN)"),
+};
+#undef WORKLOAD
+static const struct setting_group workload_group = GROUP("workload", workload_settings);
+
 static int workload_apply_one(struct scenario_workload *w, const struct arg *a, const struct place *at)
 {
-    static const char *const arrivals[] = {"fixed", "poisson", NULL};
-    static const char *const client_close[] = {"after-send", "after-server", NULL};
-    int choice = 0;
-    if (same(a->key, "count"))
-        return arg_uint(a, at, 1, QUANTITY_MAX, &w->count);
-    if (same(a->key, "rate")) {
-        const char *why = parse_per_time_text(a->value, &w->interval);
-        return why ? bad_value(a, at, why) : 0;
-    }
-    if (same(a->key, "interval"))
-        return arg_duration(a, at, true, &w->interval);
-    if (same(a->key, "arrivals")) {
-        if (arg_choice(a, at, arrivals, &choice))
-            return -1;
-        w->arrivals = choice == 0 ? ARRIVALS_FIXED : ARRIVALS_POISSON;
-        return 0;
-    }
-    if (same(a->key, "size") || same(a->key, "response"))
-        return arg_size(a, at, 0, QUANTITY_MAX, same(a->key, "size") ? &w->size : &w->response);
-    if (same(a->key, "start"))
-        return arg_duration(a, at, false, &w->start);
-    if (same(a->key, "server_close"))
-        return arg_server_close(a, at, w);
-    if (same(a->key, "client_close")) {
-        if (arg_choice(a, at, client_close, &choice))
-            return -1;
-        w->client_close = choice == 0 ? CLIENT_CLOSE_AFTER_SEND : CLIENT_CLOSE_AFTER_SERVER;
-        return 0;
-    }
-    return unknown_key(a, at, "workload", workload_keys);
+    return setting_apply(&workload_group, w, a, at);
 }
 
 static int workload_apply(struct scenario_workload *w, const struct arg *args, size_t n, const struct place *at)
@@ -1211,21 +1262,18 @@ static int workload_apply(struct scenario_workload *w, const struct arg *args, s
     return 0;
 }
 
-static const char *const run_keys[] = {"until", "seed", "reps", NULL};
+#define RUN(key, field, parse, min, max, doc) SETTING(struct scenario_run_settings, key, field, parse, min, max, NULL, doc)
+static const struct setting run_settings[] = {
+    RUN("until", until, setting_duration, 1, INT64_MAX, "when the run stops (default 10min)"),
+    RUN("seed", seed, setting_uint, 0, UINT64_MAX, "the run's seed (default 1)"),
+    RUN("reps", reps, setting_uint, 1, UINT32_MAX, "replications; replication r runs with seed+r"),
+};
+#undef RUN
+static const struct setting_group run_group = GROUP("run", run_settings);
 
 static int run_apply_one(struct scenario_run_settings *r, const struct arg *a, const struct place *at)
 {
-    uint64_t reps;
-    if (same(a->key, "until"))
-        return arg_duration(a, at, true, &r->until);
-    if (same(a->key, "seed"))
-        return arg_uint(a, at, 0, UINT64_MAX, &r->seed);
-    if (!same(a->key, "reps"))
-        return unknown_key(a, at, "run", run_keys);
-    if (arg_uint(a, at, 1, UINT32_MAX, &reps))
-        return -1;
-    r->reps = (uint32_t)reps;
-    return 0;
+    return setting_apply(&run_group, r, a, at);
 }
 
 static int run_apply(struct scenario_run_settings *r, const struct arg *args, size_t n, const struct place *at)
@@ -1823,7 +1871,7 @@ static int drop_args(struct parser *p, int first, struct drop_rule *rule)
 static int directive_drop(struct parser *p)
 {
     struct scenario *s = p->s;
-    struct scenario_drop drop = {.line = p->line.number};
+    struct scenario_drop drop = {.rule.line = p->line.number};
     struct drop_rule *rule = &drop.rule;
     const struct token *host = need(p, 1, "the sending host after 'drop'");
     if (!host || host_ref(s, host->text, host->col, &p->at, &rule->direction))
@@ -2310,6 +2358,20 @@ void scenario_free(struct scenario *scenario)
     free(scenario->expects);
     free(scenario->params);
     free(scenario);
+}
+
+int scenario_setting_describe(size_t i, const char **group, const char **key, const char **doc)
+{
+    const struct setting_group *groups[] = {&link_group, &host_group, &workload_group, &run_group};
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; i -= groups[g]->count, g++) {
+        if (i >= groups[g]->count)
+            continue;
+        *group = groups[g]->name;
+        *key = groups[g]->rows[i].key;
+        *doc = groups[g]->rows[i].doc;
+        return 0;
+    }
+    return -1;
 }
 
 int scenario_host_index(const struct scenario *scenario, const char *name)

@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #include "engine.h"
-#include "link.h"
-#include "tcp.h"
+#include "fault.h"
+#include "link_config.h"
+#include "tcp_config.h"
+#include "tcp_base.h"
 
 #define SCENARIO_HOSTS 2            /* end 0 and end 1 of the link, in file order */
 #define SCENARIO_NAME_MAX 64
@@ -88,9 +90,8 @@ struct scenario_workload {
 };
 
 struct scenario_drop {
-    struct drop_rule rule;
+    struct drop_rule rule;          /* rule.line: the line it was written on */
     char text[SCENARIO_TEXT_MAX];   /* as written, for reports */
-    int line;
 };
 
 enum expect_kind {
@@ -175,6 +176,11 @@ int scenario_set(struct scenario *scenario, const char *key, const char *value,
 /* "KEY=VALUE" in one string, as given to --set. */
 int scenario_set_assignment(struct scenario *scenario, const char *assignment,
                             struct scenario_error *err);
+
+/* The settings files and --set accept, one by one for i = 0, 1, ...: the
+ * group ("link", "host", "workload", "run"), the key and what it means.
+ * Returns 0, or -1 past the last one. */
+int scenario_setting_describe(size_t i, const char **group, const char **key, const char **doc);
 
 /* Host index by name, or -1. */
 int scenario_host_index(const struct scenario *scenario, const char *name);

@@ -85,6 +85,7 @@ struct trace_segment {
     sim_time sent_ns;
     sim_time arrived_ns;         /* -1 = never arrived */
     enum segment_fate fate;
+    int rule_line;               /* FATE_DROPPED: the scenario line of the drop rule; 0 = none */
 };
 
 struct trace_sink;

@@ -2,10 +2,11 @@
  * world.c: one run of a scenario. Wires the engine, the link and the two
  * hosts' TCP together, plays the scenario's timeline and workloads as the
  * applications on each host, watches the trace to check the expectations,
- * and reports the run through the trace (which the sinks record).
+ * reports the run through the trace (which the sinks record) and returns
+ * its results in a struct world_report; printing them is the caller's.
  *
  * The pieces:
- *   recorder   a trace sink that keeps what expectations and the summary
+ *   recorder   a trace sink that keeps what expectations and the results
  *              need: each host's first connections' paths, counters, and
  *              how many TCBs are in each state now;
  *   timeline   scenario actions (listen, connect, send, close, abort) at
@@ -15,7 +16,7 @@
  */
 #include "world.h"
 
-#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,7 +27,6 @@
 #include "tcp.h"
 
 #define RECORDED_CONNS 4096   /* per host: connections whose paths are kept */
-#define SUMMARY_CONNS 20      /* connections listed one by one in the summary */
 
 /* ------------------------------------------------------------------ */
 /* The recorder                                                        */
@@ -200,13 +200,13 @@ static const struct trace_sink_ops recorder_ops = {
 };
 
 /* How many connections per host need their paths kept: all RECORDED_CONNS
- * for the summary (which also looks up each one's peer), else only as many
+ * for the details (which also look up each one's peer), else only as many
  * as the expectations and actions name by conn=N -- none for a quiet
  * workload run, which then skips the recording (a sixth of the time of a
  * quiet 10^4-connection run). */
-static size_t records_needed(const struct scenario *sc, bool summary)
+static size_t records_needed(const struct scenario *sc, bool details)
 {
-    if (summary)
+    if (details)
         return RECORDED_CONNS;
     size_t needed = 0;
     for (size_t i = 0; i < sc->action_count; i++)
@@ -330,7 +330,8 @@ struct world {
     struct count_snapshot *snapshot_events;
     uint8_t *send_pattern;    /* bytes the applications send */
     size_t send_pattern_size;
-    FILE *summary;
+    struct world_report *report; /* notes go here when details are kept */
+    bool details;
 };
 
 static struct world *world_of(struct host_app *app) { return app->world; }
@@ -429,12 +430,18 @@ static struct tcp_conn *named_conn(struct host_app *app, uint32_t n)
     return NULL;
 }
 
-/* An application call the TCP refused: worth telling, not an input error. */
-static void note(struct world *w, const char *host, const char *what, enum tcp_error error)
+/* An application call the TCP refused: worth telling, not an input error.
+ * Notes are few (one per scenario action at most), so the array grows by one. */
+static void note(struct world *w, int host, const char *call, enum tcp_error error)
 {
-    if (w->summary)
-        fprintf(w->summary, "  at %.3f s %s %s: %s\n", (double)sim_now(w->sim) / SIM_S, host, what,
-                tcp_error_name(error));
+    struct world_report *r = w->report;
+    if (!w->details)
+        return;
+    struct world_note *grown = realloc(r->notes, (r->note_count + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    r->notes = grown;
+    r->notes[r->note_count++] = (struct world_note){sim_now(w->sim), host, call, error};
 }
 
 static void send_bytes(struct world *w, struct tcp_conn *conn, uint64_t bytes)
@@ -539,7 +546,6 @@ static void on_action(struct sim *sim, void *context, void *argument)
     struct world *w = context;
     const struct scenario_action *a = argument;
     struct host_app *app = &w->app[a->host];
-    const struct scenario_host *host = &w->scenario->hosts[a->host];
     enum tcp_error error = TCP_OK;
     struct tcp_conn *conn;
     (void)sim;
@@ -550,13 +556,13 @@ static void on_action(struct sim *sim, void *context, void *argument)
         if (conn)
             listener_add(app, a->port, conn);
         else
-            note(w, host->name, "listen", error);
+            note(w, a->host, "listen", error);
         break;
     case ACTION_UNLISTEN:
         conn = listener_take(app, a->port);
         error = conn ? tcp_close(conn) : TCP_ERR_NO_CONNECTION;
         if (error)
-            note(w, host->name, "unlisten", error);
+            note(w, a->host, "unlisten", error);
         break;
     case ACTION_CONNECT: {
         const struct scenario_host *peer = &w->scenario->hosts[a->peer];
@@ -564,7 +570,7 @@ static void on_action(struct sim *sim, void *context, void *argument)
         if (conn)
             live_add(app, conn);
         else
-            note(w, host->name, "connect", error);
+            note(w, a->host, "connect", error);
         break;
     }
     case ACTION_SEND:
@@ -583,7 +589,7 @@ static void on_action(struct sim *sim, void *context, void *argument)
             error = a->kind == ACTION_CLOSE ? tcp_close(conn) : tcp_abort(conn);
         }
         if (error)
-            note(w, host->name,
+            note(w, a->host,
                  a->kind == ACTION_SEND ? "send" : a->kind == ACTION_CLOSE ? "close" : "abort", error);
         break;
     }
@@ -683,18 +689,30 @@ static void append(char *buf, size_t size, const char *text)
         snprintf(buf + used, size - used, "%s", text);
 }
 
+static void states_text(int first, const struct recorded_step *steps, size_t step_count,
+                        const enum tcp_state *path, char *buf, size_t size)
+{
+    append(buf, size, tcp_state_name(first));
+    for (size_t i = 0; i < step_count; i++) {
+        append(buf, size, " ");
+        append(buf, size, tcp_state_name(steps ? steps[i].state : path[i]));
+    }
+}
+
 static void path_text(const struct recorded_conn *rc, char *buf, size_t size)
 {
     buf[0] = '\0';
-    if (!rc) {
+    if (!rc)
         append(buf, size, "(no such connection)");
-        return;
-    }
-    append(buf, size, tcp_state_name(rc->first_state));
-    for (uint32_t i = 0; i < rc->step_count; i++) {
-        append(buf, size, " ");
-        append(buf, size, tcp_state_name(rc->steps[i].state));
-    }
+    else
+        states_text(rc->first_state, rc->steps, rc->step_count, NULL, buf, size);
+}
+
+void world_path_format(const struct world_conn_side *side, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (side->path_length > 0)
+        states_text(side->path[0], NULL, side->path_length - 1, side->path + 1, buf, size);
 }
 
 static bool check_expectation(struct world *w, size_t index, char *detail, size_t size)
@@ -730,13 +748,7 @@ static bool check_expectation(struct world *w, size_t index, char *detail, size_
     return false;
 }
 
-/* ---- summary for people ---- */
-
-static void format_addr(uint32_t addr, uint16_t port, char *buf, size_t size)
-{
-    snprintf(buf, size, "%u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
-             addr & 255, port);
-}
+/* ---- the results ---- */
 
 static sim_time time_of_state(const struct recorded_conn *rc, int state)
 {
@@ -746,52 +758,98 @@ static sim_time time_of_state(const struct recorded_conn *rc, int state)
     return -1;
 }
 
-static const struct recorded_conn *peer_record(struct world *w, int host, uint64_t conn_id)
+static int side_fill(struct world_conn_side *side, const struct recorded_conn *rc)
 {
-    return find_recorded(&w->recorder.host[host], conn_id);
+    side->path = malloc((rc->step_count + 1) * sizeof *side->path);
+    if (!side->path)
+        return -1;
+    side->present = true;
+    side->path_length = rc->step_count + 1;
+    side->path[0] = rc->first_state;
+    for (uint32_t i = 0; i < rc->step_count; i++)
+        side->path[i + 1] = rc->steps[i].state;
+    side->segments_sent = rc->segments_sent;
+    side->retransmissions = rc->retransmissions;
+    side->lost = rc->lost;
+    return 0;
 }
 
-static void print_connections(struct world *w)
+/* The active side of a recorded connection and its peer's records. */
+static int connection_fill(struct world *w, int client, const struct recorded_conn *rc,
+                           struct world_connection *c)
+{
+    sim_time opened = rc->step_count ? rc->steps[0].t : 0;
+    sim_time established = time_of_state(rc, TCP_ESTABLISHED);
+    *c = (struct world_connection){
+        .conn_id = rc->conn_id,
+        .client = client,
+        .client_addr = rc->local_addr,
+        .client_port = rc->local_port,
+        .handshake_ns = established >= 0 ? established - opened : -1,
+    };
+    for (int h = 0; h < w->scenario->host_count; h++) {
+        const struct recorded_conn *side = h == client ? rc : find_recorded(&w->recorder.host[h], rc->conn_id);
+        if (side && side_fill(&c->side[h], side) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Each host's first WORLD_LISTED_CONNS connections that it opened actively
+ * (a passive side is listed with its active peer). */
+static void list_connections(struct world *w, struct world_report *r)
 {
     const struct scenario *sc = w->scenario;
+    r->listed = calloc((size_t)sc->host_count * WORLD_LISTED_CONNS + 1, sizeof *r->listed);
+    if (!r->listed)
+        return;
     for (int h = 0; h < sc->host_count; h++) {
-        struct host_record *hr = &w->recorder.host[h];
-        for (size_t i = 0; i < hr->conn_count && i < SUMMARY_CONNS; i++) {
-            const struct recorded_conn *rc = &hr->conns[i];
-            if (rc->first_state != TCP_CLOSED)
-                continue; /* passive sides are printed with their active peer */
-            char local[32], path[1024];
-            format_addr(rc->local_addr, rc->local_port, local, sizeof local);
-            sim_time opened = rc->step_count ? rc->steps[0].t : 0;
-            sim_time established = time_of_state(rc, TCP_ESTABLISHED);
-            fprintf(w->summary, "  conn %" PRIu64 ": %s %s", rc->conn_id, sc->hosts[h].name, local);
-            if (established >= 0)
-                fprintf(w->summary, ", handshake %.3f ms\n", (double)(established - opened) / SIM_MS);
-            else
-                fprintf(w->summary, ", never established\n");
-            for (int p = 0; p < sc->host_count; p++) {
-                const struct recorded_conn *side = p == h ? rc : peer_record(w, p, rc->conn_id);
-                if (!side)
-                    continue;
-                path_text(side, path, sizeof path);
-                fprintf(w->summary, "    %-8s %s\n", sc->hosts[p].name, path);
-                fprintf(w->summary, "    %-8s %" PRIu64 " segments sent, %" PRIu64
-                                    " retransmitted, %" PRIu64 " lost\n",
-                        "", side->segments_sent, side->retransmissions, side->lost);
-            }
+        const struct host_record *hr = &w->recorder.host[h];
+        for (size_t i = 0; i < hr->conn_count && i < WORLD_LISTED_CONNS; i++) {
+            if (hr->conns[i].first_state != TCP_CLOSED)
+                continue;
+            if (connection_fill(w, h, &hr->conns[i], &r->listed[r->listed_count++]) != 0)
+                return;
         }
     }
 }
 
-static void print_summary(struct world *w, const struct world_report *r)
+/* Checks every expectation once: the counts, the trace records and, with
+ * details, the report's list. */
+static void check_expectations(struct world *w, size_t count, struct trace *trace, struct world_report *r)
 {
-    const struct scenario *sc = w->scenario;
-    fprintf(w->summary, "%s: %s, simulated %.3f s, %" PRIu64 " events, %.3f s wall\n", sc->name,
-            r->status, (double)r->sim_end_ns / SIM_S, r->events, r->wall_s);
-    fprintf(w->summary, "  %" PRIu64 " connections, %" PRIu64 " established; %" PRIu64
-                        " segments, %" PRIu64 " retransmitted, %" PRIu64 " lost\n",
-            r->connections, r->established, r->segments, r->retransmissions, r->lost);
-    print_connections(w);
+    if (w->details && count > 0)
+        r->expectations = calloc(count, sizeof *r->expectations);
+    for (size_t i = 0; i < count; i++) {
+        char detail[WORLD_DETAIL_MAX];
+        bool passed = check_expectation(w, i, detail, sizeof detail);
+        if (passed)
+            r->expectations_passed++;
+        else
+            r->expectations_failed++;
+        if (r->expectations) {
+            struct world_expectation *e = &r->expectations[r->expectation_count++];
+            e->text = w->scenario->expects[i].text;
+            e->passed = passed;
+            snprintf(e->detail, sizeof e->detail, "%s", detail);
+        }
+        struct trace_expectation exp = {w->scenario->expects[i].text, passed, detail};
+        trace_expectation(trace, &exp);
+    }
+}
+
+void world_report_free(struct world_report *report)
+{
+    for (size_t i = 0; i < report->listed_count; i++)
+        for (int h = 0; h < SCENARIO_HOSTS; h++)
+            free(report->listed[i].side[h].path);
+    free(report->listed);
+    free(report->expectations);
+    free(report->notes);
+    report->listed = NULL;
+    report->expectations = NULL;
+    report->notes = NULL;
+    report->listed_count = report->expectation_count = report->note_count = 0;
 }
 
 /* ---- building and running ---- */
@@ -816,16 +874,17 @@ static int world_build(struct world *w, const struct scenario *sc, uint64_t seed
     if (!w->network)
         goto out_of_memory;
 
-    struct drop_rule *rules = calloc(sc->drop_count + 1, sizeof *rules);
-    if (!rules)
+    struct link_config link_config = {.fault = fault_create()};
+    if (!link_config.fault)
         goto out_of_memory;
     for (size_t i = 0; i < sc->drop_count; i++)
-        rules[i] = sc->drops[i].rule;
-    struct link_config link_config = {.drop_rules = rules, .drop_rule_count = sc->drop_count};
+        if (fault_add_rule(link_config.fault, &sc->drops[i].rule) != 0) {
+            fault_destroy(link_config.fault);
+            goto out_of_memory;
+        }
     for (int d = 0; d < SCENARIO_HOSTS; d++)
         link_config.direction[d] = sc->link[d];
     w->link = link_create(w->sim, &link_config, seed, w->trace);
-    free(rules);
     if (!w->link)
         goto out_of_memory;
 
@@ -937,7 +996,7 @@ static void fill_run_info(const struct scenario *sc, uint64_t seed, uint32_t rep
 int world_run(const struct scenario *sc, const struct world_options *options, struct trace *trace,
               struct world_report *report)
 {
-    struct world w = {.scenario = sc, .summary = options->summary};
+    struct world w = {.scenario = sc, .report = report, .details = options->details};
     struct trace_param *params = calloc(sc->param_count + 1, sizeof *params);
     struct trace_run_info info;
     struct trace_sink *failed = NULL;
@@ -949,7 +1008,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     /* The simulation reports to the caller's sinks and to the recorder. */
     struct trace observed = *trace;
     w.trace = &observed;
-    if (!params || recorder_init(&w.recorder, sc, records_needed(sc, options->summary != NULL)) != 0 ||
+    if (!params || recorder_init(&w.recorder, sc, records_needed(sc, options->details)) != 0 ||
         trace_add_sink(&observed, &w.recorder.sink) != 0 ||
         world_build(&w, sc, seed, report->error, sizeof report->error) != 0) {
         if (!report->error[0])
@@ -979,26 +1038,11 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     report->retransmissions = w.recorder.retransmissions;
     report->lost = w.recorder.lost;
 
-    for (size_t i = 0; i < expect_count; i++) {
-        char detail[1200];
-        if (check_expectation(&w, i, detail, sizeof detail))
-            report->expectations_passed++;
-        else
-            report->expectations_failed++;
-    }
+    check_expectations(&w, expect_count, &observed, report);
     report->status = report->expectations_failed ? "failed" : "ok";
+    if (w.details)
+        list_connections(&w, report); /* out of memory cuts the list short */
     report->wall_s = wall_clock() - started;
-    if (w.summary)
-        print_summary(&w, report);
-    for (size_t i = 0; i < expect_count; i++) {
-        char detail[1200];
-        bool passed = check_expectation(&w, i, detail, sizeof detail);
-        struct trace_expectation exp = {sc->expects[i].text, passed, detail};
-        trace_expectation(&observed, &exp);
-        if (w.summary)
-            fprintf(w.summary, "  %s: %s%s%s\n", sc->expects[i].text,
-                    passed ? "passed" : "FAILED", passed ? "" : ": ", passed ? "" : detail);
-    }
 
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
                                       report->wall_s};

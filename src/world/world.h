@@ -1,20 +1,59 @@
 /*
  * world.h: one run of a scenario. Builds the engine, the link, the two
  * hosts' TCP and the applications that follow the scenario's timeline and
- * workloads; runs until the scenario's stop time; checks its expectations;
- * reports everything through the trace. A world is a value: several can
- * exist in one process.
+ * workloads; runs until the scenario's stop time; checks its expectations
+ * once; reports everything through the trace and returns the results (the
+ * command line prints them). A world is a value: several can exist in one
+ * process.
  */
 #ifndef TCPSIM_WORLD_H
 #define TCPSIM_WORLD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "scenario.h"
+#include "tcp.h"
 #include "trace.h"
 
+/* An application call the TCP refused: worth telling, not an input error. */
+struct world_note {
+    sim_time t;
+    int host;                    /* index into the scenario's hosts */
+    const char *call;            /* "listen", "connect", "send", "close", "abort", "unlisten" */
+    enum tcp_error error;
+};
+
+#define WORLD_DETAIL_MAX 1200
+
+struct world_expectation {
+    const char *text;            /* as written: the scenario's text, valid while it lives */
+    bool passed;
+    char detail[WORLD_DETAIL_MAX]; /* expected against actual, for people and the database */
+};
+
+/* One host's side of a connection. */
+struct world_conn_side {
+    bool present;                /* the host's records hold this connection */
+    enum tcp_state *path;        /* from the state it was created in (CLOSED or LISTEN) on */
+    size_t path_length;
+    uint64_t segments_sent, retransmissions, lost;
+};
+
+/* A connection as the summary lists it: the active side and its peer. */
+struct world_connection {
+    uint64_t conn_id;
+    int client;                  /* the host that did the active OPEN */
+    uint32_t client_addr;
+    uint16_t client_port;
+    sim_time handshake_ns;       /* active OPEN to ESTABLISHED; -1 = never established */
+    struct world_conn_side side[SCENARIO_HOSTS];
+};
+
+/* What a run produced. Counters always; with world_options.details also the
+ * notes, the expectations one by one and the first connections, which
+ * world_report_free releases. */
 struct world_report {
     const char *status;          /* "ok", "failed" (an expectation failed), "error" */
     sim_time sim_end_ns;
@@ -24,12 +63,19 @@ struct world_report {
     uint64_t connections, established;
     uint64_t segments, retransmissions, lost;
     char error[512];             /* when status is "error" */
+
+    struct world_note *notes; size_t note_count;                     /* details */
+    struct world_expectation *expectations; size_t expectation_count; /* details */
+    struct world_connection *listed; size_t listed_count;   /* details: the first connections
+                                                               (WORLD_LISTED_CONNS per host) */
 };
+
+#define WORLD_LISTED_CONNS 20
 
 struct world_options {
     uint64_t seed;
     uint32_t rep;
-    FILE *summary;               /* per-run summary for people; NULL = quiet */
+    bool details;                /* keep notes, expectations and connections for a summary */
     bool skip_expectations;      /* do not check the scenario's expectations */
     sim_time progress_interval;  /* unused when 0 */
 };
@@ -40,5 +86,10 @@ struct world_options {
  * (report->error). */
 int world_run(const struct scenario *scenario, const struct world_options *options,
               struct trace *trace, struct world_report *report);
+/* Frees the details of a report (safe on any report world_run filled). */
+void world_report_free(struct world_report *report);
+
+/* "CLOSED SYN_SENT ESTABLISHED ...", cut short to fit size. */
+void world_path_format(const struct world_conn_side *side, char *buf, size_t size);
 
 #endif

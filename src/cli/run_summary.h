@@ -1,0 +1,16 @@
+/*
+ * run_summary.h: the summary `tcpsim run` prints for people after one run,
+ * from the results world_run returned.
+ */
+#ifndef TCPSIM_RUN_SUMMARY_H
+#define TCPSIM_RUN_SUMMARY_H
+
+#include <stdio.h>
+
+#include "scenario.h"
+#include "world.h"
+
+/* The notes, the totals, the first connections and the expectations. */
+void run_summary_print(FILE *out, const struct scenario *sc, const struct world_report *r);
+
+#endif
