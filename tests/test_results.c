@@ -252,12 +252,12 @@ static void test_bad_rows_refused(void)
 /* ---- replay ---- */
 
 static const char *lost_syn_scenario =
-    "scenario lost-syn \"the first SYN is lost\"\n"
-    "link delay=50ms\n"
-    "host client addr=10.0.0.1 isn=1000 profile=rfc9293\n"
-    "host server addr=10.0.0.2 isn=5000 profile=rfc9293\n"
-    "at 0s server listen 80\n"
-    "at 10ms client connect server:80 port=40000\n"
+    "scenario replayed \"a lost SYN, some data, a close\"\n"
+    "link delay=20ms\n"
+    "host client addr=10.0.0.7 isn=300 profile=linux\n"
+    "host server addr=10.0.0.8 isn=7000 profile=rfc9293\n"
+    "at 0s server listen 8080\n"
+    "at 10ms client connect server:8080 port=41000\n"
     "at 2s client send 3000B\n"
     "at 3s client close\n"
     "at 3.5s server close\n"
