@@ -285,8 +285,11 @@ int results_connections(struct results_db *db, int64_t run_id, int64_t conn_id,
 
 /* ---- cursors: transitions, segments, expectations in record order ---- */
 
-/* One connection's records and those of no connection, as two index range
- * scans merged by record number (an OR of the two would scan the run). */
+/* One connection's records and those of no connection: two range scans of
+ * transitions_by_conn, merged by record number (an OR of the two would scan
+ * the whole run; the planner, without statistics, would walk the primary key
+ * to save the merge, hence INDEXED BY). Segments have no such index (adding
+ * one would change every database file), so each branch scans the run. */
 #define TRANSITION_COLUMNS \
     "SELECT seq, t_ns, host, conn_id, from_state, to_state, cause, seg_id FROM transitions"
 #define SEGMENT_COLUMNS                                                                        \
@@ -307,8 +310,9 @@ int results_open_transitions(struct results_db *db, int64_t run_id, int64_t conn
 {
     static const char *const sql[2] = {
         TRANSITION_COLUMNS " WHERE run_id = ?1 ORDER BY seq",
-        TRANSITION_COLUMNS " WHERE run_id = ?1 AND conn_id = ?2 UNION ALL "
-        TRANSITION_COLUMNS " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY seq",
+        TRANSITION_COLUMNS " INDEXED BY transitions_by_conn WHERE run_id = ?1 AND conn_id = ?2"
+        " UNION ALL " TRANSITION_COLUMNS " INDEXED BY transitions_by_conn"
+        " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY seq",
     };
     return open_cursor(db, sql[conn_id != 0], run_id, conn_id, c);
 }
