@@ -15,6 +15,7 @@
 
 #include "explain.h"
 #include "ladder.h"
+#include "results.h"
 #include "scenario.h"
 #include "sink_sqlite.h"
 #include "tcp_internal.h"
@@ -60,7 +61,10 @@ static char *render(struct trace_sink *db, struct ladder_options o, char *err, s
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    int rc = ladder_render(db, &o, out, err, errlen);
+    struct results_db *reader = sink_sqlite_reader(db, err, errlen);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(reader);
+    int rc = ladder_render(reader, &o, out, err, errlen);
+    results_close(reader);
     fclose(out);
     if (rc != 0) {
         free(text);

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "ladder.h"
-#include "sink_sqlite.h"
+#include "results.h"
 
 static void usage(FILE *out)
 {
@@ -59,7 +59,7 @@ int cmd_ladder(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *path = argv[optind];
-    struct trace_sink *db = sink_sqlite_open_read(path, err, sizeof err);
+    struct results_db *db = results_open(path, err, sizeof err);
     if (!db) {
         cli_error("%s", err);
         return EXIT_USAGE;
@@ -70,7 +70,7 @@ int cmd_ladder(int argc, char **argv)
         cli_error("%s: %s", path, err);
         status = EXIT_USAGE;
     }
-    db->ops->destroy(db);
+    results_close(db);
     if (fflush(stdout) != 0)
         status = EXIT_FAILED;
     return status;

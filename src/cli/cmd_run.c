@@ -16,6 +16,7 @@
 #include "run_summary.h"
 #include "scenario.h"
 #include "sink_pcap.h"
+#include "results.h"
 #include "sink_sqlite.h"
 #include "sink_text.h"
 #include "trace.h"
@@ -224,11 +225,12 @@ static int draw_ladder(struct trace_sink *db, struct ladder_options *options)
 {
     char err[512];
     options->run_id = sink_sqlite_last_run_id(db);
-    if (ladder_render(db, options, stdout, err, sizeof err) != 0) {
+    struct results_db *reader = sink_sqlite_reader(db, err, sizeof err);
+    int rc = reader ? ladder_render(reader, options, stdout, err, sizeof err) : -1;
+    results_close(reader);
+    if (rc != 0)
         cli_error("--ladder: %s", err);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 static void print_one_line(const struct scenario *sc, uint64_t seed, uint32_t rep,

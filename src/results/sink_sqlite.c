@@ -1,9 +1,11 @@
 /*
- * sink_sqlite.c: the results database sink. Writes each run in one SQLite
- * transaction through statements prepared once per sink; creates the schema
- * and views of docs/schema.md in a new file; appends to a tcpsim database;
- * refuses, without writing a byte, any file that is not one. The only file
- * of tcpsim that includes sqlite3.h.
+ * sink_sqlite.c: the writer of the results database. A trace sink that
+ * writes each run in one SQLite transaction through statements prepared
+ * once per sink, batched and executed by a writer thread; creates the
+ * schema and views of docs/schema.md in a new file; appends to a tcpsim
+ * database; refuses, without writing a byte, any file that is not one
+ * (results_file.c judges). Also copies runs between databases, and keeps
+ * the legacy generic query. Reading is results_read.c's.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -11,17 +13,14 @@
 
 #include "sink_sqlite.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
-#include <sys/stat.h>
 
-#include <sqlite3.h>
+#include "results_internal.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -334,29 +333,13 @@ static struct sqlite_sink *as_sqlite_sink(struct trace_sink *sink)
     return (struct sqlite_sink *)sink;
 }
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Keeps the first failure of a run; the run then fails at run_end. */
 static void record_failure(struct sqlite_sink *s, const char *what)
 {
     if (s->failed)
         return;
     s->failed = true;
-    set_error(s->base.error, sizeof s->base.error, "%s: %s: %s", s->path, what,
+    results_set_error(s->base.error, sizeof s->base.error, "%s: %s: %s", s->path, what,
               sqlite3_errmsg(s->db));
 }
 
@@ -375,46 +358,6 @@ static void bind_text(sqlite3_stmt *stmt, int i, const char *text)
         sqlite3_bind_text(stmt, i, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(stmt, i);
-}
-
-/* Writes n in decimal at p; returns the end. (snprintf was a sixth of the
- * time spent per segment row.) */
-static char *put_decimal(char *p, unsigned n)
-{
-    char digits[10];
-    int count = 0;
-    do
-        digits[count++] = (char)('0' + n % 10);
-    while ((n /= 10) != 0);
-    while (count > 0)
-        *p++ = digits[--count];
-    return p;
-}
-
-static char *put_addr(char *p, uint32_t addr)
-{
-    for (int shift = 24; shift >= 0; shift -= 8) {
-        p = put_decimal(p, (addr >> shift) & 0xff);
-        if (shift)
-            *p++ = '.';
-    }
-    return p;
-}
-
-/* "a.b.c.d" from a host-order IPv4 address; buf needs 16 bytes. */
-static char *format_addr(uint32_t addr, char *buf)
-{
-    *put_addr(buf, addr) = '\0';
-    return buf;
-}
-
-/* "a.b.c.d:port"; buf needs 22 bytes. */
-static char *format_endpoint(uint32_t addr, uint16_t port, char *buf)
-{
-    char *p = put_addr(buf, addr);
-    *p++ = ':';
-    *put_decimal(p, port) = '\0';
-    return buf;
 }
 
 /* ---- the params of a run as a JSON object ---- */
@@ -595,7 +538,7 @@ static int batch_write(struct sqlite_sink *s, const struct batch *b, char *error
     const struct batch_table *t = &s->table[b->table];
     int rc = 0;
     if (b->oom) {
-        set_error(error, size, "%s: %s: out of memory", s->path, t->what);
+        results_set_error(error, size, "%s: %s: out of memory", s->path, t->what);
         return -1;
     }
     if (b->rows == BATCH_ROWS) {
@@ -608,7 +551,7 @@ static int batch_write(struct sqlite_sink *s, const struct batch *b, char *error
         }
     }
     if (rc != 0)
-        set_error(error, size, "%s: %s: %s", s->path, t->what, sqlite3_errmsg(s->db));
+        results_set_error(error, size, "%s: %s: %s", s->path, t->what, sqlite3_errmsg(s->db));
     return rc;
 }
 
@@ -819,7 +762,7 @@ static int insert_run_row(struct sqlite_sink *s, const struct trace_run_info *ru
 {
     char *json = params_json(run);
     if (!json) {
-        set_error(s->base.error, sizeof s->base.error, "%s: out of memory", s->path);
+        results_set_error(s->base.error, sizeof s->base.error, "%s: out of memory", s->path);
         return -1;
     }
     sqlite3_stmt *st = s->stmt[STMT_INSERT_RUN];
@@ -858,7 +801,7 @@ static int sqlite_run_start(struct trace_sink *sink, const struct trace_run_info
 {
     struct sqlite_sink *s = as_sqlite_sink(sink);
     if (s->read_only || s->in_run) {
-        set_error(sink->error, sizeof sink->error, "%s: %s", s->path,
+        results_set_error(sink->error, sizeof sink->error, "%s: %s", s->path,
                   s->read_only ? "opened read-only" : "a run is already being recorded");
         return -1;
     }
@@ -894,7 +837,7 @@ static int sqlite_run_end(struct trace_sink *sink, const struct trace_run_result
 {
     struct sqlite_sink *s = as_sqlite_sink(sink);
     if (!s->in_run) {
-        set_error(sink->error, sizeof sink->error, "%s: no run is being recorded", s->path);
+        results_set_error(sink->error, sizeof sink->error, "%s: no run is being recorded", s->path);
         return -1;
     }
     flush_all(s);
@@ -936,10 +879,10 @@ static void sqlite_connection(struct trace_sink *sink, const struct trace_connec
     cell_int(b, s->run_id);
     cell_int(b, (int64_t)c->conn_id);
     cell_text(b, c->client);
-    cell_text(b, format_addr(c->client_addr, client_addr));
+    cell_text(b, results_format_addr(c->client_addr, client_addr));
     cell_int(b, c->client_port);
     cell_text(b, c->server);
-    cell_text(b, format_addr(c->server_addr, server_addr));
+    cell_text(b, results_format_addr(c->server_addr, server_addr));
     cell_int(b, c->server_port);
     if (c->has_client_isn)
         cell_int(b, c->client_isn);
@@ -986,8 +929,8 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     cell_int_or_null(b, (int64_t)seg->conn_id, 0);
     cell_text(b, ts->sender);
     cell_text(b, ts->receiver);
-    cell_text(b, format_endpoint(seg->src_addr, seg->src_port, src));
-    cell_text(b, format_endpoint(seg->dst_addr, seg->dst_port, dst));
+    cell_text(b, results_format_endpoint(seg->src_addr, seg->src_port, src));
+    cell_text(b, results_format_endpoint(seg->dst_addr, seg->dst_port, dst));
     cell_int(b, ts->sent_ns);
     cell_int_or_null(b, ts->arrived_ns, -1);
     cell_text(b, segment_flags_string(seg->flags, flags));
@@ -1049,108 +992,21 @@ static const struct trace_sink_ops sqlite_sink_ops = {
     .destroy = sqlite_destroy,
 };
 
-/* ---- opening: what is at the path? ---- */
-
-enum file_kind { FILE_REFUSED = -1, FILE_NEW = 0, FILE_TCPSIM = 1 };
-
-static bool is_memory_path(const char *path)
-{
-    return path[0] == '\0' || strcmp(path, ":memory:") == 0;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Classifies an existing non-empty file from its 100-byte SQLite header
- * (sqlite.org/fileformat.html section 1.3: magic at 0, user_version at 60,
- * application_id at 68), opened read-only so a refused file is never
- * written. */
-static enum file_kind classify_header(const char *path, char *err, size_t errlen)
-{
-    static const char magic[16] = "SQLite format 3";
-    unsigned char header[100];
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_error(err, errlen, "%s: %s", path, strerror(errno));
-        return FILE_REFUSED;
-    }
-    size_t n = fread(header, 1, sizeof header, f);
-    fclose(f);
-    if (n < sizeof header || memcmp(header, magic, sizeof magic) != 0) {
-        set_error(err, errlen, "%s: not an SQLite database; refusing to write to it", path);
-        return FILE_REFUSED;
-    }
-    uint32_t application_id = be32(header + 68), user_version = be32(header + 60);
-    if (application_id != SINK_SQLITE_APPLICATION_ID) {
-        set_error(err, errlen,
-                  "%s: an SQLite database but not a tcpsim one (application_id 0x%08x, "
-                  "tcpsim's is 0x%08x); refusing to write to it",
-                  path, (unsigned)application_id, (unsigned)SINK_SQLITE_APPLICATION_ID);
-        return FILE_REFUSED;
-    }
-    if (user_version != SINK_SQLITE_SCHEMA_VERSION) {
-        set_error(err, errlen,
-                  "%s: a tcpsim database of schema version %u; this tcpsim uses version %d",
-                  path, (unsigned)user_version, SINK_SQLITE_SCHEMA_VERSION);
-        return FILE_REFUSED;
-    }
-    return FILE_TCPSIM;
-}
-
-static enum file_kind classify_path(const char *path, char *err, size_t errlen)
-{
-    struct stat st;
-    if (is_memory_path(path))
-        return FILE_NEW;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return FILE_NEW;
-        set_error(err, errlen, "%s: %s", path, strerror(errno));
-        return FILE_REFUSED;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        set_error(err, errlen, "%s: not a regular file", path);
-        return FILE_REFUSED;
-    }
-    if (st.st_size == 0)
-        return FILE_NEW;
-    return classify_header(path, err, errlen);
-}
-
-/* ---- opening: the connection ---- */
-
-static int exec_sql(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-static int64_t pragma_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t value = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        value = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return value;
-}
-
 static int create_schema(sqlite3 *db)
 {
     char pragmas[128];
     snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
-    if (exec_sql(db, schema_sql) != 0 || exec_sql(db, views_sql) != 0)
+    if (results_exec(db, schema_sql) != 0 || results_exec(db, views_sql) != 0)
         return -1;
-    return exec_sql(db, pragmas);
+    return results_exec(db, pragmas);
 }
 
 /* 16 KiB pages: shallower trees, a sixth faster inserts than 4 KiB. Takes
  * effect only in a database that has no pages yet. */
 static int set_page_size(sqlite3 *db)
 {
-    return exec_sql(db, "PRAGMA page_size = 16384");
+    return results_exec(db, "PRAGMA page_size = 16384");
 }
 
 /* Under the write lock: an empty database gets the schema, a tcpsim one is
@@ -1158,46 +1014,33 @@ static int set_page_size(sqlite3 *db)
  * refused with nothing written. */
 static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
 {
-    if (exec_sql(s->db, "BEGIN IMMEDIATE") != 0) {
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    if (results_exec(s->db, "BEGIN IMMEDIATE") != 0) {
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
-    int64_t application_id = pragma_int(s->db, "PRAGMA application_id");
-    int64_t user_version = pragma_int(s->db, "PRAGMA user_version");
-    int64_t objects = pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
+    int64_t application_id = results_pragma_int(s->db, "PRAGMA application_id");
+    int64_t user_version = results_pragma_int(s->db, "PRAGMA user_version");
+    int64_t objects = results_pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
     int rc = 0;
     if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
         rc = 0;
     } else if (application_id == 0 && objects == 0) {
         if (create_schema(s->db) != 0) {
-            set_error(err, errlen, "%s: cannot create the schema: %s", s->path,
+            results_set_error(err, errlen, "%s: cannot create the schema: %s", s->path,
                       sqlite3_errmsg(s->db));
             rc = -1;
         }
     } else {
-        set_error(err, errlen, "%s: not a tcpsim database; refusing to write to it", s->path);
+        results_set_error(err, errlen, "%s: not a tcpsim database; refusing to write to it", s->path);
         rc = -1;
     }
-    if (rc == 0 && exec_sql(s->db, "COMMIT") != 0) {
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    if (rc == 0 && results_exec(s->db, "COMMIT") != 0) {
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         rc = -1;
     }
     if (rc != 0)
-        exec_sql(s->db, "ROLLBACK");
+        results_exec(s->db, "ROLLBACK");
     return rc;
-}
-
-/* A connection of the same database that only reads checks the identity
- * through SQLite too (the header check saw the main file only). */
-static int check_identity(struct sqlite_sink *s, char *err, size_t errlen)
-{
-    if (pragma_int(s->db, "PRAGMA application_id") != SINK_SQLITE_APPLICATION_ID ||
-        pragma_int(s->db, "PRAGMA user_version") != SINK_SQLITE_SCHEMA_VERSION) {
-        set_error(err, errlen, "%s: not a tcpsim database of schema version %d (%s)", s->path,
-                  SINK_SQLITE_SCHEMA_VERSION, sqlite3_errmsg(s->db));
-        return -1;
-    }
-    return 0;
 }
 
 /* "INSERT ... VALUES (?, ...), (?, ...), ..." with BATCH_ROWS groups, from
@@ -1248,7 +1091,7 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
     for (int i = 0; i < STMT_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK) {
-            set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+            results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
             return -1;
         }
     }
@@ -1257,11 +1100,11 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
         prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
                       "cannot record a transition") != 0 ||
         prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 18, "cannot record a segment") != 0) {
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
     if (!batches_create(s)) {
-        set_error(err, errlen, "%s: out of memory", s->path);
+        results_set_error(err, errlen, "%s: out of memory", s->path);
         return -1;
     }
     return 0;
@@ -1274,7 +1117,7 @@ static struct sqlite_sink *sink_new(const char *path, char *err, size_t errlen)
         s->path = malloc(strlen(path) + 1);
     if (!s || !s->path) {
         free(s);
-        set_error(err, errlen, "%s: out of memory", path);
+        results_set_error(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     strcpy(s->path, path);
@@ -1282,36 +1125,18 @@ static struct sqlite_sink *sink_new(const char *path, char *err, size_t errlen)
     return s;
 }
 
-static int open_connection(struct sqlite_sink *s, int flags, char *err, size_t errlen)
-{
-    const char *name = s->path[0] ? s->path : ":memory:";
-    /* A sink is used by one thread at a time: no mutexes per call. */
-    if (sqlite3_open_v2(name, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        /* SQLite's "unable to open database file" hides the reason; the OS
-         * error behind it (a missing directory, no permission) says it. */
-        int os_error = s->db ? sqlite3_system_errno(s->db) : 0;
-        set_error(err, errlen, "%s: %s%s%s", s->path,
-                  s->db ? sqlite3_errmsg(s->db) : "cannot open the database",
-                  os_error ? ": " : "", os_error ? strerror(os_error) : "");
-        return -1;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, 2000);
-    return 0;
-}
-
 struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
 {
-    if (classify_path(path, err, errlen) == FILE_REFUSED)
+    if (results_classify_path(path, err, errlen) == RESULTS_FILE_REFUSED)
         return NULL;
     struct sqlite_sink *s = sink_new(path, err, errlen);
     if (!s)
         return NULL;
-    if (open_connection(s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
-        exec_sql(s->db, "PRAGMA synchronous = NORMAL") != 0 || set_page_size(s->db) != 0 ||
+    if (results_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s->db, err, errlen) != 0 ||
+        results_exec(s->db, "PRAGMA synchronous = NORMAL") != 0 || set_page_size(s->db) != 0 ||
         /* A run is one transaction: a large page cache keeps it from spilling to the
          * file before the commit (the default is 2 MiB). */
-        exec_sql(s->db, "PRAGMA cache_size = -65536") != 0 ||
+        results_exec(s->db, "PRAGMA cache_size = -65536") != 0 ||
         ensure_schema(s, err, errlen) != 0 || prepare_statements(s, err, errlen) != 0) {
         sqlite_destroy(&s->base);
         return NULL;
@@ -1321,29 +1146,25 @@ struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
 
 struct trace_sink *sink_sqlite_open_read(const char *path, char *err, size_t errlen)
 {
-    if (is_memory_path(path)) {
-        set_error(err, errlen, "%s: nothing to read in a new in-memory database", path);
+    sqlite3 *db = results_connect_existing(path, err, errlen);
+    struct sqlite_sink *s = db ? sink_new(path, err, errlen) : NULL;
+    if (!s) {
+        sqlite3_close(db);
         return NULL;
     }
-    enum file_kind kind = classify_path(path, err, errlen);
-    if (kind == FILE_REFUSED)
-        return NULL;
-    if (kind == FILE_NEW) {
-        struct stat st;
-        set_error(err, errlen, "%s: %s", path,
-                  stat(path, &st) == 0 ? "empty file, not a tcpsim database" : strerror(ENOENT));
-        return NULL;
-    }
-    struct sqlite_sink *s = sink_new(path, err, errlen);
-    if (!s)
-        return NULL;
     s->read_only = true;
-    if (open_connection(s, SQLITE_OPEN_READONLY, err, errlen) != 0 ||
-        check_identity(s, err, errlen) != 0) {
-        sqlite_destroy(&s->base);
+    s->db = db;
+    return &s->base;
+}
+
+struct results_db *sink_sqlite_reader(struct trace_sink *sink, char *err, size_t errlen)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (s->in_run) {
+        results_set_error(err, errlen, "%s: a run is being recorded", s->path);
         return NULL;
     }
-    return &s->base;
+    return results_borrow(s->db, s->path, err, errlen);
 }
 
 int64_t sink_sqlite_last_run_id(struct trace_sink *sink)
@@ -1383,18 +1204,18 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
         writer_start(s);
     }
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
     if (!st) {
-        set_error(err, errlen, "%s: empty query", s->path);
+        results_set_error(err, errlen, "%s: empty query", s->path);
         return -1;
     }
     for (size_t i = 0; i < param_count; i++)
         sqlite3_bind_int64(st, (int)i + 1, params[i]);
     int rc = query_rows(st, row, context);
     if (rc != 0)
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
     sqlite3_finalize(st);
     return rc;
 }
@@ -1445,14 +1266,14 @@ static int attach_source(struct sqlite_sink *s, const char *src_path, char *err,
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
-        set_error(err, errlen, "%s: %s", src_path, sqlite3_errmsg(s->db));
+        results_set_error(err, errlen, "%s: %s", src_path, sqlite3_errmsg(s->db));
         return -1;
     }
-    if (pragma_int(s->db, "PRAGMA src.application_id") != SINK_SQLITE_APPLICATION_ID ||
-        pragma_int(s->db, "PRAGMA src.user_version") != SINK_SQLITE_SCHEMA_VERSION) {
-        set_error(err, errlen, "%s: not a tcpsim database of schema version %d", src_path,
+    if (results_pragma_int(s->db, "PRAGMA src.application_id") != SINK_SQLITE_APPLICATION_ID ||
+        results_pragma_int(s->db, "PRAGMA src.user_version") != SINK_SQLITE_SCHEMA_VERSION) {
+        results_set_error(err, errlen, "%s: not a tcpsim database of schema version %d", src_path,
                   SINK_SQLITE_SCHEMA_VERSION);
-        exec_sql(s->db, "DETACH DATABASE src");
+        results_exec(s->db, "DETACH DATABASE src");
         return -1;
     }
     return 0;
@@ -1463,17 +1284,17 @@ static int attach_source(struct sqlite_sink *s, const char *src_path, char *err,
 static int64_t fill_copy_map(struct sqlite_sink *s, const struct sink_sqlite_run_map *map,
                              size_t count)
 {
-    if (exec_sql(s->db, "CREATE TEMP TABLE IF NOT EXISTS copy_map ("
+    if (results_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS copy_map ("
                         " src_id INTEGER PRIMARY KEY, dst_id INTEGER NOT NULL UNIQUE);"
                         "DELETE FROM temp.copy_map") != 0)
         return -1;
     if (!map) {
-        if (exec_sql(s->db, "INSERT INTO temp.copy_map (src_id, dst_id)"
+        if (results_exec(s->db, "INSERT INTO temp.copy_map (src_id, dst_id)"
                             " SELECT run_id, (SELECT COALESCE(max(run_id), 0) FROM main.runs)"
                             "  + ROW_NUMBER() OVER (ORDER BY run_id)"
                             " FROM src.runs WHERE status <> 'running'") != 0)
             return -1;
-        return pragma_int(s->db, "SELECT count(*) FROM temp.copy_map");
+        return results_pragma_int(s->db, "SELECT count(*) FROM temp.copy_map");
     }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, "INSERT INTO temp.copy_map (src_id, dst_id) VALUES (?1, ?2)",
@@ -1495,13 +1316,13 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
 {
     int64_t mapped = fill_copy_map(s, map, count);
     if (mapped < 0) {
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
     int64_t copied = 0;
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
-        if (exec_sql(s->db, copy_sql[i]) != 0) {
-            set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
+        if (results_exec(s->db, copy_sql[i]) != 0) {
+            results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));
             return -1;
         }
@@ -1509,7 +1330,7 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
             copied = sqlite3_changes(s->db);
     }
     if (copied != mapped) {
-        set_error(err, errlen, "%s: %" PRId64 " of the %" PRId64 " runs asked for are not there",
+        results_set_error(err, errlen, "%s: %" PRId64 " of the %" PRId64 " runs asked for are not there",
                   src_path, mapped - copied, mapped);
         return -1;
     }
@@ -1522,32 +1343,32 @@ int64_t sink_sqlite_copy_runs(struct trace_sink *sink, const char *src_path,
 {
     struct sqlite_sink *s = as_sqlite_sink(sink);
     if (s->read_only || s->in_run) {
-        set_error(err, errlen, "%s: %s", s->path,
+        results_set_error(err, errlen, "%s: %s", s->path,
                   s->read_only ? "opened read-only" : "a run is being recorded");
         return -1;
     }
-    if (is_memory_path(src_path)) {
-        set_error(err, errlen, "%s: nothing to copy from a new in-memory database", src_path);
+    if (results_is_memory_path(src_path)) {
+        results_set_error(err, errlen, "%s: nothing to copy from a new in-memory database", src_path);
         return -1;
     }
-    enum file_kind kind = classify_path(src_path, err, errlen);
-    if (kind != FILE_TCPSIM) {
-        if (kind == FILE_NEW)
-            set_error(err, errlen, "%s: missing or empty, not a tcpsim database", src_path);
+    enum results_file_kind kind = results_classify_path(src_path, err, errlen);
+    if (kind != RESULTS_FILE_TCPSIM) {
+        if (kind == RESULTS_FILE_NEW)
+            results_set_error(err, errlen, "%s: missing or empty, not a tcpsim database", src_path);
         return -1;
     }
     if (attach_source(s, src_path, err, errlen) != 0)
         return -1;
     int64_t copied = -1;
-    if (exec_sql(s->db, "BEGIN IMMEDIATE") != 0)
-        set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    if (results_exec(s->db, "BEGIN IMMEDIATE") != 0)
+        results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
     else if ((copied = copy_mapped_runs(s, map, count, src_path, err, errlen)) < 0 ||
-             exec_sql(s->db, "DELETE FROM temp.copy_map; COMMIT") != 0) {
+             results_exec(s->db, "DELETE FROM temp.copy_map; COMMIT") != 0) {
         if (copied >= 0)
-            set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+            results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         copied = -1;
-        exec_sql(s->db, "ROLLBACK");
+        results_exec(s->db, "ROLLBACK");
     }
-    exec_sql(s->db, "DETACH DATABASE src");
+    results_exec(s->db, "DETACH DATABASE src");
     return copied;
 }

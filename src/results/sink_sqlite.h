@@ -2,8 +2,8 @@
  * sink_sqlite.h: the results database. A trace sink that records runs,
  * connections, state transitions, segments and expectations in an SQLite
  * file (schema and views: docs/schema.md), one transaction per run, so a
- * failed or interrupted run leaves no rows. Also the one way the rest of
- * tcpsim reads a results database: only sink_sqlite.c includes sqlite3.h.
+ * failed or interrupted run leaves no rows. Reading goes through results.h
+ * (typed records); only src/results/ includes sqlite3.h.
  *
  *   char err[256];
  *   struct trace_sink *db = sink_sqlite_open("results/x.db", err, sizeof err);
@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "trace.h"
+
+struct results_db;
 
 /* PRAGMA application_id of every tcpsim database: 'TCPS'. */
 #define SINK_SQLITE_APPLICATION_ID 0x54435053
@@ -36,15 +38,26 @@
  * trace_destroy_sinks). */
 struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen);
 
-/* Opens an existing tcpsim database read-only, for the ladder, dot and
- * stats commands: queries work, run_start fails. NULL with err on error. */
+/* Opens an existing tcpsim database read-only for sink_sqlite_query:
+ * queries work, run_start fails. NULL with err on error. (Legacy, like
+ * sink_sqlite_query; new readers use results_open.) */
 struct trace_sink *sink_sqlite_open_read(const char *path, char *err, size_t errlen);
+
+/* A reader of what the sink wrote, on the sink's own connection: how
+ * `tcpsim run --ladder --no-db` reads the ":memory:" run it just made. Use
+ * it between runs only (NULL with err during one), close it with
+ * results_close before the sink is destroyed. */
+struct results_db *sink_sqlite_reader(struct trace_sink *sink, char *err, size_t errlen);
 
 /* The run_id given to the most recent run_start, or 0 when none was started
  * or that run was aborted. Valid after run_end committed it. */
 int64_t sink_sqlite_last_run_id(struct trace_sink *sink);
 
-/* One result row: values[i] is column i as text (NULL for SQL NULL). Return
+/* The legacy generic path, kept for cmd_stats.c and cmd_sweep.c until their
+ * queries move into src/results/: rows as strings by position. New code
+ * reads typed records through results.h instead.
+ *
+ * One result row: values[i] is column i as text (NULL for SQL NULL). Return
  * 0 to go on, non-zero to stop the query early (not an error). */
 typedef int sink_sqlite_row_fn(void *context, int column_count, const char *const *values,
                                const char *const *names);

@@ -2,7 +2,7 @@
  * ladder.c: the ladder diagram of `tcpsim ladder` and `tcpsim run --ladder`.
  *
  * Four steps. (1) Load one run's transitions and segments (one connection,
- * or all) through sink_sqlite_query. (2) Merge them into events in the
+ * or all) as typed records (results.h). (2) Merge them into events in the
  * timeline view's order: by time, then by position in the run's record
  * stream, an arrival right after its own send. (3) Lay the events out as
  * rows: one row per event, a transition on its triggering arrival's row,
@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "explain.h"
-#include "sink_sqlite.h"
+#include "results.h"
 
 enum {
     ARROW_STEPS = 3,       /* rows a segment of typical delay climbs after its send row */
@@ -36,7 +36,6 @@ enum {
     MIN_GAP = 24,          /* columns between the lifelines at least */
     TEXT_SLACK = 96,       /* columns past the width an overlong label may use */
     WINDOW_ROWS = 256,     /* rows drawn at a time */
-    STATE_LEN = 16,
     LABEL_LEN = 48,
     ENDPOINT_LEN = 48,
     NAME_LEN = 64,
@@ -159,6 +158,8 @@ struct lconn {
     int64_t conn_id;
     char host[2][NAME_LEN];       /* [client, server] as recorded */
     char endpoint[2][ENDPOINT_LEN];
+    uint32_t addr[2];
+    uint16_t port[2];
     int64_t isn[2];               /* -1: never chosen */
 };
 
@@ -166,15 +167,16 @@ struct ltrans {
     int64_t seq, conn_id, seg_id; /* conn_id 0: the listener; seg_id 0: none */
     sim_time t;
     int side;
-    char from[STATE_LEN], to[STATE_LEN], cause[LABEL_LEN];
+    enum tcp_state from, to;
+    enum tcp_cause cause;
 };
 
 struct lseg {
     int64_t seg_id, conn_id, trace_seq;
     int side;                     /* the sender's */
     sim_time sent, arrived;       /* arrived -1: never */
-    char flags[24], fate[16];
-    char src[ENDPOINT_LEN], dst[ENDPOINT_LEN];
+    uint8_t flags;
+    enum segment_fate fate;
     uint32_t seq, ack, len, wnd;
     bool rexmit;
     long start_row, end_row;      /* laid out; -1 until then */
@@ -183,7 +185,7 @@ struct lseg {
 struct view {
     int64_t run_id, conn_id;      /* conn_id LADDER_ALL_CONNECTIONS or 0: everything */
     int64_t conn_count;
-    char scenario[NAME_LEN], status[16];
+    char scenario[sizeof ((struct results_run *)0)->scenario], status[16];
     uint64_t seed;
     int64_t rep;
     sim_time sim_end;
@@ -211,14 +213,16 @@ static void *grow(void *array, size_t *cap, size_t count, size_t size)
     return p;
 }
 
-static int64_t int_or(const char *text, int64_t if_null)
-{
-    return text ? strtoll(text, NULL, 10) : if_null;
-}
-
 static void copy_text(char *dst, size_t size, const char *src)
 {
     snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* A cause as the ladder writes it: "" for none. */
+static const char *cause_text(enum tcp_cause cause)
+{
+    const char *name = tcp_cause_name(cause);
+    return name ? name : "";
 }
 
 /* Which lifeline a host is on: the first connection's client on the left. */
@@ -235,31 +239,9 @@ static int side_of(struct view *v, const char *host)
     return RIGHT;
 }
 
-static int take_one_int(void *context, int n, const char *const *values, const char *const *names)
-{
-    (void)names;
-    *(int64_t *)context = n > 0 ? int_or(values[0], -1) : -1;
-    return 1;
-}
-
-static int take_run(void *context, int n, const char *const *values, const char *const *names)
+static int take_conn(void *context, const struct trace_connection *tc)
 {
     struct view *v = context;
-    (void)n;
-    (void)names;
-    copy_text(v->scenario, sizeof v->scenario, values[0]);
-    v->seed = (uint64_t)int_or(values[1], 0);
-    v->rep = int_or(values[2], 0);
-    copy_text(v->status, sizeof v->status, values[3]);
-    v->sim_end = int_or(values[4], 0);
-    return 1;
-}
-
-static int take_conn(void *context, int n, const char *const *values, const char *const *names)
-{
-    struct view *v = context;
-    (void)n;
-    (void)names;
     struct lconn *conns = grow(v->conns, &v->capconns, v->nconns, sizeof *conns);
     if (!conns) {
         v->oom = true;
@@ -267,15 +249,17 @@ static int take_conn(void *context, int n, const char *const *values, const char
     }
     v->conns = conns;
     struct lconn *c = &v->conns[v->nconns++];
-    c->conn_id = int_or(values[0], 0);
-    copy_text(c->host[0], NAME_LEN, values[1]);
-    snprintf(c->endpoint[0], ENDPOINT_LEN, "%s:%s", values[2] ? values[2] : "?",
-             values[3] ? values[3] : "?");
-    copy_text(c->host[1], NAME_LEN, values[4]);
-    snprintf(c->endpoint[1], ENDPOINT_LEN, "%s:%s", values[5] ? values[5] : "?",
-             values[6] ? values[6] : "?");
-    c->isn[0] = int_or(values[7], -1);
-    c->isn[1] = int_or(values[8], -1);
+    c->conn_id = (int64_t)tc->conn_id;
+    copy_text(c->host[0], NAME_LEN, tc->client);
+    copy_text(c->host[1], NAME_LEN, tc->server);
+    c->addr[0] = tc->client_addr;
+    c->port[0] = tc->client_port;
+    c->addr[1] = tc->server_addr;
+    c->port[1] = tc->server_port;
+    for (int i = 0; i < 2; i++)
+        results_endpoint_string(c->addr[i], c->port[i], c->endpoint[i]);
+    c->isn[0] = tc->has_client_isn ? (int64_t)tc->client_isn : -1;
+    c->isn[1] = tc->has_server_isn ? (int64_t)tc->server_isn : -1;
     return 0;
 }
 
@@ -284,15 +268,12 @@ static bool showing_one_connection(const struct view *v)
     return v->conn_id > 0;
 }
 
-static int take_transition(void *context, int n, const char *const *values,
-                           const char *const *names)
+static int take_transition(void *context, const struct results_transition *rt)
 {
     struct view *v = context;
-    (void)n;
-    (void)names;
-    int64_t conn_id = int_or(values[3], 0);
+    const struct trace_transition *t = &rt->tr;
     /* A listener's transitions belong to no connection: show the server's. */
-    if (showing_one_connection(v) && conn_id == 0 && strcmp(values[2], v->host[RIGHT]) != 0)
+    if (showing_one_connection(v) && t->conn_id == 0 && strcmp(t->host, v->host[RIGHT]) != 0)
         return 0;
     struct ltrans *trans = grow(v->trans, &v->captrans, v->ntrans, sizeof *trans);
     if (!trans) {
@@ -301,36 +282,35 @@ static int take_transition(void *context, int n, const char *const *values,
     }
     v->trans = trans;
     struct ltrans *tr = &v->trans[v->ntrans++];
-    tr->seq = int_or(values[0], 0);
-    tr->t = int_or(values[1], 0);
-    tr->side = side_of(v, values[2]);
-    tr->conn_id = conn_id;
-    copy_text(tr->from, STATE_LEN, values[4]);
-    copy_text(tr->to, STATE_LEN, values[5]);
-    copy_text(tr->cause, LABEL_LEN, values[6]);
-    tr->seg_id = int_or(values[7], 0);
+    tr->seq = rt->record;
+    tr->t = t->t_ns;
+    tr->side = side_of(v, t->host);
+    tr->conn_id = (int64_t)t->conn_id;
+    tr->from = t->from_state;
+    tr->to = t->to_state;
+    tr->cause = t->cause;
+    tr->seg_id = (int64_t)t->seg_id;
     return 0;
 }
 
 /* A segment of no connection (a RST answering a stray segment) belongs to
  * the connection shown when its endpoints are that connection's. */
-static bool segment_in_view(const struct view *v, int64_t conn_id, const char *src,
-                            const char *dst)
+static bool segment_in_view(const struct view *v, const struct segment *seg)
 {
-    if (!showing_one_connection(v) || conn_id != 0)
+    if (!showing_one_connection(v) || seg->conn_id != 0)
         return true;
-    return (strcmp(src, v->endpoint[LEFT]) == 0 && strcmp(dst, v->endpoint[RIGHT]) == 0) ||
-           (strcmp(src, v->endpoint[RIGHT]) == 0 && strcmp(dst, v->endpoint[LEFT]) == 0);
+    const struct lconn *c = &v->conns[0];
+    for (int from = 0; from < 2; from++)
+        if (seg->src_addr == c->addr[from] && seg->src_port == c->port[from] &&
+            seg->dst_addr == c->addr[!from] && seg->dst_port == c->port[!from])
+            return true;
+    return false;
 }
 
-static int take_segment(void *context, int n, const char *const *values,
-                        const char *const *names)
+static int take_segment(void *context, const struct results_segment *rs)
 {
     struct view *v = context;
-    (void)n;
-    (void)names;
-    int64_t conn_id = int_or(values[1], 0);
-    if (!segment_in_view(v, conn_id, values[3], values[4]))
+    if (!segment_in_view(v, &rs->seg))
         return 0;
     struct lseg *segs = grow(v->segs, &v->capsegs, v->nsegs, sizeof *segs);
     if (!segs) {
@@ -339,73 +319,63 @@ static int take_segment(void *context, int n, const char *const *values,
     }
     v->segs = segs;
     struct lseg *s = &v->segs[v->nsegs++];
-    s->seg_id = int_or(values[0], 0);
-    s->conn_id = conn_id;
-    s->side = side_of(v, values[2]);
-    copy_text(s->src, ENDPOINT_LEN, values[3]);
-    copy_text(s->dst, ENDPOINT_LEN, values[4]);
-    s->sent = int_or(values[5], 0);
-    s->arrived = int_or(values[6], -1);
-    copy_text(s->flags, sizeof s->flags, values[7]);
-    s->seq = (uint32_t)int_or(values[8], 0);
-    s->ack = (uint32_t)int_or(values[9], 0);
-    s->len = (uint32_t)int_or(values[10], 0);
-    s->wnd = (uint32_t)int_or(values[11], 0);
-    copy_text(s->fate, sizeof s->fate, values[12]);
-    s->rexmit = int_or(values[13], 0) != 0;
-    s->trace_seq = int_or(values[14], 0);
+    s->seg_id = (int64_t)rs->seg.id;
+    s->conn_id = (int64_t)rs->seg.conn_id;
+    s->side = side_of(v, rs->sender);
+    s->sent = rs->sent_ns;
+    s->arrived = rs->arrived_ns;
+    s->flags = rs->seg.flags;
+    s->seq = rs->seg.seq;
+    s->ack = rs->seg.ack;
+    s->len = rs->seg.len;
+    s->wnd = rs->seg.wnd;
+    s->fate = rs->fate;
+    s->rexmit = rs->seg.retransmission;
+    s->trace_seq = rs->record;
     s->start_row = s->end_row = -1;
     return 0;
 }
 
-static int query(struct trace_sink *db, const char *sql, const int64_t *params, size_t count,
-                 sink_sqlite_row_fn *row, void *context, char *err, size_t errlen)
-{
-    return sink_sqlite_query(db, sql, params, count, row, context, err, errlen);
-}
-
-static int load_run(struct trace_sink *db, struct view *v, int64_t run_id, char *err,
+static int load_run(struct results_db *db, struct view *v, int64_t run_id, char *err,
                     size_t errlen)
 {
     int64_t id = run_id;
+    struct results_run run;
+    if (id == 0 && results_latest_run(db, &id) != 0)
+        goto failed;
     if (id == 0) {
-        if (query(db, "SELECT max(run_id) FROM runs", NULL, 0, take_one_int, &id, err,
-                  errlen) != 0)
-            return -1;
-        if (id <= 0) {
-            snprintf(err, errlen, "the database holds no runs");
-            return -1;
-        }
-    }
-    v->run_id = id;
-    v->sim_end = -1;
-    if (query(db, "SELECT scenario, seed, rep, status, sim_end_ns FROM runs WHERE run_id = ?1",
-              &id, 1, take_run, v, err, errlen) != 0)
+        snprintf(err, errlen, "the database holds no runs");
         return -1;
-    if (v->sim_end < 0) {
+    }
+    int found = results_run(db, id, &run);
+    if (found < 0)
+        goto failed;
+    if (found == 0) {
         snprintf(err, errlen, "the database has no run %" PRId64, id);
         return -1;
     }
-    return query(db, "SELECT count(*) FROM connections WHERE run_id = ?1", &id, 1,
-                 take_one_int, &v->conn_count, err, errlen);
+    v->run_id = id;
+    copy_text(v->scenario, sizeof v->scenario, run.scenario);
+    copy_text(v->status, sizeof v->status, run.status);
+    v->seed = run.seed;
+    v->rep = run.rep;
+    v->sim_end = run.sim_end_ns;
+    v->conn_count = run.connection_count;
+    return 0;
+failed:
+    snprintf(err, errlen, "%s", results_error(db));
+    return -1;
 }
 
-static const char *const conn_columns =
-    "SELECT conn_id, client, client_addr, client_port, server, server_addr, server_port,"
-    " client_isn, server_isn FROM connections WHERE run_id = ?1";
-
-static int load_connections(struct trace_sink *db, struct view *v, int64_t wanted, char *err,
+static int load_connections(struct results_db *db, struct view *v, int64_t wanted, char *err,
                             size_t errlen)
 {
-    char sql[512];
-    int64_t params[2] = {v->run_id, wanted};
     v->conn_id = wanted == 0 ? (v->conn_count > 0 ? 1 : 0) : wanted;
     bool one = showing_one_connection(v);
-    snprintf(sql, sizeof sql, "%s%s ORDER BY conn_id", conn_columns,
-             one ? " AND conn_id = ?2" : "");
-    params[1] = v->conn_id;
-    if (query(db, sql, params, one ? 2 : 1, take_conn, v, err, errlen) != 0)
+    if (results_connections(db, v->run_id, one ? v->conn_id : 0, take_conn, v) != 0) {
+        snprintf(err, errlen, "%s", results_error(db));
         return -1;
+    }
     if (one && v->nconns == 0) {
         snprintf(err, errlen, "run %" PRId64 " has no connection %" PRId64 " (it has %" PRId64 ")",
                  v->run_id, v->conn_id, v->conn_count);
@@ -426,23 +396,14 @@ static int load_connections(struct trace_sink *db, struct view *v, int64_t wante
     return 0;
 }
 
-static int load_records(struct trace_sink *db, struct view *v, char *err, size_t errlen)
+static int load_records(struct results_db *db, struct view *v, char *err, size_t errlen)
 {
-    bool one = showing_one_connection(v);
-    int64_t params[2] = {v->run_id, v->conn_id};
-    const char *filter = one ? " AND (conn_id = ?2 OR conn_id IS NULL)" : "";
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT seq, t_ns, host, conn_id, from_state, to_state, cause, seg_id"
-             " FROM transitions WHERE run_id = ?1%s ORDER BY seq", filter);
-    if (query(db, sql, params, one ? 2 : 1, take_transition, v, err, errlen) != 0)
+    int64_t conn_id = showing_one_connection(v) ? v->conn_id : 0;
+    if (results_transitions(db, v->run_id, conn_id, take_transition, v) != 0 ||
+        results_segments(db, v->run_id, conn_id, take_segment, v) != 0) {
+        snprintf(err, errlen, "%s", results_error(db));
         return -1;
-    snprintf(sql, sizeof sql,
-             "SELECT seg_id, conn_id, sender, src, dst, sent_ns, arrived_ns, flags, seq, ack,"
-             " len, wnd, fate, retransmission, trace_seq"
-             " FROM segments WHERE run_id = ?1%s ORDER BY trace_seq", filter);
-    if (query(db, sql, params, one ? 2 : 1, take_segment, v, err, errlen) != 0)
-        return -1;
+    }
     if (v->oom) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -498,7 +459,7 @@ static bool relative_base(const struct view *v, const struct lseg *upto, int64_t
 
 static bool has_ack(const struct lseg *s)
 {
-    return strstr(s->flags, "ACK") != NULL;
+    return (s->flags & TCP_FLAG_ACK) != 0;
 }
 
 static void segment_label(const struct view *v, const struct lseg *s, bool relative, char *buf,
@@ -506,6 +467,7 @@ static void segment_label(const struct view *v, const struct lseg *s, bool relat
 {
     uint32_t seq = s->seq, ack = s->ack, base;
     const struct lseg *upto = s + 1;
+    char flags[32];
     if (relative && relative_base(v, upto, s->conn_id, s->side, &base))
         seq -= base;
     if (relative && relative_base(v, upto, s->conn_id, !s->side, &base))
@@ -513,7 +475,8 @@ static void segment_label(const struct view *v, const struct lseg *s, bool relat
     size_t n = 0;
     if (!showing_one_connection(v) && s->conn_id)
         n += (size_t)snprintf(buf + n, size - n, "#%" PRId64 " ", s->conn_id);
-    n += (size_t)snprintf(buf + n, size - n, "%s seq=%" PRIu32, s->flags, seq);
+    n += (size_t)snprintf(buf + n, size - n, "%s seq=%" PRIu32,
+                          segment_flags_string(s->flags, flags), seq);
     if (n < size && has_ack(s))
         n += (size_t)snprintf(buf + n, size - n, " ack=%" PRIu32, ack);
     if (n < size && s->len > 0)
@@ -593,7 +556,7 @@ static struct event *build_events(const struct view *v, sim_time lost_span, size
         ev[n++] = (struct event){v->trans[i].t, 2 * v->trans[i].seq, EV_TRANSITION, i};
     for (size_t i = 0; i < v->nsegs; i++) {
         const struct lseg *s = &v->segs[i];
-        bool copy = strcmp(s->fate, "duplicated") == 0;
+        bool copy = s->fate == FATE_DUPLICATED;
         ev[n++] = (struct event){s->sent, 2 * s->trace_seq, copy ? EV_COPY : EV_SEND, i};
         if (never_arrived(s))
             ev[n++] = (struct event){s->sent + lost_span, 2 * s->trace_seq + 1, EV_LOST, i};
@@ -794,16 +757,16 @@ static void on_transition(struct layout *l, const struct ltrans *tr)
     bool merge = last && last->kind == ROW_EVENT && last->t == tr->t && tr->seg_id != 0 &&
                  last->arrive_side == tr->side && last->arrive_seg == tr->seg_id &&
                  !last->label[tr->side][0];
-    state_label(l->v, tr->conn_id, tr->to, label, sizeof label);
+    state_label(l->v, tr->conn_id, tcp_state_name(tr->to), label, sizeof label);
     if (showing_one_connection(l->v)) {
         copy_text(l->state[tr->side], LABEL_LEN, label);
-        l->waiting[tr->side] = strcmp(tr->to, "TIME_WAIT") == 0;
+        l->waiting[tr->side] = tr->to == TCP_TIME_WAIT;
     }
     long row = merge ? (long)l->nrows - 1 : new_row(l, ROW_EVENT, tr->t);
     set_label(l, row, tr->side, label, A_STATE);
     if (!merge) {
         char note[LABEL_LEN + 4];
-        snprintf(note, sizeof note, "(%s)", tr->cause);
+        snprintf(note, sizeof note, "(%s)", cause_text(tr->cause));
         if (tr->side == LEFT)
             add_text(l, row, l->g.left + 2, false, note, A_NOTE);
         else
@@ -811,10 +774,7 @@ static void on_transition(struct layout *l, const struct ltrans *tr)
     }
     if (l->o->explain) {
         char why[512];
-        int cause = tcp_cause_from_name(tr->cause); /* the database's text, -1 for none */
-        explain_transition((enum tcp_state)tcp_state_from_name(tr->from),
-                           (enum tcp_state)tcp_state_from_name(tr->to),
-                           cause < 0 ? TCP_CAUSE_NONE : (enum tcp_cause)cause, why, sizeof why);
+        explain_transition(tr->from, tr->to, tr->cause, why, sizeof why);
         add_explanation(l, tr->side, why);
     }
 }
@@ -878,9 +838,9 @@ static void on_arrive(struct layout *l, struct lseg *s)
     int receiver = !s->side;
     l->rows[row].arrive_side = receiver;
     l->rows[row].arrive_seg = s->seg_id;
-    if (strcmp(s->fate, "corrupted") == 0)
+    if (s->fate == FATE_CORRUPTED)
         set_label(l, row, receiver, "corrupted", A_LOST);
-    else if (strcmp(s->fate, "duplicated") == 0)
+    else if (s->fate == FATE_DUPLICATED)
         set_label(l, row, receiver, "duplicate", A_NOTE);
 }
 
@@ -890,7 +850,7 @@ static void on_lost(struct layout *l, struct lseg *s, sim_time t)
     s->end_row = row;
     l->in_flight--;
     int mid = l->g.left + 1 + l->g.gap / 2;
-    const char *fate = strcmp(s->fate, "queue_full") == 0 ? "queue full" : s->fate;
+    const char *fate = s->fate == FATE_QUEUE_FULL ? "queue full" : segment_fate_name(s->fate);
     if (s->side == LEFT)
         add_text(l, row, mid + 2, false, fate, A_LOST);
     else
@@ -955,15 +915,14 @@ static void measure(struct layout *l, const struct event *ev, size_t count)
     g->time_w = (int)strlen(buf) > 8 ? (int)strlen(buf) : 8; /* "time (s)" */
     g->margin[LEFT] = g->margin[RIGHT] = (int)strlen("CLOSED");
     for (size_t i = 0; i < v->ntrans; i++) {
-        state_label(v, v->trans[i].conn_id, v->trans[i].to, buf, sizeof buf);
+        state_label(v, v->trans[i].conn_id, tcp_state_name(v->trans[i].to), buf, sizeof buf);
         int *m = &g->margin[v->trans[i].side];
         if ((int)strlen(buf) > *m)
             *m = (int)strlen(buf);
     }
     for (size_t i = 0; i < v->nsegs; i++) {
         int *m = &g->margin[!v->segs[i].side];
-        if ((strcmp(v->segs[i].fate, "corrupted") == 0 ||
-             strcmp(v->segs[i].fate, "duplicated") == 0) && *m < 9)
+        if ((v->segs[i].fate == FATE_CORRUPTED || v->segs[i].fate == FATE_DUPLICATED) && *m < 9)
             *m = 9;
     }
     g->left = g->time_w + 2 + g->margin[LEFT] + 1;
@@ -1069,7 +1028,7 @@ static void draw_arrow(struct canvas *c, const struct lseg *s)
     int c0 = s->side == LEFT ? g->left + 1 : g->right - 1;
     bool lost = never_arrived(s);
     int target = lost ? g->left + 1 + g->gap / 2 : (s->side == LEFT ? g->right - 1 : g->left + 1);
-    bool crossed = lost || strcmp(s->fate, "corrupted") == 0;
+    bool crossed = lost || s->fate == FATE_CORRUPTED;
     enum glyph end = crossed ? G_CROSS : (dir > 0 ? G_HEAD_R : G_HEAD_L);
     uint8_t attr = s->side == LEFT ? A_LEFT : A_RIGHT;
 
@@ -1278,7 +1237,7 @@ static int render_view(struct view *v, const struct ladder_options *o, FILE *out
     return rc;
 }
 
-int ladder_render(struct trace_sink *db, const struct ladder_options *o, FILE *out, char *err,
+int ladder_render(struct results_db *db, const struct ladder_options *o, FILE *out, char *err,
                   size_t errlen)
 {
     struct view v;

@@ -4,9 +4,10 @@
  * written beside its lifeline where it changes; one arrow per segment from
  * sender to receiver whose slope shows the delay, labelled with flags, seq,
  * ack, len and window; lost segments stop half-way with a cross; idle time
- * is compressed into a marked break. Reads a results database only through
- * sink_sqlite_query, so `tcpsim ladder DB` and `tcpsim run --ladder` (even
- * with an in-memory database) draw the same picture.
+ * is compressed into a marked break. Reads a results database through
+ * results.h (results_open, or sink_sqlite_reader on the sink that recorded
+ * the run), so `tcpsim ladder DB` and `tcpsim run --ladder` (even with an
+ * in-memory database) draw the same picture.
  *
  *   struct ladder_options o = LADDER_OPTIONS_DEFAULT;
  *   ladder_resolve_output(&o, stdout);             // terminal width, colour
@@ -74,7 +75,8 @@ void ladder_resolve_output(struct ladder_options *o, FILE *out);
  * 80 and colour AUTO as never (call ladder_resolve_output first). Returns
  * 0, or -1 with a message in err (no such run or connection, a database
  * error, out of memory). */
-int ladder_render(struct trace_sink *db, const struct ladder_options *o, FILE *out, char *err,
+struct results_db;
+int ladder_render(struct results_db *db, const struct ladder_options *o, FILE *out, char *err,
                   size_t errlen);
 
 #endif
