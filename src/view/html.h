@@ -9,7 +9,7 @@
  * that blanks seq/ack and the next state for the student to fill in.
  *
  * The page is readable by scripts: every segment arrow carries data-seg-id
- * (and data-fate), every state label data-state, data-time-ns and
+ * (and data-fate unless it was delivered), every state label data-state, data-time-ns and
  * data-host; the records themselves are in <script id="tcpsim-data"> as
  * JSON.
  *

@@ -355,16 +355,16 @@ static void send_note(const struct html_ladder *ladder, const struct html_segmen
     char flags[32], ack[64] = "", mss[32] = "";
     segment_flags_string(h->seg.flags, flags);
     if (h->seg.flags & TCP_FLAG_ACK)
-        snprintf(ack, sizeof ack, " ack=<tspan class=\"ak\">%" PRIu32 "</tspan>", h->seg.ack);
+        snprintf(ack, sizeof ack, " ack=%" PRIu32, h->seg.ack);
     if (h->seg.mss)
         snprintf(mss, sizeof mss, " mss=%u", (unsigned)h->seg.mss);
     snprintf(buf, size,
-             "#%" PRIu64 " %s %s seq=<tspan class=\"sq\">%" PRIu32 "</tspan>%s len=%" PRIu32
+             "#%" PRIu64 " %s %s seq=%" PRIu32 "%s len=%" PRIu32
              " win=%u%s%s%s",
              h->seg.id, html_ladder_side(ladder, h->sender) == 1 ? "\u2190" : "\u2192", flags,
              h->seg.seq, ack,
              h->seg.len, (unsigned)h->seg.wnd, mss,
-             h->seg.retransmission ? " <tspan class=\"rtx\">retransmission</tspan>" : "",
+             h->seg.retransmission ? " retransmission" : "",
              fate_note(h));
 }
 
@@ -376,9 +376,8 @@ static void transition_note(const struct html_run *run, const struct html_row *r
     char on[48] = "";
     if (row->segment != HTML_NONE)
         snprintf(on, sizeof on, " on #%" PRIu64, run->segments[row->segment].seg.id);
-    snprintf(buf, size, "%s: %s \u2192 <tspan class=\"ns\">%s</tspan> (%s)%s", run->hosts[tr->host],
-             tcp_state_name(tr->from_state), tcp_state_name(tr->to_state), cause ? cause : "",
-             on);
+    snprintf(buf, size, "%s \u2192 %s (%s)%s", tcp_state_name(tr->from_state),
+             tcp_state_name(tr->to_state), cause ? cause : "", on);
 }
 
 static void row_note(const struct html_ladder *ladder, const struct html_run *run, size_t r,
@@ -448,8 +447,10 @@ static void write_lifelines(const struct html_ladder *ladder, const struct html_
             if (r < ladder->row_count && (!tr || html_ladder_side(ladder, tr->host) != side))
                 continue;
             int to_y = r < ladder->row_count ? row_y(r) : bottom;
-            fprintf(out, "<path class=\"life s%d k%d\" d=\"M%d %dV%d\"><title>%s</title></path>\n",
-                    side, (int)state, lifeline_x(side), from_y, to_y, tcp_state_name(state));
+            fprintf(out, "<path class=\"life s%d k%d\"", side, (int)state);
+            if (from_y != TOP) /* hidden with its first row, like every row's marks */
+                fprintf(out, " data-row=\"%zu\"", (size_t)(from_y - TOP - ROW_HEIGHT / 2) / ROW_HEIGHT);
+            fprintf(out, " d=\"M%d %dV%d\"/>\n", lifeline_x(side), from_y, to_y);
             if (tr)
                 state = tr->to_state;
             from_y = to_y;
@@ -507,7 +508,7 @@ static void write_state_timers(const struct html_ladder *ladder, const struct ht
             continue;
         if (tr->to_state == TCP_TIME_WAIT)
             write_timer(side, LANE_STATE_TIMER, r, end, "2MSL",
-                        end_cause == TCP_CAUSE_TIME_WAIT_TIMEOUT ? "2MSL timer: TIME_WAIT until it expires"
+                        end_cause == TCP_CAUSE_TIME_WAIT_TIMEOUT ? "2MSL timer"
                         : end < ladder->row_count ? "2MSL timer, cut short"
                                                   : "2MSL timer, still running at the end",
                         out);
@@ -548,7 +549,7 @@ static void write_rto_timers(const struct html_ladder *ladder, const struct html
         if (previous != HTML_NONE)
             write_timer(html_ladder_side(ladder, h->sender), LANE_RTO,
                         ladder->segments[previous].send_row, ladder->segments[s].send_row, "RTO",
-                        "retransmission timeout: no ACK came, send it again", out);
+                        "retransmission timeout", out);
     }
     for (size_t r = 0; r < ladder->row_count; r++) {
         if (ladder->rows[r].kind != ROW_TRANSITION)
@@ -560,7 +561,7 @@ static void write_rto_timers(const struct html_ladder *ladder, const struct html
             const struct html_row *row = &ladder->rows[p];
             if (row->kind == ROW_SEND && run->segments[row->segment].sender == tr->host) {
                 write_timer(html_ladder_side(ladder, tr->host), LANE_RTO, p, r, "RTO",
-                            "retransmission timeout: the last try, then give up", out);
+                            "retransmission timeout, then give up", out);
                 break;
             }
         }
@@ -588,11 +589,16 @@ static void write_arrow(const struct html_ladder *ladder, const struct html_run 
         y1 = row_y(ls->arrival_row);
     else
         lost_end(h, from_x, to_x, y0, &x1, &y1);
-    fprintf(out, "<g class=\"seg s%d%s%s%s\" data-seg-id=\"%" PRIu64 "\" data-fate=\"%s\" data-row=\"%zu\">"
-                 "<path class=\"hit\" d=\"M%d %dL%d %d\"/><path class=\"a\" d=\"M%d %dL%d %d\"/>",
-            side, h->seg.retransmission ? " rtx" : "", h->fate == FATE_DELIVERED || h->fate == FATE_DUPLICATED ? "" : " bad",
-            arrives ? "" : " gone", h->seg.id, segment_fate_name(h->fate), ls->send_row,
-            from_x, y0, x1, y1, from_x, y0, x1, y1);
+    /* data-fate only when it is not "delivered", and no wider invisible
+     * path to click: both would cost a 100-connection page its 1 MB. */
+    fprintf(out, "<g class=\"seg s%d%s%s%s\" data-seg-id=\"%" PRIu64 "\"", side,
+            h->seg.retransmission ? " rtx" : "",
+            h->fate == FATE_DELIVERED || h->fate == FATE_DUPLICATED ? "" : " bad",
+            arrives ? "" : " gone", h->seg.id);
+    if (h->fate != FATE_DELIVERED)
+        fprintf(out, " data-fate=\"%s\"", segment_fate_name(h->fate));
+    fprintf(out, " data-row=\"%zu\"><path class=\"a\" d=\"M%d %dL%d %d\"/>", ls->send_row, from_x,
+            y0, x1, y1);
     if (h->fate != FATE_DELIVERED && h->fate != FATE_DUPLICATED) {
         int cx = h->fate == FATE_CORRUPTED ? to_x + (to_x > from_x ? -14 : 14) : x1;
         int cy = h->fate == FATE_CORRUPTED ? y1 - (y1 - y0) * 14 / (abs(to_x - from_x) + 1) : y1;
@@ -601,32 +607,60 @@ static void write_arrow(const struct html_ladder *ladder, const struct html_run 
     fputs("</g>\n", out);
 }
 
-static void write_row_text(const struct html_ladder *ladder, const struct html_run *run, size_t r,
-                           char *previous_time, size_t time_size, FILE *out)
+/* The row texts, one group per column so that the column's x and
+ * alignment are written once, not on each of thousands of labels. */
+static void write_times(const struct html_ladder *ladder, FILE *out)
 {
-    const struct html_row *row = &ladder->rows[r];
-    int y = row_y(r) + 4;
-    char time[32], note[512];
-    snprintf(time, sizeof time, "%.3f", (double)row->t_ns / SIM_S);
-    if (strcmp(time, previous_time) != 0)
-        fprintf(out, "<text class=\"time\" x=\"%d\" y=\"%d\" text-anchor=\"end\" data-row=\"%zu\">%s</text>\n",
-                TIME_X, y, r, time);
-    snprintf(previous_time, time_size, "%s", time);
-    if (row->kind == ROW_TRANSITION) {
-        const struct html_transition *tr = &run->transitions[row->transition];
-        int side = html_ladder_side(ladder, tr->host);
+    char time[32], previous[32] = "";
+    fprintf(out, "<g class=\"times\" transform=\"translate(%d 0)\">\n", TIME_X);
+    for (size_t r = 0; r < ladder->row_count; r++) {
+        snprintf(time, sizeof time, "%.3f", (double)ladder->rows[r].t_ns / SIM_S);
+        if (strcmp(time, previous) != 0)
+            fprintf(out, "<text class=\"time\" y=\"%d\" data-row=\"%zu\">%s</text>\n", row_y(r) + 4,
+                    r, time);
+        memcpy(previous, time, sizeof previous);
+    }
+    fputs("</g>\n", out);
+}
+
+static void write_states(const struct html_ladder *ladder, const struct html_run *run, int side,
+                         FILE *out)
+{
+    fprintf(out, "<g class=\"states s%d\" transform=\"translate(%d 0)\">\n", side,
+            side ? STATE_X1 : STATE_X0);
+    for (size_t r = 0; r < ladder->row_count; r++) {
+        if (ladder->rows[r].kind != ROW_TRANSITION)
+            continue;
+        const struct html_transition *tr = &run->transitions[ladder->rows[r].transition];
+        if (html_ladder_side(ladder, tr->host) != side)
+            continue;
         const char *name = tcp_state_name(tr->to_state);
-        fprintf(out,
-                "<text class=\"state s%d k%d\" x=\"%d\" y=\"%d\" text-anchor=\"%s\" data-state=\"%s\" "
-                "data-time-ns=\"%" PRId64 "\" data-host=\"",
-                side, (int)tr->to_state, side ? STATE_X1 : STATE_X0, y, side ? "start" : "end",
-                name, (int64_t)tr->t_ns);
+        fprintf(out, "<text class=\"state s%d\" y=\"%d\" data-state=\"%s\" data-time-ns=\"%" PRId64
+                     "\" data-host=\"",
+                side, row_y(r) + 4, name, (int64_t)tr->t_ns);
         html_write_escaped(out, run->hosts[tr->host]);
         fprintf(out, "\" data-row=\"%zu\">%s</text>\n", r, name);
     }
-    row_note(ladder, run, r, note, sizeof note);
-    fprintf(out, "<text class=\"note k%d\" x=\"%d\" y=\"%d\" data-row=\"%zu\">%s</text>\n",
-            (int)row->kind, NOTE_X, y, r, note);
+    fputs("</g>\n", out);
+}
+
+/* Notes take their host's colour: the sender's, or the host that changed state. */
+static void write_notes(const struct html_ladder *ladder, const struct html_run *run, FILE *out)
+{
+    char note[512];
+    fprintf(out, "<g class=\"notes\" transform=\"translate(%d 0)\">\n", NOTE_X);
+    for (size_t r = 0; r < ladder->row_count; r++) {
+        const struct html_row *row = &ladder->rows[r];
+        const struct html_segment *h = row->segment == HTML_NONE ? NULL : &run->segments[row->segment];
+        size_t host = row->kind == ROW_TRANSITION ? run->transitions[row->transition].host
+                      : row->kind == ROW_SEND     ? h->sender
+                                                  : h->receiver;
+        row_note(ladder, run, r, note, sizeof note);
+        fprintf(out, "<text class=\"note k%d s%d%s\" y=\"%d\" data-row=\"%zu\">%s</text>\n",
+                (int)row->kind, html_ladder_side(ladder, host),
+                row->kind == ROW_SEND && h->seg.retransmission ? " rtx" : "", row_y(r) + 4, r, note);
+    }
+    fputs("</g>\n", out);
 }
 
 void html_ladder_write_svg(const struct html_ladder *ladder, const struct html_run *run, FILE *out)
@@ -644,8 +678,9 @@ void html_ladder_write_svg(const struct html_ladder *ladder, const struct html_r
     write_rto_timers(ladder, run, out);
     for (size_t s = 0; s < ladder->segment_count; s++)
         write_arrow(ladder, run, s, out);
-    char previous_time[32] = "";
-    for (size_t r = 0; r < ladder->row_count; r++)
-        write_row_text(ladder, run, r, previous_time, sizeof previous_time, out);
+    write_times(ladder, out);
+    write_states(ladder, run, 0, out);
+    write_states(ladder, run, 1, out);
+    write_notes(ladder, run, out);
     fputs("</svg>\n</section>\n", out);
 }

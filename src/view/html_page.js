@@ -57,19 +57,21 @@
   const quizKey = (r) => view.ladder + ":" + r;
   const blanked = (r) => view.quiz && isQuestion(ladder(), r) && !view.answered.has(quizKey(r));
 
+  // The notes are plain text (tspans would cost 1 MB pages dearly): the
+  // numbers and the new state are rewritten in place.
   function showNumbers() {
     sections.forEach((sec, i) => {
       const l = D.ladders[i];
       sec.querySelectorAll("text.note.k0").forEach((note) => {
         const r = +note.dataset.row, seg = D.segs[l.rows[r][1]], n = numbers(l, seg);
         const hide = i === view.ladder && blanked(r);
-        const sq = note.querySelector(".sq"), ak = note.querySelector(".ak");
-        sq.textContent = hide ? "?" : n.seq;
-        if (ak) ak.textContent = hide ? "?" : n.ack;
+        note.textContent = note.textContent.replace(/seq=\S+/, "seq=" + (hide ? "?" : n.seq))
+          .replace(/ack=\S+/, "ack=" + (hide ? "?" : n.ack));
       });
       sec.querySelectorAll("text.note.k2").forEach((note) => {
         const r = +note.dataset.row, hide = i === view.ladder && blanked(r);
-        note.querySelector(".ns").textContent = hide ? "?" : D.states[D.trs[l.rows[r][2]][T.to]];
+        const to = hide ? "?" : D.states[D.trs[l.rows[r][2]][T.to]];
+        note.textContent = note.textContent.replace(/\u2192 \S+/, "\u2192 " + to);
       });
       sec.querySelectorAll("text.state:not(.initial)").forEach((label) => {
         const r = +label.dataset.row, hide = i === view.ladder && blanked(r);
@@ -252,7 +254,7 @@
     $("q-check").onclick = () => checkAnswer(false);
     $("q-reveal").onclick = () => checkAnswer(true);
     const first = box.querySelector("input, select");
-    if (first && !view.selftest) first.focus();
+    if (first && !view.selftest) first.focus({ preventScroll: true });
   }
 
   function checkAnswer(giveUp) {
