@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "html.h"
 #include "ladder.h"
 #include "run_summary.h"
 #include "scenario.h"
@@ -34,6 +35,7 @@ struct run_options {
     const char *pcap_path;
     const char *pcap_side;
     const char *log_path;         /* one line per transition and segment; "-" = stdout */
+    const char *html_path;        /* the interactive page of the first replication */
     bool no_expect;               /* do not check the scenario's expectations */
     bool quiet;
     bool ladder;                  /* draw each run's ladder diagram after it */
@@ -58,6 +60,7 @@ static void usage(FILE *out)
             "      --pcap FILE        write a capture of the first replication (Wireshark, tshark)\n"
             "      --pcap-side HOST   capture what HOST's interface sees instead of the wire\n"
             "      --log FILE         write one line per transition and segment ('-': stdout)\n"
+            "      --html FILE        write the first replication as an interactive HTML page\n"
             "  -q, --quiet            print nothing but errors\n"
             "  -h, --help             this help\n"
             "      --ladder           draw each run's ladder diagram after it (with --no-db, from\n"
@@ -75,6 +78,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"set", required_argument, NULL, 'S'},    {"pcap", required_argument, NULL, 'p'},
         {"pcap-side", required_argument, NULL, 'P'}, {"quiet", no_argument, NULL, 'q'},
         {"log", required_argument, NULL, 'l'},    {"no-expect", no_argument, NULL, 'E'},    {"ladder", no_argument, NULL, 'L'},
+        {"html", required_argument, NULL, 'H'},
         {"conn", required_argument, NULL, LADDER_OPT_CONN},
         {"relative", no_argument, NULL, LADDER_OPT_RELATIVE},
         {"ascii", no_argument, NULL, LADDER_OPT_ASCII},
@@ -96,6 +100,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'l': o->log_path = optarg; break;
         case 'E': o->no_expect = true; break;
         case 'L': o->ladder = true; break;
+        case 'H': o->html_path = optarg; break;
         case LADDER_OPT_CONN:
         case LADDER_OPT_RELATIVE:
         case LADDER_OPT_ASCII:
@@ -217,6 +222,15 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         trace_add_sink(trace, pcap);
         *pcap_sink = pcap;
     }
+    if (o->html_path) {
+        struct html_options options = HTML_OPTIONS_DEFAULT;
+        struct trace_sink *page = html_sink_open(o->html_path, &options, error, sizeof error);
+        if (!page) {
+            cli_error("%s", error);
+            return -1;
+        }
+        trace_add_sink(trace, page); /* it writes the first run and ignores the others */
+    }
     return 0;
 }
 
@@ -313,6 +327,8 @@ int cmd_run(int argc, char **argv)
             printf("recorded in %s\n", db_path);
         if (o.pcap_path)
             printf("capture in %s\n", o.pcap_path);
+        if (o.html_path)
+            printf("page in %s\n", o.html_path);
     }
     trace_destroy_sinks(&trace);
     if (log && log != stdout && fclose(log) != 0) {
