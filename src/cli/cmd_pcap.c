@@ -247,7 +247,7 @@ static int feed_segment(void *context, int n, const char *const *v, const char *
 static int write_capture(struct trace_sink *db, const struct run_row *run,
                          struct trace_sink *pcap, char *err, size_t errlen)
 {
-    struct trace_run_info info = {run->scenario, NULL, run->seed, run->rep, NULL, 0};
+    struct trace_run_info info = {run->scenario, NULL, run->seed, run->rep, NULL, 0, NULL};
     struct trace_run_result result = {"ok", run->sim_end, 0, 0.0};
     struct feed f = {pcap, false};
     if (pcap->ops->run_start(pcap, &info) != 0) {

@@ -41,7 +41,8 @@ static const char schema_sql[] =
     " sim_end_ns INTEGER,"
     " events INTEGER,"
     " wall_s REAL,"
-    " tcpsim_version TEXT NOT NULL);"
+    " tcpsim_version TEXT NOT NULL,"
+    " stack TEXT NOT NULL);"
 
     "CREATE TABLE run_params ("
     " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
@@ -216,8 +217,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
     [STMT_INSERT_RUN] =
-        "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+        "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version,"
+        " stack) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
     [STMT_UPDATE_RUN] =
         "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5 WHERE run_id = ?1",
     [STMT_INSERT_PARAM] = "INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3)",
@@ -829,6 +830,7 @@ static int insert_run_row(struct sqlite_sink *s, const struct trace_run_info *ru
     sqlite3_bind_int64(st, 4, run->rep);
     bind_text(st, 5, json);
     bind_text(st, 6, PACKAGE_VERSION);
+    bind_text(st, 7, run->stack ? run->stack : "tcpsim " PACKAGE_VERSION);
     int rc = step_done(st);
     free(json);
     if (rc != 0) {
@@ -1406,9 +1408,9 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
  * the source's primary key. */
 static const char *const copy_sql[] = {
     "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-    " sim_end_ns, events, wall_s, tcpsim_version)"
+    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
     " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version"
+    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, r.stack"
     " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
     "INSERT INTO main.run_params (run_id, key, value)"
     " SELECT m.dst_id, p.key, p.value"

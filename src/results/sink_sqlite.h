@@ -22,7 +22,7 @@
 /* PRAGMA application_id of every tcpsim database: 'TCPS'. */
 #define SINK_SQLITE_APPLICATION_ID 0x54435053
 /* PRAGMA user_version: the schema version this code writes and reads. */
-#define SINK_SQLITE_SCHEMA_VERSION 1
+#define SINK_SQLITE_SCHEMA_VERSION 2
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */

@@ -489,3 +489,8 @@ uint64_t sim_events_executed(const struct sim *sim) { return sim->executed; }
 sim_time sim_last_event_time(const struct sim *sim) { return sim->last_event; }
 
 size_t sim_pending_count(const struct sim *sim) { return sim->pending; }
+
+sim_time sim_next_event_time(const struct sim *sim)
+{
+    return sim->heap_len > 0 ? sim->heap[0].time : SIM_TIME_MAX;
+}

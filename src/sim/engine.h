@@ -83,5 +83,8 @@ uint64_t sim_events_executed(const struct sim *sim);
 /* The time of the most recently executed event (0 before the first). */
 sim_time sim_last_event_time(const struct sim *sim);
 size_t sim_pending_count(const struct sim *sim);
+/* The time of the earliest pending event; SIM_TIME_MAX when none is. (For
+ * a loop that follows a real clock: how long it may sleep.) */
+sim_time sim_next_event_time(const struct sim *sim);
 
 #endif

@@ -934,6 +934,41 @@ static void fill_run_info(const struct scenario *sc, uint64_t seed, uint32_t rep
     };
 }
 
+/* The end of a run, whichever backend made it: the counters of the
+ * report, the expectations checked against the recorder (and reported to
+ * the trace), the summary. The caller has set sim_end_ns, events, wall_s. */
+static void world_conclude(struct world *w, bool skip_expectations, struct trace *observed,
+                           struct world_report *report)
+{
+    const struct scenario *sc = w->scenario;
+    report->connections = w->recorder.host[0].connections;
+    size_t expect_count = skip_expectations ? 0 : sc->expect_count;
+    report->established = w->recorder.host[0].established;
+    report->segments = w->recorder.segments;
+    report->retransmissions = w->recorder.retransmissions;
+    report->lost = w->recorder.lost;
+
+    for (size_t i = 0; i < expect_count; i++) {
+        char detail[1200];
+        if (check_expectation(w, i, detail, sizeof detail))
+            report->expectations_passed++;
+        else
+            report->expectations_failed++;
+    }
+    report->status = report->expectations_failed ? "failed" : "ok";
+    if (w->summary)
+        print_summary(w, report);
+    for (size_t i = 0; i < expect_count; i++) {
+        char detail[1200];
+        bool passed = check_expectation(w, i, detail, sizeof detail);
+        struct trace_expectation exp = {sc->expects[i].text, passed, detail};
+        trace_expectation(observed, &exp);
+        if (w->summary)
+            fprintf(w->summary, "  %s: %s%s%s\n", sc->expects[i].text,
+                    passed ? "passed" : "FAILED", passed ? "" : ": ", passed ? "" : detail);
+    }
+}
+
 int world_run(const struct scenario *sc, const struct world_options *options, struct trace *trace,
               struct world_report *report)
 {
@@ -972,33 +1007,8 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     /* The run ends when nothing is left to happen, or at `run until`. */
     report->sim_end_ns = sim_pending_count(w.sim) ? sim_now(w.sim) : sim_last_event_time(w.sim);
     report->events = sim_events_executed(w.sim);
-    report->connections = w.recorder.host[0].connections;
-    size_t expect_count = options->skip_expectations ? 0 : sc->expect_count;
-    report->established = w.recorder.host[0].established;
-    report->segments = w.recorder.segments;
-    report->retransmissions = w.recorder.retransmissions;
-    report->lost = w.recorder.lost;
-
-    for (size_t i = 0; i < expect_count; i++) {
-        char detail[1200];
-        if (check_expectation(&w, i, detail, sizeof detail))
-            report->expectations_passed++;
-        else
-            report->expectations_failed++;
-    }
-    report->status = report->expectations_failed ? "failed" : "ok";
     report->wall_s = wall_clock() - started;
-    if (w.summary)
-        print_summary(&w, report);
-    for (size_t i = 0; i < expect_count; i++) {
-        char detail[1200];
-        bool passed = check_expectation(&w, i, detail, sizeof detail);
-        struct trace_expectation exp = {sc->expects[i].text, passed, detail};
-        trace_expectation(&observed, &exp);
-        if (w.summary)
-            fprintf(w.summary, "  %s: %s%s%s\n", sc->expects[i].text,
-                    passed ? "passed" : "FAILED", passed ? "" : ": ", passed ? "" : detail);
-    }
+    world_conclude(&w, options->skip_expectations, &observed, report);
 
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
                                       report->wall_s};
@@ -1011,4 +1021,69 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     world_free(&w);
     free(params);
     return status;
+}
+
+/* ---- an observer of a run made elsewhere (the kernel backend) ---- */
+
+/* A world with no engine, link or TCP: its recorder watches the other
+ * backend's trace, and world_conclude checks the same expectations. */
+struct world_observer {
+    struct world world;
+    bool *snapshot_taken;
+};
+
+struct world_observer *world_observer_create(const struct scenario *sc, FILE *summary)
+{
+    struct world_observer *obs = calloc(1, sizeof *obs);
+    if (!obs)
+        return NULL;
+    obs->world.scenario = sc;
+    obs->world.summary = summary;
+    obs->world.snapshot = calloc(sc->expect_count + 1, sizeof *obs->world.snapshot);
+    obs->snapshot_taken = calloc(sc->expect_count + 1, sizeof *obs->snapshot_taken);
+    if (!obs->world.snapshot || !obs->snapshot_taken ||
+        recorder_init(&obs->world.recorder, sc, records_needed(sc, summary != NULL)) != 0) {
+        world_observer_destroy(obs);
+        return NULL;
+    }
+    return obs;
+}
+
+struct trace_sink *world_observer_sink(struct world_observer *obs)
+{
+    return &obs->world.recorder.sink;
+}
+
+void world_observer_advance(struct world_observer *obs, sim_time now)
+{
+    const struct scenario *sc = obs->world.scenario;
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct scenario_expect *e = &sc->expects[i];
+        if (e->kind == EXPECT_COUNT && e->counter == COUNT_IN_STATE && e->at >= 0 &&
+            e->at <= now && !obs->snapshot_taken[i]) {
+            struct count_snapshot snap = {&obs->world, i};
+            on_count_snapshot(NULL, &snap, NULL);
+            obs->snapshot_taken[i] = true;
+        }
+    }
+}
+
+void world_observer_add_bytes_received(struct world_observer *obs, int host, uint64_t bytes)
+{
+    obs->world.recorder.host[host].bytes_received += bytes;
+}
+
+void world_observer_conclude(struct world_observer *obs, bool skip_expectations,
+                             struct trace *trace, struct world_report *report)
+{
+    world_conclude(&obs->world, skip_expectations, trace, report);
+}
+
+void world_observer_destroy(struct world_observer *obs)
+{
+    if (!obs)
+        return;
+    world_free(&obs->world);
+    free(obs->snapshot_taken);
+    free(obs);
 }

@@ -41,4 +41,20 @@ struct world_options {
 int world_run(const struct scenario *scenario, const struct world_options *options,
               struct trace *trace, struct world_report *report);
 
+/* The same recorder and expectation checks over a run another backend
+ * makes (tcpsim kernel): attach the observer's sink to the trace the run
+ * reports to, call advance as the run's clock moves (for `expect HOST
+ * connections in STATE at T`), and conclude at the end: it fills the
+ * report's counters and status, prints the summary to `summary` (NULL =
+ * quiet) and reports each expectation to the trace. The caller sets
+ * report->sim_end_ns, events and wall_s first. */
+struct world_observer;
+struct world_observer *world_observer_create(const struct scenario *scenario, FILE *summary);
+struct trace_sink *world_observer_sink(struct world_observer *obs);
+void world_observer_advance(struct world_observer *obs, sim_time now);
+void world_observer_add_bytes_received(struct world_observer *obs, int host, uint64_t bytes);
+void world_observer_conclude(struct world_observer *obs, bool skip_expectations,
+                             struct trace *trace, struct world_report *report);
+void world_observer_destroy(struct world_observer *obs);
+
 #endif
