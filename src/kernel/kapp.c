@@ -31,14 +31,8 @@ static void note(struct krun *r, int host, const char *what, const char *why)
 
 static struct ksock *sock_new(struct krun *r, int host, int fd)
 {
-    if (r->sock_count == r->sock_capacity) {
-        size_t capacity = r->sock_capacity ? 2 * r->sock_capacity : 16;
-        struct ksock **grown = realloc(r->socks, capacity * sizeof *grown);
-        if (!grown)
-            return NULL;
-        r->socks = grown;
-        r->sock_capacity = capacity;
-    }
+    if (krun_reserve(&r->socks, &r->sock_capacity, r->sock_count) != 0)
+        return NULL;
     struct ksock *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

@@ -53,14 +53,8 @@ struct kconn *kconn_open(struct krun *r, int client, uint32_t saddr, uint16_t sp
     struct kconn *c = kconn_find(r, saddr, sport, daddr, dport, &end);
     if (c)
         return c; /* a simultaneous open: the peer connected on this 4-tuple first */
-    if (r->conn_count == r->conn_capacity) {
-        size_t capacity = r->conn_capacity ? 2 * r->conn_capacity : 16;
-        struct kconn **grown = realloc(r->conns, capacity * sizeof *grown);
-        if (!grown)
-            return NULL;
-        r->conns = grown;
-        r->conn_capacity = capacity;
-    }
+    if (krun_reserve(&r->conns, &r->conn_capacity, r->conn_count) != 0)
+        return NULL;
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;

@@ -46,6 +46,21 @@ static int64_t mono_ns(void)
 
 sim_time krun_now(const struct krun *r) { return mono_ns() - r->start_mono; }
 
+int krun_reserve(void *array, size_t *capacity, size_t count)
+{
+    void **items;
+    memcpy(&items, array, sizeof items);
+    if (count < *capacity)
+        return 0;
+    size_t grown_capacity = *capacity ? 2 * *capacity : 16;
+    void **grown = realloc(items, grown_capacity * sizeof *grown);
+    if (!grown)
+        return -1;
+    memcpy(array, &grown, sizeof grown);
+    *capacity = grown_capacity;
+    return 0;
+}
+
 /* ---- what the machine and the scenario allow ---- */
 
 /* The effective capability set from /proc/self/status. */

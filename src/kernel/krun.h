@@ -121,6 +121,9 @@ struct krun {
 };
 
 sim_time krun_now(const struct krun *r);
+/* Room for one more pointer in *array (count used of *capacity, doubling).
+ * Returns 0, or -1 when out of memory (the array is left as it was). */
+int krun_reserve(void *array, size_t *capacity, size_t count);
 
 /* kconn.c */
 int kconn_link_create(struct krun *r, uint64_t seed);
