@@ -24,7 +24,7 @@ static uint64_t feed(struct trace_sink *sink, uint64_t n)
     struct trace trace;
     trace_init(&trace);
     trace_add_sink(&trace, sink);
-    struct trace_run_info run = {"bench", "00", 1, 0, NULL, 0};
+    struct trace_run_info run = {"bench", "00", 1, 0, NULL, 0, NULL};
     if (trace_run_start(&trace, &run, NULL) != 0) {
         fprintf(stderr, "run_start: %s\n", sink->error);
         return 0;

@@ -95,5 +95,18 @@ for i in 1 2; do
 done
 if [ -s "$tmp/det1.txt" ] && cmp -s "$tmp/det1.txt" "$tmp/det2.txt"; then ok; else bad "two runs with seed 42 differ"; fi
 
+# A database written before runs.stack existed: appending adds the column,
+# merging from it fills the column, reading it needs nothing.
+"$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" -q -o "$tmp/before-stack.db"
+sqlite3 "$tmp/before-stack.db" "ALTER TABLE runs DROP COLUMN stack"
+cp "$tmp/before-stack.db" "$tmp/before-stack-2.db"
+expect_status 0 "ladder of a database without runs.stack" "$TCPSIM" ladder "$tmp/before-stack.db"
+expect_status 0 "append to a database without runs.stack" \
+    "$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" -q -o "$tmp/before-stack.db"
+expect_status 0 "merge from a database without runs.stack" \
+    "$TCPSIM" merge "$tmp/merged-stack.db" "$tmp/before-stack-2.db"
+stacks=$(sqlite3 "$tmp/before-stack.db" "SELECT group_concat(stack, ',') FROM runs")$(sqlite3 "$tmp/merged-stack.db" "SELECT ',' || stack FROM runs")
+case $stacks in "tcpsim "*",tcpsim "*",tcpsim "*) ok ;; *) bad "runs.stack after upgrade: $stacks" ;; esac
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

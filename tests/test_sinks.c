@@ -170,7 +170,7 @@ static int feed_run_start(struct feed *f, const char *scenario, uint64_t seed, u
                           const struct trace_param *params, size_t param_count)
 {
     struct trace_run_info run = {scenario, "e3b0c44298fc1c149afbf4c8996fb924", seed, rep,
-                                 params, param_count};
+                                 params, param_count, NULL};
     f->next_seg_id = 1;
     return trace_run_start(&f->trace, &run, NULL);
 }
@@ -853,7 +853,7 @@ static void test_sqlite_open_read(void)
                                       collect_row, &rows, err, sizeof err),
                     0);
     CU_ASSERT_STRING_EQUAL(rows.text, "latency_ms=100.0\n");
-    struct trace_run_info run = {"x", NULL, 1, 0, NULL, 0};
+    struct trace_run_info run = {"x", NULL, 1, 0, NULL, 0, NULL};
     CU_ASSERT_EQUAL(sink->ops->run_start(sink, &run), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(sink->error, "read-only"));
     sink->ops->destroy(sink);

@@ -326,7 +326,7 @@ static void test_svg_has_points_bars_model_and_labels(void)
 static int record_run(struct trace_sink *db, uint64_t seed, const char *loss, int connections)
 {
     struct trace_param params[] = {{"link.loss", loss}};
-    struct trace_run_info info = {"copy-test", "0123", seed, (uint32_t)seed, params, 1};
+    struct trace_run_info info = {"copy-test", "0123", seed, (uint32_t)seed, params, 1, NULL};
     if (db->ops->run_start(db, &info) != 0)
         return -1;
     for (int c = 1; c <= connections; c++) {

@@ -16,6 +16,7 @@ int cmd_pcap(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_kernel(int argc, char **argv);
 
 #include <stdint.h>
 
@@ -30,5 +31,22 @@ void cli_error(const char *fmt, ...)
  * "OPTION: 'TEXT' is not ..." and returns -1. */
 int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64_t max,
                       uint64_t *out);
+
+/* `tcpsim run` and `tcpsim kernel` (cmd_run.c): the same options, sinks and
+ * replications; kernel selects the real kernel's TCP as the backend. */
+#include <stdbool.h>
+int cli_run_command(int argc, char **argv, bool kernel);
+
+/* The kernel backend's part of it (cmd_kernel.c). The checks print one
+ * error line and return -1 when the run cannot go ahead. */
+struct scenario;
+struct world_options;
+struct world_report;
+struct trace;
+int cli_kernel_check_privileges(void);
+int cli_kernel_check_scenario(const struct scenario *scenario, bool lenient);
+int cli_kernel_run_once(const struct scenario *scenario, const struct world_options *options,
+                        bool lenient, bool progress, struct trace *trace,
+                        struct world_report *report);
 
 #endif

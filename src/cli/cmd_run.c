@@ -2,6 +2,9 @@
  * cmd_run.c: `tcpsim run SCENARIO`: run a scenario (optionally several
  * replications), record each run in a results database and optionally a
  * capture file, print a summary, and exit 1 if an expectation failed.
+ * `tcpsim kernel` (cmd_kernel.c) is the same command on the real kernel's
+ * TCP: it shares the options, the sinks and the loop over replications
+ * here, and only the run itself differs (cli_kernel_run_once).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,14 +42,26 @@ struct run_options {
     bool no_expect;               /* do not check the scenario's expectations */
     bool quiet;
     bool ladder;                  /* draw each run's ladder diagram after it */
+    bool kernel;                  /* tcpsim kernel: the real kernel's TCP runs the scenario */
+    bool lenient;                 /* kernel: run even with settings the kernel cannot take */
     struct ladder_options ladder_options;
 };
 
-static void usage(FILE *out)
+static void usage(FILE *out, bool kernel)
 {
+    if (kernel)
+        fprintf(out, "Usage: tcpsim kernel SCENARIO [OPTION]...\n"
+                     "Run SCENARIO on this machine's Linux TCP (one network namespace per host,\n"
+                     "joined by tcpsim's link model in real time; needs root) and record it like\n"
+                     "'tcpsim run' does.\n\n"
+                     "      --lenient          run even when a setting cannot be applied to the\n"
+                     "                         kernel (TIME_WAIT other than 60 s, profile rfc9293...);\n"
+                     "                         the run's params record what was not applied\n");
+    else
+        fprintf(out, "Usage: tcpsim run SCENARIO [OPTION]...\n"
+                     "Run SCENARIO and record every state transition and segment in a results "
+                     "database.\n\n");
     fprintf(out,
-            "Usage: tcpsim run SCENARIO [OPTION]...\n"
-            "Run SCENARIO and record every state transition and segment in a results database.\n\n"
             "  -o, --output DB        results database (default results/SCENARIO-NAME.db); an existing\n"
             "                         tcpsim database is appended to, any other file is refused\n"
             "      --no-db            do not write a database\n"
@@ -85,6 +100,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"explain", no_argument, NULL, LADDER_OPT_EXPLAIN},
         {"width", required_argument, NULL, LADDER_OPT_WIDTH},
         {"color", optional_argument, NULL, LADDER_OPT_COLOR},
+        {"lenient", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     uint64_t value;
@@ -101,6 +117,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'E': o->no_expect = true; break;
         case 'L': o->ladder = true; break;
         case 'H': o->html_path = optarg; break;
+        case 'K':
+            if (!o->kernel) {
+                cli_error("--lenient is an option of 'tcpsim kernel'");
+                return -1;
+            }
+            o->lenient = true;
+            break;
         case LADDER_OPT_CONN:
         case LADDER_OPT_RELATIVE:
         case LADDER_OPT_ASCII:
@@ -130,16 +153,17 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->assignments[o->assignment_count++] = optarg;
             break;
         case 'h':
-            usage(stdout);
+            usage(stdout, o->kernel);
             exit(EXIT_OK);
         default:
-            usage(stderr);
+            usage(stderr, o->kernel);
             return -1;
         }
     }
     if (optind != argc - 1) {
-        cli_error(optind < argc ? "run takes one scenario file" : "run needs a scenario file");
-        usage(stderr);
+        const char *name = o->kernel ? "kernel" : "run";
+        cli_error(optind < argc ? "%s takes one scenario file" : "%s needs a scenario file", name);
+        usage(stderr, o->kernel);
         return -1;
     }
     if (o->no_db && o->db_path) {
@@ -257,16 +281,34 @@ static void print_one_line(const struct scenario *sc, uint64_t seed, uint32_t re
            r->retransmissions, r->lost, (double)r->sim_end_ns / SIM_S, r->wall_s);
 }
 
-int cmd_run(int argc, char **argv)
+/* One replication on the chosen backend. */
+static int run_once(const struct run_options *o, const struct scenario *sc,
+                    const struct world_options *options, struct trace *trace,
+                    struct world_report *report)
+{
+    if (o->kernel)
+        return cli_kernel_run_once(sc, options, o->lenient, !o->quiet, trace, report);
+    return world_run(sc, options, trace, report);
+}
+
+int cmd_run(int argc, char **argv) { return cli_run_command(argc, argv, false); }
+
+int cli_run_command(int argc, char **argv, bool kernel)
 {
     const char *assignments[argc > 0 ? argc : 1];
     struct run_options o = {.assignments = assignments, .reps = 1,
-                            .ladder_options = LADDER_OPTIONS_DEFAULT};
+                            .ladder_options = LADDER_OPTIONS_DEFAULT, .kernel = kernel};
     if (parse_options(argc, argv, &o) != 0)
+        return EXIT_USAGE;
+    if (kernel && cli_kernel_check_privileges() != 0)
         return EXIT_USAGE;
     struct scenario *sc = load_scenario(&o);
     if (!sc)
         return EXIT_USAGE;
+    if (kernel && cli_kernel_check_scenario(sc, o.lenient) != 0) {
+        scenario_free(sc);
+        return EXIT_USAGE;
+    }
 
     uint64_t seed = o.has_seed ? o.seed : sc->run.seed;
     uint32_t reps = o.has_reps ? o.reps : sc->run.reps;
@@ -294,7 +336,7 @@ int cmd_run(int argc, char **argv)
             .details = !o.quiet && reps == 1,
             .skip_expectations = o.no_expect,
         };
-        if (world_run(sc, &options, &trace, &report) != 0) {
+        if (run_once(&o, sc, &options, &trace, &report) != 0) {
             cli_error("%s: run failed: %s", o.scenario_path, report.error);
             world_report_free(&report);
             status = EXIT_FAILED;

@@ -23,6 +23,7 @@ static const struct subcommand subcommands[] = {
     {"sweep", cmd_sweep, "run a grid of settings x replications in parallel into one database"},
     {"stats", cmd_stats, "per parameter point: completion, handshake latency with 95% CI, ..."},
     {"merge", cmd_merge, "append the runs of databases to another (sweep shards)"},
+    {"kernel", cmd_kernel, "run a scenario on this machine's Linux TCP, recorded like run"},
 };
 
 static void usage(FILE *out)

@@ -79,7 +79,7 @@ int results_replay(struct results_db *db, int64_t run_id, struct trace *trace)
     if (found <= 0)
         return found == 0 ? results_fail(db, "no run %" PRId64, run_id) : -1;
     struct trace_run_info info = {run.scenario, run.scenario_sha256[0] ? run.scenario_sha256 : NULL,
-                                  run.seed, run.rep, NULL, 0};
+                                  run.seed, run.rep, NULL, 0, NULL};
     if (trace_run_start(trace, &info, &failed) != 0)
         return sink_failed(db, failed, "cannot start the run");
     if (replay_records(db, run_id, trace) != 0 ||

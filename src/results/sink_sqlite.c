@@ -40,7 +40,8 @@ static const char schema_sql[] =
     " sim_end_ns INTEGER,"
     " events INTEGER,"
     " wall_s REAL,"
-    " tcpsim_version TEXT NOT NULL);"
+    " tcpsim_version TEXT NOT NULL,"
+    " stack TEXT NOT NULL);"
 
     "CREATE TABLE run_params ("
     " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
@@ -215,8 +216,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_COMMIT] = "COMMIT",
     [STMT_ROLLBACK] = "ROLLBACK",
     [STMT_INSERT_RUN] =
-        "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+        "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version,"
+        " stack) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
     [STMT_UPDATE_RUN] =
         "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5 WHERE run_id = ?1",
     [STMT_INSERT_PARAM] = "INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3)",
@@ -772,6 +773,7 @@ static int insert_run_row(struct sqlite_sink *s, const struct trace_run_info *ru
     sqlite3_bind_int64(st, 4, run->rep);
     bind_text(st, 5, json);
     bind_text(st, 6, PACKAGE_VERSION);
+    bind_text(st, 7, run->stack ? run->stack : "tcpsim " PACKAGE_VERSION);
     int rc = step_done(st);
     free(json);
     if (rc != 0) {
@@ -1009,6 +1011,24 @@ static int set_page_size(sqlite3 *db)
     return results_exec(db, "PRAGMA page_size = 16384");
 }
 
+/* 1 when the runs table of schema `db` ("main", "src") has the stack column. */
+static int has_stack_column(sqlite3 *db, const char *schema)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('runs', '%s') WHERE name = 'stack'",
+             schema);
+    return results_pragma_int(db, sql) > 0;
+}
+
+/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack. */
+static int add_stack_column(sqlite3 *db)
+{
+    if (has_stack_column(db, "main"))
+        return 0;
+    return results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
+                            "UPDATE runs SET stack = 'tcpsim ' || tcpsim_version");
+}
+
 /* Under the write lock: an empty database gets the schema, a tcpsim one is
  * kept, anything else (a file that changed since it was classified) is
  * refused with nothing written. */
@@ -1023,7 +1043,10 @@ static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
     int64_t objects = results_pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
     int rc = 0;
     if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
-        rc = 0;
+        rc = add_stack_column(s->db);
+        if (rc != 0)
+            results_set_error(err, errlen, "%s: cannot add runs.stack: %s", s->path,
+                              sqlite3_errmsg(s->db));
     } else if (application_id == 0 && objects == 0) {
         if (create_schema(s->db) != 0) {
             results_set_error(err, errlen, "%s: cannot create the schema: %s", s->path,
@@ -1225,11 +1248,17 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
 /* Each table's rows of the mapped runs, renumbered. The map is the outer
  * loop (CROSS JOIN keeps it there) so each run's rows are a range scan of
  * the source's primary key. */
+static const char copy_runs_from_old_sql[] =
+    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
+    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
+    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
+    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, 'tcpsim ' || r.tcpsim_version"
+    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id";
 static const char *const copy_sql[] = {
     "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-    " sim_end_ns, events, wall_s, tcpsim_version)"
+    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
     " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version"
+    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, r.stack"
     " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
     "INSERT INTO main.run_params (run_id, key, value)"
     " SELECT m.dst_id, p.key, p.value"
@@ -1320,8 +1349,10 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
         return -1;
     }
     int64_t copied = 0;
+    bool old_source = !has_stack_column(s->db, "src");
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
-        if (results_exec(s->db, copy_sql[i]) != 0) {
+        const char *sql = i == 0 && old_source ? copy_runs_from_old_sql : copy_sql[i];
+        if (results_exec(s->db, sql) != 0) {
             results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));
             return -1;

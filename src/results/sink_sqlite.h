@@ -25,6 +25,10 @@ struct results_db;
 #define SINK_SQLITE_APPLICATION_ID 0x54435053
 /* PRAGMA user_version: the schema version this code writes and reads. */
 #define SINK_SQLITE_SCHEMA_VERSION 1
+/* runs.stack came after the first files of version 1 were written: a file
+ * without it gets the column when it is next written to (ALTER TABLE ADD
+ * COLUMN, filled with 'tcpsim ' || tcpsim_version), and a merge from such a
+ * file fills it the same way. Readers never need it to be there. */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */

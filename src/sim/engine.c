@@ -499,3 +499,8 @@ sim_time sim_last_event_time(const struct sim *sim) { return sim->last_event; }
 size_t sim_pending_count(const struct sim *sim) { return sim->pending; }
 
 bool sim_out_of_memory(const struct sim *sim) { return sim->out_of_memory; }
+
+sim_time sim_next_event_time(const struct sim *sim)
+{
+    return sim->heap_len > 0 ? sim->heap[0].time : SIM_TIME_MAX;
+}

@@ -43,6 +43,8 @@ struct trace_run_info {
     uint32_t rep;                /* replication index, 0-based */
     const struct trace_param *params; /* the settings that differ from the file (--set, sweep) */
     size_t param_count;
+    const char *stack;           /* the TCP that ran it: NULL = this simulator ("tcpsim VERSION"),
+                                    else e.g. "linux 6.18.0" */
 };
 
 struct trace_run_result {

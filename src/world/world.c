@@ -866,6 +866,22 @@ static void output_to_link(void *context, struct segment *seg)
     link_transmit(app->world->link, app->index, seg);
 }
 
+struct link *world_link_create(const struct scenario *sc, struct sim *sim, uint64_t seed,
+                               struct trace *trace)
+{
+    struct link_config config = {.fault = fault_create()};
+    if (!config.fault)
+        return NULL;
+    for (size_t i = 0; i < sc->drop_count; i++)
+        if (fault_add_rule(config.fault, &sc->drops[i].rule) != 0) {
+            fault_destroy(config.fault);
+            return NULL;
+        }
+    for (int d = 0; d < SCENARIO_HOSTS; d++)
+        config.direction[d] = sc->link[d];
+    return link_create(sim, &config, seed, trace); /* the link owns the fault, also on failure */
+}
+
 static int world_build(struct world *w, const struct scenario *sc, uint64_t seed, char *error,
                        size_t size)
 {
@@ -874,17 +890,7 @@ static int world_build(struct world *w, const struct scenario *sc, uint64_t seed
     if (!w->network)
         goto out_of_memory;
 
-    struct link_config link_config = {.fault = fault_create()};
-    if (!link_config.fault)
-        goto out_of_memory;
-    for (size_t i = 0; i < sc->drop_count; i++)
-        if (fault_add_rule(link_config.fault, &sc->drops[i].rule) != 0) {
-            fault_destroy(link_config.fault);
-            goto out_of_memory;
-        }
-    for (int d = 0; d < SCENARIO_HOSTS; d++)
-        link_config.direction[d] = sc->link[d];
-    w->link = link_create(w->sim, &link_config, seed, w->trace);
+    w->link = world_link_create(sc, w->sim, seed, w->trace);
     if (!w->link)
         goto out_of_memory;
 
@@ -993,6 +999,25 @@ static void fill_run_info(const struct scenario *sc, uint64_t seed, uint32_t rep
     };
 }
 
+/* The end of a run, whichever backend made it: the counters of the
+ * report, the expectations checked once against the recorder (and reported
+ * to the trace), and with details the connections' paths. The caller has
+ * set sim_end_ns and events; the CLI prints the report. */
+static void world_conclude(struct world *w, bool skip_expectations, struct trace *observed,
+                           struct world_report *report)
+{
+    const struct scenario *sc = w->scenario;
+    report->connections = w->recorder.host[0].connections;
+    report->established = w->recorder.host[0].established;
+    report->segments = w->recorder.segments;
+    report->retransmissions = w->recorder.retransmissions;
+    report->lost = w->recorder.lost;
+    check_expectations(w, skip_expectations ? 0 : sc->expect_count, observed, report);
+    report->status = report->expectations_failed ? "failed" : "ok";
+    if (w->details)
+        list_connections(w, report); /* out of memory cuts the list short */
+}
+
 int world_run(const struct scenario *sc, const struct world_options *options, struct trace *trace,
               struct world_report *report)
 {
@@ -1031,17 +1056,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     /* The run ends when nothing is left to happen, or at `run until`. */
     report->sim_end_ns = sim_pending_count(w.sim) ? sim_now(w.sim) : sim_last_event_time(w.sim);
     report->events = sim_events_executed(w.sim);
-    report->connections = w.recorder.host[0].connections;
-    size_t expect_count = options->skip_expectations ? 0 : sc->expect_count;
-    report->established = w.recorder.host[0].established;
-    report->segments = w.recorder.segments;
-    report->retransmissions = w.recorder.retransmissions;
-    report->lost = w.recorder.lost;
-
-    check_expectations(&w, expect_count, &observed, report);
-    report->status = report->expectations_failed ? "failed" : "ok";
-    if (w.details)
-        list_connections(&w, report); /* out of memory cuts the list short */
+    world_conclude(&w, options->skip_expectations, &observed, report);
     report->wall_s = wall_clock() - started;
 
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
@@ -1055,4 +1070,70 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     world_free(&w);
     free(params);
     return status;
+}
+
+/* ---- an observer of a run made elsewhere (the kernel backend) ---- */
+
+/* A world with no engine, link or TCP: its recorder watches the other
+ * backend's trace, and world_conclude checks the same expectations. */
+struct world_observer {
+    struct world world;
+    bool *snapshot_taken;
+};
+
+struct world_observer *world_observer_create(const struct scenario *sc, bool details)
+{
+    struct world_observer *obs = calloc(1, sizeof *obs);
+    if (!obs)
+        return NULL;
+    obs->world.scenario = sc;
+    obs->world.details = details;
+    obs->world.snapshot = calloc(sc->expect_count + 1, sizeof *obs->world.snapshot);
+    obs->snapshot_taken = calloc(sc->expect_count + 1, sizeof *obs->snapshot_taken);
+    if (!obs->world.snapshot || !obs->snapshot_taken ||
+        recorder_init(&obs->world.recorder, sc, records_needed(sc, details)) != 0) {
+        world_observer_destroy(obs);
+        return NULL;
+    }
+    return obs;
+}
+
+struct trace_sink *world_observer_sink(struct world_observer *obs)
+{
+    return &obs->world.recorder.sink;
+}
+
+void world_observer_advance(struct world_observer *obs, sim_time now)
+{
+    const struct scenario *sc = obs->world.scenario;
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct scenario_expect *e = &sc->expects[i];
+        if (e->kind == EXPECT_COUNT && e->counter == COUNT_IN_STATE && e->at >= 0 &&
+            e->at <= now && !obs->snapshot_taken[i]) {
+            struct count_snapshot snap = {&obs->world, i};
+            on_count_snapshot(NULL, &snap, NULL);
+            obs->snapshot_taken[i] = true;
+        }
+    }
+}
+
+void world_observer_add_bytes_received(struct world_observer *obs, int host, uint64_t bytes)
+{
+    obs->world.recorder.host[host].bytes_received += bytes;
+}
+
+void world_observer_conclude(struct world_observer *obs, bool skip_expectations,
+                             struct trace *trace, struct world_report *report)
+{
+    obs->world.report = report;
+    world_conclude(&obs->world, skip_expectations, trace, report);
+}
+
+void world_observer_destroy(struct world_observer *obs)
+{
+    if (!obs)
+        return;
+    world_free(&obs->world);
+    free(obs->snapshot_taken);
+    free(obs);
 }

@@ -92,4 +92,28 @@ void world_report_free(struct world_report *report);
 /* "CLOSED SYN_SENT ESTABLISHED ...", cut short to fit size. */
 void world_path_format(const struct world_conn_side *side, char *buf, size_t size);
 
+/* The scenario's link (both directions and its drop rules) on an engine:
+ * what world_run uses, and what tcpsim kernel runs on a real-time engine.
+ * NULL when out of memory. */
+struct link;
+struct sim;
+struct link *world_link_create(const struct scenario *scenario, struct sim *sim, uint64_t seed,
+                               struct trace *trace);
+
+/* The same recorder and expectation checks over a run another backend
+ * makes (tcpsim kernel): attach the observer's sink to the trace the run
+ * reports to, call advance as the run's clock moves (for `expect HOST
+ * connections in STATE at T`), and conclude at the end: it fills the
+ * report's counters, status and (with details) the connections' paths, and
+ * reports each expectation to the trace. The caller sets report->sim_end_ns
+ * and events first, and prints the report (run_summary_print). */
+struct world_observer;
+struct world_observer *world_observer_create(const struct scenario *scenario, bool details);
+struct trace_sink *world_observer_sink(struct world_observer *obs);
+void world_observer_advance(struct world_observer *obs, sim_time now);
+void world_observer_add_bytes_received(struct world_observer *obs, int host, uint64_t bytes);
+void world_observer_conclude(struct world_observer *obs, bool skip_expectations,
+                             struct trace *trace, struct world_report *report);
+void world_observer_destroy(struct world_observer *obs);
+
 #endif
