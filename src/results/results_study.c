@@ -219,15 +219,6 @@ static void finish_run(struct identity_reader *r)
     r->run.run_id = 0;
 }
 
-static char *copy_text(const char *text)
-{
-    size_t n = strlen(text ? text : "") + 1;
-    char *copy = malloc(n);
-    if (copy)
-        memcpy(copy, text ? text : "", n);
-    return copy;
-}
-
 static void add_setting(struct identity_reader *r, const char *key, const char *value)
 {
     if (r->run.setting_count == r->capacity) {
@@ -240,7 +231,7 @@ static void add_setting(struct identity_reader *r, const char *key, const char *
         r->settings = grown;
         r->capacity = capacity;
     }
-    char *k = copy_text(key), *v = copy_text(value);
+    char *k = strdup(key), *v = strdup(value ? value : "");
     if (!k || !v) {
         free(k);
         free(v);

@@ -37,15 +37,6 @@ struct loader {
     size_t errlen;
 };
 
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s ? s : "") + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s ? s : "", n);
-    return d;
-}
-
 static bool grow(void **array, size_t *capacity, size_t needed, size_t size)
 {
     if (needed <= *capacity)
@@ -96,8 +87,8 @@ static int on_param(void *context, const struct results_run_param *param)
         return 1;
     struct param_row *p = &d->params[d->param_count];
     p->run = (size_t)run;
-    p->key = dup_string(param->key);
-    p->value = dup_string(param->value);
+    p->key = strdup(param->key);
+    p->value = strdup(param->value);
     if (!p->key || !p->value) {
         free(p->key);
         free(p->value);
@@ -175,7 +166,7 @@ static int default_by_keys(struct loader *d)
     for (size_t i = 0; i < seen_count && d->r->by_count < STATS_MAX_BY; i++) {
         if (!key_varies(d, seen[i]))
             continue;
-        if (!(d->r->by_owned[d->r->by_count] = dup_string(seen[i])))
+        if (!(d->r->by_owned[d->r->by_count] = strdup(seen[i])))
             return -1;
         d->r->by[d->r->by_count] = d->r->by_owned[d->r->by_count];
         d->r->by_count++;
@@ -216,7 +207,7 @@ static int new_group(struct loader *d, size_t run)
         return -1;
     for (size_t k = 0; k < d->r->by_count; k++) {
         const char *v = run_param(d, run, d->r->by[k]);
-        if (!(g->values[k] = dup_string(v ? v : "")))
+        if (!(g->values[k] = strdup(v ? v : "")))
             return -1;
     }
     d->r->point_count++;
@@ -234,7 +225,7 @@ static void note_losses(struct loader *d, struct stats_point *g, size_t run, boo
     for (int k = 0; k < STATS_LOSS_KEYS; k++) {
         const char *v = run_param(d, run, keys[k]);
         if (first)
-            g->loss[k] = v ? dup_string(v) : NULL;
+            g->loss[k] = v ? strdup(v) : NULL;
         else if ((v == NULL) != (g->loss[k] == NULL) || (v && strcmp(v, g->loss[k]) != 0))
             g->loss_conflict = true;
     }

@@ -268,15 +268,6 @@ static int64_t scan_database(struct sweep *s, struct trace_sink *db, uint32_t so
     return rc == 0 && !r.oom ? (int64_t)r.matched : -1;
 }
 
-static char *dup_string(const char *text)
-{
-    size_t n = strlen(text ? text : "") + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, text ? text : "", n);
-    return d;
-}
-
 /* ---- sources: the output and the part files ---- */
 
 static int add_source(struct sweep *s, const char *path)
@@ -285,7 +276,7 @@ static int add_source(struct sweep *s, const char *path)
     if (!grown)
         return -1;
     s->sources = grown;
-    s->sources[s->source_count] = (struct source){dup_string(path), NULL, 0};
+    s->sources[s->source_count] = (struct source){strdup(path), NULL, 0};
     if (!s->sources[s->source_count].path)
         return -1;
     s->source_count++;
