@@ -5,8 +5,12 @@
  */
 #include "plot.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define WIDTH 760.0
 #define HEIGHT 480.0
@@ -208,4 +212,65 @@ int plot_write_svg(FILE *out, const struct plot_spec *spec)
     write_legend(out, spec);
     fputs("</svg>\n", out);
     return ferror(out) ? -1 : 0;
+}
+
+/* ---- files ---- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* rsvg-convert -o PNG SVG; 0 when it worked. */
+static int convert_to_png(const char *svg, const char *png, const char *what, char *err,
+                          size_t errlen)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execlp("rsvg-convert", "rsvg-convert", "-o", png, svg, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+        return -1;
+    if (WEXITSTATUS(status) == 127)
+        snprintf(err, errlen,
+                 "%s %s: a PNG needs rsvg-convert (Debian: apt-get install librsvg2-bin); "
+                 "or name an .svg file", what, png);
+    return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int write_svg_file(const char *path, const struct plot_spec *spec, const char *what,
+                          char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot write %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    int rc = plot_write_svg(f, spec);
+    if (fclose(f) != 0 || rc != 0) {
+        snprintf(err, errlen, "%s: writing %s failed (nothing to plot, or a write error)", what,
+                 path);
+        return -1;
+    }
+    return 0;
+}
+
+int plot_write_file(const char *path, const struct plot_spec *spec, const char *what, char *err,
+                    size_t errlen)
+{
+    err[0] = '\0';
+    if (!ends_with(path, ".png"))
+        return write_svg_file(path, spec, what, err, errlen);
+    char svg[4096];
+    snprintf(svg, sizeof svg, "%s.svg.tmp", path);
+    int rc = write_svg_file(svg, spec, what, err, errlen);
+    if (rc == 0)
+        rc = convert_to_png(svg, path, what, err, errlen);
+    remove(svg);
+    return rc;
 }

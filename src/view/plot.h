@@ -43,4 +43,12 @@ size_t plot_ticks(double lo, double hi, size_t max_ticks, double *ticks);
  * Returns 0, or -1 when there is nothing to draw or writing failed. */
 int plot_write_svg(FILE *out, const struct plot_spec *spec);
 
+/* Writes the chart to the file at path: SVG, or PNG when path ends in .png
+ * (through rsvg-convert, from a temporary PATH.svg.tmp). Returns 0, or -1
+ * with a message in err that starts with `what` (the option that named the
+ * file, "--plot"); err is "" when rsvg-convert ran and failed, having said
+ * why itself. */
+int plot_write_file(const char *path, const struct plot_spec *spec, const char *what, char *err,
+                    size_t errlen);
+
 #endif
