@@ -5,6 +5,7 @@
  */
 #include "tcp_harness.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,8 +342,15 @@ struct harness *harness_create(const struct harness_config *cfg)
 
 void harness_destroy(struct harness *h)
 {
-    for (int i = 0; i < H_HOSTS; i++)
+    for (int i = 0; i < H_HOSTS; i++) {
+        /* Every transition a test makes must be one tcp_state.c declares. */
+        if (tcp_host_stats(h->host[i])->unlisted_transitions != 0) {
+            fprintf(stderr, "harness: host %d made %" PRIu64 " transitions outside the table\n", i,
+                    tcp_host_stats(h->host[i])->unlisted_transitions);
+            abort();
+        }
         tcp_host_destroy(h->host[i]);
+    }
     tcp_network_destroy(h->net);
     while (h->flight) {
         struct h_flight *f = h->flight;

@@ -342,6 +342,10 @@ int cli_run_command(int argc, char **argv, bool kernel)
             status = EXIT_FAILED;
             break;
         }
+        if (report.unlisted_transitions)
+            cli_error("%s: %" PRIu64 " state transitions outside the table of src/tcp/tcp_state.c:"
+                      " a bug in tcpsim, please report it", o.scenario_path,
+                      report.unlisted_transitions);
         if (options.details)
             run_summary_print(stdout, sc, &report);
         world_report_free(&report);

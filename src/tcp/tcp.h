@@ -113,6 +113,7 @@ struct tcp_host_stats {
     uint64_t resets_sent, connections_opened, connections_failed;
     uint64_t tcbs;                        /* TCBs alive now, listeners included */
     uint64_t in_state[TCP_STATE_COUNT];   /* TCBs in each state now */
+    uint64_t unlisted_transitions;        /* made but not in tcp_state.c's table: a bug */
 };
 const struct tcp_host_stats *tcp_host_stats(const struct tcp_host *host);
 const char *tcp_host_name(const struct tcp_host *host);

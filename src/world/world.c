@@ -1058,6 +1058,8 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     report->events = sim_events_executed(w.sim);
     world_conclude(&w, options->skip_expectations, &observed, report);
     report->wall_s = wall_clock() - started;
+    for (int h = 0; h < sc->host_count; h++)
+        report->unlisted_transitions += tcp_host_stats(w.app[h].tcp)->unlisted_transitions;
 
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
                                       report->wall_s};

@@ -62,6 +62,7 @@ struct world_report {
     size_t expectations_passed, expectations_failed;
     uint64_t connections, established;
     uint64_t segments, retransmissions, lost;
+    uint64_t unlisted_transitions; /* transitions outside tcp_state.c's table: a tcpsim bug */
     char error[512];             /* when status is "error" */
 
     struct world_note *notes; size_t note_count;                     /* details */
