@@ -44,7 +44,8 @@ static void put_segment(struct trace *t, uint64_t id, uint64_t conn, uint8_t fla
         .seq = 4000000000u, .ack = 7, .flags = flags, .wnd = 65535, .mss = mss, .len = 0,
         .id = id, .conn_id = conn, .retransmission = rexmit,
     };
-    struct trace_segment ts = {&seg, "client", "server", sent, arrived, fate};
+    struct trace_segment ts = {.seg = &seg, .sender = "client", .receiver = "server",
+                               .sent_ns = sent, .arrived_ns = arrived, .fate = fate};
     trace_segment(t, &ts);
 }
 
@@ -55,7 +56,7 @@ static void write_run(struct trace_sink *sink)
     struct trace t;
     trace_init(&t);
     trace_add_sink(&t, sink);
-    struct trace_run_info info = {"typed", "ab", 9, 3, NULL, 0};
+    struct trace_run_info info = {.scenario = "typed", .scenario_sha256 = "ab", .seed = 9, .rep = 3};
     CU_ASSERT_EQUAL_FATAL(trace_run_start(&t, &info, NULL), 0);
     put_transition(&t, 0, "server", 0, TCP_CLOSED, TCP_LISTEN, TCP_CAUSE_APP_LISTEN, 0);
     put_transition(&t, MS(10), "client", 1, TCP_CLOSED, TCP_SYN_SENT, TCP_CAUSE_APP_CONNECT, 0);

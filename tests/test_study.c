@@ -67,7 +67,8 @@ static void record_retransmission(struct trace_sink *db, uint64_t id, enum segme
     struct segment seg = {.src_addr = 0x0a000001, .dst_addr = 0x0a000002, .src_port = 40001,
                           .dst_port = 80, .flags = TCP_FLAG_SYN, .id = id, .conn_id = 1,
                           .retransmission = true};
-    struct trace_segment ts = {&seg, "client", "server", 1 * S, 1 * S + 50 * MS, fate};
+    struct trace_segment ts = {.seg = &seg, .sender = "client", .receiver = "server",
+                               .sent_ns = 1 * S, .arrived_ns = 1 * S + 50 * MS, .fate = fate};
     db->ops->segment(db, &ts);
 }
 
@@ -75,7 +76,8 @@ static int record_run(struct trace_sink *db, const char *loss, const char *statu
                       const struct fixture_connection *conns, size_t count)
 {
     struct trace_param params[] = {{"link.loss", loss}, {"client.rto_initial", "1s"}};
-    struct trace_run_info info = {"study-test", "00", 1, 0, params, 2};
+    struct trace_run_info info = {.scenario = "study-test", .scenario_sha256 = "00", .seed = 1,
+                                  .params = params, .param_count = 2};
     if (db->ops->run_start(db, &info) != 0)
         return -1;
     for (size_t i = 0; i < count; i++)
@@ -97,7 +99,8 @@ static const char *write_fixture(char *path, size_t size)
     struct trace_sink *db = sink_sqlite_open(path, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(db);
     struct trace_param params[] = {{"link.loss", "0.1"}, {"client.rto_initial", "1s"}};
-    struct trace_run_info info = {"study-test", "00", 1, 0, params, 2};
+    struct trace_run_info info = {.scenario = "study-test", .scenario_sha256 = "00", .seed = 1,
+                                  .params = params, .param_count = 2};
     CU_ASSERT_EQUAL(db->ops->run_start(db, &info), 0);
     for (size_t i = 0; i < 2; i++)
         record_connection(db, i + 1, &run1[i]);
