@@ -73,13 +73,27 @@ static int parse_spec(const char *spec, struct cmp_run *run, char *err, size_t e
 
 /* ---- reading a run into streams ---- */
 
+/* items (count of *capacity, each size bytes) with room for one more:
+ * the same block, or a block twice the size. NULL when out of memory
+ * (items is then still valid). */
+static void *make_room(void *items, size_t *capacity, size_t count, size_t size)
+{
+    if (count < *capacity)
+        return items;
+    size_t more = *capacity ? 2 * *capacity : 16;
+    void *grown = realloc(items, more * size);
+    if (grown)
+        *capacity = more;
+    return grown;
+}
+
 static int take_connection(void *context, const struct trace_connection *tc)
 {
     struct cmp_run *run = context;
-    struct cmp_conn *grown = realloc(run->conns, (run->count + 1) * sizeof *grown);
-    if (!grown)
+    struct cmp_conn *conns = make_room(run->conns, &run->capacity, run->count, sizeof *conns);
+    if (!conns)
         return -1;
-    run->conns = grown;
+    run->conns = conns;
     struct cmp_conn *c = &run->conns[run->count++];
     memset(c, 0, sizeof *c);
     c->c = *tc;
@@ -120,14 +134,10 @@ static struct cmp_conn *find_by_tuple(struct cmp_run *run, const struct segment 
 static int append(struct cmp_conn *c, enum cmp_stream stream, struct cmp_event e, sim_time t_ns)
 {
     struct cmp_events *s = &c->streams[stream];
-    if (s->count == s->capacity) {
-        size_t capacity = s->capacity ? 2 * s->capacity : 16;
-        struct cmp_event *grown = realloc(s->at, capacity * sizeof *grown);
-        if (!grown)
-            return -1;
-        s->at = grown;
-        s->capacity = capacity;
-    }
+    struct cmp_event *at = make_room(s->at, &s->capacity, s->count, sizeof *at);
+    if (!at)
+        return -1;
+    s->at = at;
     e.t_ns = t_ns;
     e.at_ns = t_ns - c->c.opened_ns;
     e.gap_ns = s->count ? t_ns - s->at[s->count - 1].t_ns : e.at_ns;
@@ -262,14 +272,11 @@ static int align(struct cmp_report *r)
 
 static int add_difference(struct cmp_report *r, struct cmp_difference d)
 {
-    if (r->diff_count == r->diff_capacity) {
-        size_t capacity = r->diff_capacity ? 2 * r->diff_capacity : 16;
-        struct cmp_difference *grown = realloc(r->diffs, capacity * sizeof *grown);
-        if (!grown)
-            return -1;
-        r->diffs = grown;
-        r->diff_capacity = capacity;
-    }
+    struct cmp_difference *diffs = make_room(r->diffs, &r->diff_capacity, r->diff_count,
+                                             sizeof *diffs);
+    if (!diffs)
+        return -1;
+    r->diffs = diffs;
     r->diffs[r->diff_count++] = d;
     return 0;
 }

@@ -46,7 +46,7 @@ struct cmp_run {
     int64_t run_id;
     struct results_run info;
     struct cmp_conn *conns;      /* in conn_id order */
-    size_t count;
+    size_t count, capacity;
 };
 
 /* What differs; CMP_NONE only inside compare.c. */

@@ -243,8 +243,12 @@ static void json_connection(FILE *out, const struct cmp_pair *p, size_t number)
 static void json_difference(FILE *out, const struct cmp_report *r, const struct cmp_difference *d)
 {
     char buf[CMP_LINE];
-    fprintf(out, "{\"connection\":%zu,\"stream\":\"%s\",\"event\":%zu,\"kind\":\"%s\",\"text\":",
-            d->pair + 1, cmp_stream_name(d->stream), d->index + 1, cmp_kind_name(d->kind));
+    if (d->kind == CMP_CONNECTION)
+        fprintf(out, "{\"connection\":%zu,\"stream\":null,\"event\":null", d->pair + 1);
+    else
+        fprintf(out, "{\"connection\":%zu,\"stream\":\"%s\",\"event\":%zu", d->pair + 1,
+                cmp_stream_name(d->stream), d->index + 1);
+    fprintf(out, ",\"kind\":\"%s\",\"text\":", cmp_kind_name(d->kind));
     html_write_json_string(out, cmp_difference_string(r, d, buf));
     fputc('}', out);
 }
