@@ -92,7 +92,7 @@ static int take_connection(void *context, const struct trace_connection *tc)
     struct cmp_run *run = context;
     struct cmp_conn *conns = make_room(run->conns, &run->capacity, run->count, sizeof *conns);
     if (!conns)
-        return -1;
+        return run->out_of_memory = true;
     run->conns = conns;
     struct cmp_conn *c = &run->conns[run->count++];
     memset(c, 0, sizeof *c);
@@ -131,12 +131,13 @@ static struct cmp_conn *find_by_tuple(struct cmp_run *run, const struct segment 
     return NULL;
 }
 
-static int append(struct cmp_conn *c, enum cmp_stream stream, struct cmp_event e, sim_time t_ns)
+static int append(struct cmp_run *run, struct cmp_conn *c, enum cmp_stream stream,
+                  struct cmp_event e, sim_time t_ns)
 {
     struct cmp_events *s = &c->streams[stream];
     struct cmp_event *at = make_room(s->at, &s->capacity, s->count, sizeof *at);
     if (!at)
-        return -1;
+        return run->out_of_memory = true;
     s->at = at;
     e.t_ns = t_ns;
     e.at_ns = t_ns - c->c.opened_ns;
@@ -156,7 +157,7 @@ static int take_transition(void *context, const struct results_transition *t)
     if (stream == CMP_STREAMS)
         return 0;
     struct cmp_event e = {.from = t->tr.from_state, .to = t->tr.to_state};
-    return append(c, stream, e, t->tr.t_ns);
+    return append(context, c, stream, e, t->tr.t_ns);
 }
 
 static int take_segment(void *context, const struct results_segment *s)
@@ -177,7 +178,8 @@ static int take_segment(void *context, const struct results_segment *s)
         .ack = seg->ack - (has_peer ? peer_isn : 0), .len = seg->len, .wnd = seg->wnd,
         .fate = s->fate,
     };
-    return append(c, from_client ? CMP_CLIENT_SEGMENTS : CMP_SERVER_SEGMENTS, e, s->sent_ns);
+    return append(context, c, from_client ? CMP_CLIENT_SEGMENTS : CMP_SERVER_SEGMENTS, e,
+                  s->sent_ns);
 }
 
 static int read_records(struct results_db *db, struct cmp_run *run)
@@ -215,8 +217,11 @@ static int load_run(const char *spec, struct cmp_run *run, char *err, size_t err
         rc = -1;
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", run->path, results_error(db));
+    else if (rc == 0 && run->out_of_memory)
+        snprintf(err, errlen, "%s: out of memory reading run %lld", run->path,
+                 (long long)run->run_id);
     results_close(db);
-    return rc == 0 ? 0 : -1;
+    return rc == 0 && !run->out_of_memory ? 0 : -1;
 }
 
 static void free_run(struct cmp_run *run)

@@ -33,6 +33,7 @@ struct cmp_event {
 struct cmp_events {
     struct cmp_event *at;
     size_t count, capacity;
+    bool out_of_memory;          /* a record could not be kept (readers stop, not fail) */
 };
 
 struct cmp_conn {
@@ -47,6 +48,7 @@ struct cmp_run {
     struct results_run info;
     struct cmp_conn *conns;      /* in conn_id order */
     size_t count, capacity;
+    bool out_of_memory;          /* a record could not be kept (readers stop, not fail) */
 };
 
 /* What differs; CMP_NONE only inside compare.c. */
