@@ -29,8 +29,9 @@ struct variant {
     sim_time synack_delay;       /* from the SYN's arrival to the SYN-ACK */
     uint8_t reset_flags;         /* the client's last segment */
     enum tcp_state reset_to;     /* where the client's abort leads */
+    uint16_t server_wnd;         /* the window the server advertises */
 };
-#define PLAIN {NULL, 1000, 5000, 40000, 0, TCP_FLAG_RST, TCP_CLOSED}
+#define PLAIN {NULL, 1000, 5000, 40000, 0, TCP_FLAG_RST, TCP_CLOSED, 65535}
 
 struct writer {
     struct trace t;
@@ -55,7 +56,7 @@ static void put_segment(struct writer *w, bool from_client, uint8_t flags, uint3
         .src_port = from_client ? v->client_port : 80, .dst_port = from_client ? 80 : v->client_port,
         .seq = seq + (from_client ? v->client_isn : v->server_isn),
         .ack = ack + (from_client ? v->server_isn : v->client_isn), .flags = flags,
-        .wnd = 65535, .id = ++w->next_id, .conn_id = 1,
+        .wnd = from_client ? 65535 : v->server_wnd, .id = ++w->next_id, .conn_id = 1,
     };
     struct trace_segment ts = {&seg, from_client ? "client" : "server",
                                from_client ? "server" : "client", sent, sent + MS(50),
@@ -186,6 +187,21 @@ static void test_timing_tolerance(void)
     free(out);
 }
 
+static void test_windows_by_stack(void)
+{
+    struct variant plain = PLAIN, linux_like = PLAIN;
+    linux_like.server_wnd = 65160;
+    struct compare_options o = COMPARE_OPTIONS_DEFAULT;
+    char *out = NULL;
+    CU_ASSERT_EQUAL(compare_with(&plain, &linux_like, &o, &out), COMPARE_DIFFERENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "difference: connection 1, server segments #1: window "
+                                       "65535 vs 65160\n"));
+    free(out);
+    linux_like.stack = "linux 6.18.0";  /* a scaled window means nothing to the simulator's */
+    CU_ASSERT_EQUAL(compare_with(&plain, &linux_like, &o, &out), COMPARE_EQUIVALENT);
+    free(out);
+}
+
 static void test_bad_input(void)
 {
     struct variant plain = PLAIN;
@@ -221,6 +237,7 @@ int main(void)
     CU_add_test(s, "equal runs are equivalent, whatever the ISNs", test_equal_runs);
     CU_add_test(s, "a different path is a divergence, named", test_different_path);
     CU_add_test(s, "timing differences against the tolerance", test_timing_tolerance);
+    CU_add_test(s, "windows compared within one stack only", test_windows_by_stack);
     CU_add_test(s, "unreadable input is refused", test_bad_input);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
