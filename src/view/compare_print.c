@@ -141,7 +141,7 @@ static const char *mark_of(const struct cmp_report *r, size_t *next, size_t pair
         const struct cmp_difference *d = &r->diffs[*next];
         if (d->pair != pair || d->stream != stream || d->index != i)
             break;
-        snprintf(buf, CMP_TEXT, "%s<- %s", d == r->first ? "first divergence " : "",
+        snprintf(buf, CMP_TEXT, "<- %s%s", d == r->first ? "first divergence: " : "",
                  cmp_kind_name(d->kind));
         (*next)++;
     }
