@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
     {"stats", cmd_stats, "per parameter point: completion, handshake latency with 95% CI, ..."},
     {"merge", cmd_merge, "append the runs of databases to another (sweep shards)"},
     {"kernel", cmd_kernel, "run a scenario on this machine's Linux TCP, recorded like run"},
+    {"compare", cmd_compare, "two runs side by side: equivalent, or where they differ"},
 };
 
 static void usage(FILE *out)

@@ -45,6 +45,7 @@ const char *results_error(const struct results_db *db);
 struct results_run {
     int64_t run_id;
     char scenario[256], scenario_sha256[65], status[16];
+    char stack[64];              /* the TCP that ran it: "tcpsim VERSION", "linux 6.18.0" */
     uint64_t seed;
     uint32_t rep;
     sim_time sim_end_ns;

@@ -177,14 +177,28 @@ int results_run_count(struct results_db *db, int64_t *count)
     return query_int(db, "SELECT count(*) FROM runs", 0, count);
 }
 
+/* A schema 1 file written before runs.stack has no such column (only a
+ * writer adds it); its runs were all the simulator's. */
+static int runs_have_stack(struct results_db *db, int64_t *has)
+{
+    return query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'stack'", 0,
+                     has);
+}
+
 int results_run(struct results_db *db, int64_t run_id, struct results_run *run)
 {
-    sqlite3_stmt *st = prepare(db,
-                               "SELECT scenario, scenario_sha256, seed, rep, status, sim_end_ns,"
-                               " events, wall_s,"
-                               " (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id)"
-                               " FROM runs AS r WHERE run_id = ?1",
-                               run_id, 0);
+    static const char *const sql[2] = {
+        "SELECT scenario, scenario_sha256, seed, rep, status, sim_end_ns, events, wall_s,"
+        " (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id), 'tcpsim'"
+        " FROM runs AS r WHERE run_id = ?1",
+        "SELECT scenario, scenario_sha256, seed, rep, status, sim_end_ns, events, wall_s,"
+        " (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id), stack"
+        " FROM runs AS r WHERE run_id = ?1",
+    };
+    int64_t has_stack = 0;
+    if (runs_have_stack(db, &has_stack) != 0)
+        return -1;
+    sqlite3_stmt *st = prepare(db, sql[has_stack != 0], run_id, 0);
     if (!st)
         return -1;
     int rc = sqlite3_step(st);
@@ -200,6 +214,7 @@ int results_run(struct results_db *db, int64_t run_id, struct results_run *run)
         run->events = (uint64_t)sqlite3_column_int64(st, 6);
         run->wall_s = sqlite3_column_double(st, 7);
         run->connection_count = sqlite3_column_int64(st, 8);
+        copy_text(run->stack, sizeof run->stack, text_of(st, 9));
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
