@@ -139,8 +139,9 @@ static int watch_fd(struct krun *r, int fd, struct kwatch *w)
 }
 
 /* The sysctls of a host's profile, and an ephemeral range of this
- * process's own when the scenario keeps the default one, so that two runs
- * at once do not share 4-tuples (the tracepoint shows every namespace). */
+ * run's own slice (klock.c) when the scenario keeps the default one, so
+ * that two runs at once do not share 4-tuples (the tracepoint shows every
+ * namespace). */
 static int apply_settings(struct krun *r, struct khost *host)
 {
     const struct kernel_host_settings *set = &host->settings;
@@ -151,7 +152,7 @@ static int apply_settings(struct krun *r, struct khost *host)
             return -1;
     uint16_t low = set->ephemeral_low, high = set->ephemeral_high;
     if (low == 32768 && high == 60999) {
-        low = (uint16_t)(32768 + (getpid() % 28) * 1000);
+        low = (uint16_t)(32768 + r->port_slice * 1000);
         high = (uint16_t)(low + 999);
     }
     snprintf(range, sizeof range, "%u %u", low, high);
@@ -199,6 +200,8 @@ static int setup(struct krun *r, const struct kernel_options *o, sigset_t *signa
     r->signal_watch.kind = WATCH_SIGNAL;
     r->tracepoint_watch.kind = WATCH_TRACEPOINT;
     watch_fd(r, r->signal_fd, &r->signal_watch);
+    if (klock_claim(r) != 0)
+        return -1;
     for (int h = 0; h < SCENARIO_HOSTS; h++)
         if (setup_host(r, h) != 0)
             return -1;
@@ -232,6 +235,7 @@ static void cleanup(struct krun *r)
         close(r->epoll_fd);
     if (r->signal_fd >= 0)
         close(r->signal_fd);
+    klock_release(r);
 }
 
 /* ---- the loop ---- */

@@ -85,6 +85,8 @@ struct khost {
     struct kwatch tun_watch;
 };
 
+#define KRUN_MAX_LOCKS 16
+
 struct krun {
     const struct scenario *sc;
     struct trace *trace;          /* the caller's sinks, the observer, raw_sink */
@@ -116,6 +118,9 @@ struct krun {
     sim_time last_record;         /* time of the latest of them */
     sim_time last_activity;       /* when a packet or a state change was last seen */
     FILE *notes;                  /* refused application calls, for people: never silent */
+    int lock_fd[KRUN_MAX_LOCKS];  /* klock.c: held while the run lives */
+    int lock_count;
+    int port_slice;               /* this run's 1000 ephemeral ports: 32768 + 1000 * slice */
     bool interrupted;
     char error[512];
 };
@@ -124,6 +129,10 @@ sim_time krun_now(const struct krun *r);
 /* Room for one more pointer in *array (count used of *capacity, doubling).
  * Returns 0, or -1 when out of memory (the array is left as it was). */
 int krun_reserve(void *array, size_t *capacity, size_t count);
+
+/* klock.c: locks that keep concurrent runs' 4-tuples apart (0, or -1 with r->error). */
+int klock_claim(struct krun *r);
+void klock_release(struct krun *r);
 
 /* kconn.c */
 int kconn_link_create(struct krun *r, uint64_t seed);
