@@ -376,6 +376,16 @@ static const struct error_case error_cases[] = {
     {"drop client SYN #3-1\n", 3, 17, "N <= M"},
     {"drop client SYN from=2s until=1s\n", 3, 25, "until= must be later"},
     {"expect client path CLOSED SYN_SNT\n", 3, 27, "unknown state 'SYN_SNT'"},
+    {"expect client path CLOSED ESTABLISEHD\n", 3, 27, "did you mean ESTABLISHED?"},
+    {"drop client FIN#1\n", 3, 16, "write 'FIN #1'"},
+    {"drop client FIN # 1\n", 3, 17, "would act on every FIN; write 'FIN #1'"},
+    {"delay client DATA #1\n", 3, 21, "delay needs by=TIME"},
+    {"delay client DATA #1 by=0s\n", 3, 25, "more than 0"},
+    {"delay client DATA #1 after=1s\n", 3, 22, "unknown key 'after' for delay"},
+    {"duplicate client DATA #1 by=1s\n", 3, 26, "unknown key 'by' for duplicate"},
+    {"corrupt client DATA #0\n", 3, 21, "count from #1"},
+    {"corrupt nobody DATA\n", 3, 9, "unknown host 'nobody'"},
+    {"dely client DATA #1 by=1s\n", 3, 1, "did you mean 'delay'?"},
     {"expect client retransmissions => 1\n", 3, 31, "expected a comparison"},
     {"expect client retransmissions = 1x\n", 3, 33, "value 1x"},
     {"expect client packets = 1\n", 3, 15, "expected path, a counter"},
@@ -478,6 +488,31 @@ static void test_long_lines_and_odd_bytes(void)
 
 /* ---- comments, strings, populations, profiles ---- */
 
+static void test_fault_rules_beyond_drop(void)
+{
+    struct scenario *s = parse_with_hosts(
+        "delay client DATA #2 by=200ms\n"
+        "duplicate server ACK #1 after=5ms conn=2\n"
+        "corrupt client FIN from=1s\n"
+        "drop client SYN #1\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->drop_count, 4);
+    CU_ASSERT_EQUAL(s->drops[0].rule.action, FAULT_DELAY);
+    CU_ASSERT_EQUAL(s->drops[0].rule.by, 200 * MS);
+    CU_ASSERT_EQUAL(s->drops[0].rule.nth_first, 2);
+    CU_ASSERT_EQUAL(s->drops[0].rule.line, 3);
+    CU_ASSERT_EQUAL(s->drops[1].rule.action, FAULT_DUPLICATE);
+    CU_ASSERT_EQUAL(s->drops[1].rule.by, 5 * MS);
+    CU_ASSERT_EQUAL(s->drops[1].rule.conn_id, 2);
+    CU_ASSERT_EQUAL(s->drops[1].rule.direction, 1);
+    CU_ASSERT_EQUAL(s->drops[2].rule.action, FAULT_CORRUPT);
+    CU_ASSERT_EQUAL(s->drops[2].rule.from, 1 * S);
+    CU_ASSERT_EQUAL(s->drops[2].rule.nth_first, 0);
+    CU_ASSERT_EQUAL(s->drops[3].rule.action, FAULT_DROP);
+    CU_ASSERT_STRING_EQUAL(s->drops[0].text, "delay client DATA #2 by=200ms");
+    scenario_free(s);
+}
+
 static void test_comments_and_quoted_strings(void)
 {
     struct scenario *s = parse_with_hosts(
@@ -485,8 +520,8 @@ static void test_comments_and_quoted_strings(void)
         "scenario quotes \"a # is not a comment here; \\\"quoted\\\" and a \\\\ backslash\"   # but this is\n"
         "   \t \n"
         "drop client SYN #2 # the second SYN, then a comment\n"
-        "drop server segment#comment right after a word\n"
-        "run until=1min# no space needed\n");
+        "drop server segment #comment after a blank\n"
+        "run until=1min #a blank before it\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_STRING_EQUAL(s->description, "a # is not a comment here; \"quoted\" and a \\ backslash");
     CU_ASSERT_EQUAL_FATAL(s->drop_count, 2);
@@ -856,6 +891,7 @@ int main(void)
     CU_add_test(file, "the DESIGN.md example: drop rule, expectations, run", test_design_example_drops_expects_run);
     CU_add_test(file, "SHA-256 of the file bytes, from a file or a string", test_sha256_of_file_and_string_agree);
     CU_add_test(file, "comments and quoted strings with '#' inside", test_comments_and_quoted_strings);
+    CU_add_test(file, "delay, duplicate and corrupt rules", test_fault_rules_beyond_drop);
     CU_add_test(file, "a /16 population owns 65536 addresses", test_population_owns_its_block);
     CU_add_test(file, "profile= applies before the other host fields", test_profile_applies_before_other_fields);
     CU_add_test(file, "link settings for both directions and one", test_link_settings);

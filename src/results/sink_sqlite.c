@@ -97,6 +97,8 @@ static const char schema_sql[] =
     " fate TEXT NOT NULL,"
     " retransmission INTEGER NOT NULL,"
     " trace_seq INTEGER NOT NULL,"
+    " injected INTEGER NOT NULL DEFAULT 0,"
+    " rule_line INTEGER,"
     " PRIMARY KEY (run_id, seg_id, trace_seq)) WITHOUT ROWID;"
 
     "CREATE TABLE expectations ("
@@ -234,8 +236,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " seg_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_INSERT_SEGMENT] =
         "INSERT OR FAIL INTO segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
+        " rule_line)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+        " ?20)",
     [STMT_INSERT_EXPECTATION] =
         "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -263,7 +267,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
  * last incomplete batches, the runs row, COMMIT or ROLLBACK, and queries.
  * Without a thread (pthread_create failed) batches are written in place.
  */
-enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 18, BATCH_BUFFERS = 16 };
+enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 20, BATCH_BUFFERS = 16 };
 
 enum cell_type { CELL_NULL, CELL_INT, CELL_TEXT };
 
@@ -458,7 +462,7 @@ static bool recording(const struct sqlite_sink *s)
 static int columns_of(const struct batch *b)
 {
     static const int columns[BATCH_COUNT] = {
-        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 18,
+        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 20,
     };
     return columns[b->table];
 }
@@ -944,6 +948,8 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     cell_text(b, segment_fate_name(ts->fate));
     cell_int(b, seg->retransmission ? 1 : 0);
     cell_int(b, s->next_record++);
+    cell_int(b, seg->injected ? 1 : 0);
+    cell_int_or_null(b, ts->rule_line, 0);
     row_end(s, b);
 }
 
@@ -1011,18 +1017,28 @@ static int set_page_size(sqlite3 *db)
     return results_exec(db, "PRAGMA page_size = 16384");
 }
 
-/* 1 when the runs table of schema `db` ("main", "src") has the stack column. */
-static int has_stack_column(sqlite3 *db, const char *schema)
+/* 1 when `table` of schema `db` ("main", "src") has `column`. */
+static int has_column(sqlite3 *db, const char *schema, const char *table, const char *column)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('runs', '%s') WHERE name = 'stack'",
-             schema);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s', '%s') WHERE name = '%s'",
+             table, schema, column);
     return results_pragma_int(db, sql) > 0;
 }
 
-/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack. */
-static int add_stack_column(sqlite3 *db)
+static int has_stack_column(sqlite3 *db, const char *schema)
 {
+    return has_column(db, schema, "runs", "stack");
+}
+
+/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack,
+ * or from before segments.injected and segments.rule_line. */
+static int add_later_columns(sqlite3 *db)
+{
+    if (!has_column(db, "main", "segments", "injected") &&
+        results_exec(db, "ALTER TABLE segments ADD COLUMN injected INTEGER NOT NULL DEFAULT 0;"
+                         "ALTER TABLE segments ADD COLUMN rule_line INTEGER") != 0)
+        return -1;
     if (has_stack_column(db, "main"))
         return 0;
     return results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
@@ -1043,9 +1059,9 @@ static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
     int64_t objects = results_pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
     int rc = 0;
     if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
-        rc = add_stack_column(s->db);
+        rc = add_later_columns(s->db);
         if (rc != 0)
-            results_set_error(err, errlen, "%s: cannot add runs.stack: %s", s->path,
+            results_set_error(err, errlen, "%s: cannot add the later columns: %s", s->path,
                               sqlite3_errmsg(s->db));
     } else if (application_id == 0 && objects == 0) {
         if (create_schema(s->db) != 0) {
@@ -1122,7 +1138,7 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
                       "cannot record a connection") != 0 ||
         prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
                       "cannot record a transition") != 0 ||
-        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 18, "cannot record a segment") != 0) {
+        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 20, "cannot record a segment") != 0) {
         results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
@@ -1254,6 +1270,15 @@ static const char copy_runs_from_old_sql[] =
     " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
     " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, 'tcpsim ' || r.tcpsim_version"
     " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id";
+/* A source from before segments.injected: nothing in it was injected, and
+ * no rule line was kept. */
+static const char copy_segments_from_old_sql[] =
+    "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+    " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
+    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
+    " s.trace_seq"
+    " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id";
 static const char *const copy_sql[] = {
     "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
     " sim_end_ns, events, wall_s, tcpsim_version, stack)"
@@ -1275,10 +1300,11 @@ static const char *const copy_sql[] = {
     " t.seg_id"
     " FROM temp.copy_map AS m CROSS JOIN src.transitions AS t ON t.run_id = m.src_id",
     "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
+    " rule_line)"
     " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
     " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
-    " s.trace_seq"
+    " s.trace_seq, s.injected, s.rule_line"
     " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
     "INSERT INTO main.expectations (run_id, seq, expectation, passed, detail)"
     " SELECT m.dst_id, e.seq, e.expectation, e.passed, e.detail"
@@ -1350,8 +1376,11 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
     }
     int64_t copied = 0;
     bool old_source = !has_stack_column(s->db, "src");
+    bool old_segments = !has_column(s->db, "src", "segments", "injected");
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
         const char *sql = i == 0 && old_source ? copy_runs_from_old_sql : copy_sql[i];
+        if (old_segments && strstr(sql, "INSERT INTO main.segments"))
+            sql = copy_segments_from_old_sql;
         if (results_exec(s->db, sql) != 0) {
             results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));

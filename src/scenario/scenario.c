@@ -1341,6 +1341,8 @@ struct line {
     int number;
     struct token tokens[TOKENS_MAX];
     int count;
+    size_t comment;          /* byte offset of the comment's '#' */
+    int comment_col;         /* its column; 0 = the line has no comment */
     char text[TOKEN_TEXT_MAX];
 };
 
@@ -1423,21 +1425,19 @@ static void advance(const struct line *l, struct cursor *c)
         c->col++;
 }
 
-/* Reads one token at c. Returns -1 on error, 1 when a comment follows it. */
+/* Reads one token at c: up to a blank outside quotes ('#' inside a word is
+ * part of it, so FIN#1 reaches the directive, which says what it meant).
+ * Returns -1 on error. */
 static int lex_token(struct line *l, struct cursor *c, char **out, const struct place *at)
 {
     struct token *t = &l->tokens[l->count++];
     bool in_quote = false;
-    int quote_col = 0, comment = 0;
+    int quote_col = 0;
     *t = (struct token){*out, NULL, c->i, c->i, c->col, 0, l->raw[c->i] == '"'};
     while (c->i < l->length) {
         char ch = l->raw[c->i];
         if (!in_quote && (ch == ' ' || ch == '\t'))
             break;
-        if (!in_quote && ch == '#' && c->i > t->start) {
-            comment = 1;
-            break;
-        }
         if (ch == '"') {
             in_quote = !in_quote;
             quote_col = c->col;
@@ -1460,26 +1460,33 @@ static int lex_token(struct line *l, struct cursor *c, char **out, const struct 
         return fail(at, quote_col, "unterminated string");
     *(*out)++ = '\0';
     t->end = c->i;
-    return comment;
+    return 0;
 }
 
-/* Splits the line into tokens. '#' starts a comment, except "#N" (a digit
- * follows) after the directive word: that is a drop rule's ordinal. */
+/* Splits the line into tokens. '#' starts a comment only at the start of a
+ * word (the line's first, or after a blank), except "#N" (a digit follows)
+ * after the directive word: that is a rule's ordinal. The comment's place
+ * is kept so a fault rule can refuse "FIN # 1", which would else mean every
+ * FIN. */
 static int lex_line(struct line *l, const struct place *at)
 {
     struct cursor c = {0, 1};
     char *out = l->text;
     l->count = 0;
+    l->comment = 0;
+    l->comment_col = 0;
     for (;;) {
         while (c.i < l->length && (l->raw[c.i] == ' ' || l->raw[c.i] == '\t'))
             advance(l, &c);
         if (c.i >= l->length)
             return 0;
-        if (l->raw[c.i] == '#' && !(l->count > 0 && c.i + 1 < l->length && is_digit((unsigned char)l->raw[c.i + 1])))
+        if (l->raw[c.i] == '#' && !(l->count > 0 && c.i + 1 < l->length && is_digit((unsigned char)l->raw[c.i + 1]))) {
+            l->comment = c.i;
+            l->comment_col = c.col;
             return 0;
-        int r = lex_token(l, &c, &out, at);
-        if (r != 0)
-            return r < 0 ? -1 : 0;
+        }
+        if (lex_token(l, &c, &out, at))
+            return -1;
     }
 }
 
@@ -1845,39 +1852,78 @@ static int drop_ordinal(struct parser *p, const struct token *t, struct drop_rul
     return 0;
 }
 
-static int drop_args(struct parser *p, int first, struct drop_rule *rule)
+/* The KEY=VALUE arguments of a fault rule: from= until= conn= for all,
+ * by= (required) for delay, after= for duplicate. */
+static int fault_args(struct parser *p, int first, const char *verb, struct drop_rule *rule)
 {
-    static const char *const keys[] = {"from", "until", "conn", NULL};
+    static const char *const drop_keys[] = {"from", "until", "conn", NULL};
+    static const char *const delay_keys[] = {"from", "until", "conn", "by", NULL};
+    static const char *const duplicate_keys[] = {"from", "until", "conn", "after", NULL};
+    const char *const *keys = rule->action == FAULT_DELAY       ? delay_keys
+                              : rule->action == FAULT_DUPLICATE ? duplicate_keys
+                                                                : drop_keys;
     size_t n;
-    if (collect_known_args(p, first, "drop", keys, &n))
+    if (collect_known_args(p, first, verb, keys, &n))
         return -1;
     for (size_t i = 0; i < n; i++) {
         const struct arg *a = &p->args[i];
         uint64_t conn;
+        sim_time *when = same(a->key, "from") ? &rule->from : same(a->key, "until") ? &rule->until : &rule->by;
         int status = same(a->key, "conn") ? arg_uint(a, &p->at, 1, UINT64_MAX, &conn)
-                                          : arg_duration(a, &p->at, false, same(a->key, "from") ? &rule->from
-                                                                                            : &rule->until);
+                                          : arg_duration(a, &p->at, same(a->key, "by"), when);
         if (status)
             return -1;
         if (same(a->key, "conn"))
             rule->conn_id = conn;
     }
+    if (rule->action == FAULT_DELAY && !find_arg(p->args, n, "by"))
+        return fail(&p->at, end_col(p), "delay needs by=TIME (e.g. by=200ms)");
     if (rule->from >= rule->until)
         return fail(&p->at, key_col(p->args, n, "until", 1), "until= must be later than from=");
     return 0;
 }
 
-/* drop HOST KIND [#N[-M]] [from=T] [until=T] [conn=N] */
-static int directive_drop(struct parser *p)
+/* "FIN#1" and "FIN # 1": the first would be an unknown kind, the second a
+ * kind and a comment that silently means every FIN. Both are refused with
+ * what was meant. */
+static int fault_ordinal_trap(struct parser *p, const struct token *kind)
+{
+    const char *hash = strchr(kind->text, '#');
+    if (hash)
+        return fail(&p->at, kind->col + (int)(hash - kind->text), "write '%.*s %.20s' with a blank before '#' "
+                    "(a segment kind and its ordinal are two words)", (int)(hash - kind->text), kind->text, hash);
+    const struct line *l = &p->line;
+    if (l->comment_col && p->line.count == 3) {
+        size_t i = l->comment + 1;
+        while (i < l->length && (l->raw[i] == ' ' || l->raw[i] == '\t'))
+            i++;
+        if (i < l->length && is_digit((unsigned char)l->raw[i]))
+            return fail(&p->at, l->comment_col, "'# %c...' here is a comment, so the rule would act on every %s; "
+                        "write '%s #%c' for an ordinal", l->raw[i], kind->text, kind->text, l->raw[i]);
+    }
+    return 0;
+}
+
+static const char *const fault_verbs[] = {"drop", "delay", "duplicate", "corrupt", NULL};
+
+/* drop|delay|duplicate|corrupt HOST KIND [#N[-M]] [from=T] [until=T] [conn=N]
+ *   [by=T (delay)] [after=T (duplicate)] */
+static int directive_fault(struct parser *p)
 {
     struct scenario *s = p->s;
     struct scenario_drop drop = {.rule.line = p->line.number};
     struct drop_rule *rule = &drop.rule;
-    const struct token *host = need(p, 1, "the sending host after 'drop'");
+    const char *verb = p->line.tokens[0].text;
+    char what[64];
+    for (int a = 0; fault_verbs[a]; a++)
+        if (same(verb, fault_verbs[a]))
+            rule->action = (enum fault_action)a;
+    snprintf(what, sizeof what, "the sending host after '%s'", verb);
+    const struct token *host = need(p, 1, what);
     if (!host || host_ref(s, host->text, host->col, &p->at, &rule->direction))
         return -1;
     const struct token *kind = need(p, 2, "a segment kind (SYN, SYN-ACK, ACK, DATA, FIN, RST or segment)");
-    if (!kind)
+    if (!kind || fault_ordinal_trap(p, kind))
         return -1;
     int k = segment_kind_from_name(kind->text);
     if (k < 0)
@@ -1892,7 +1938,7 @@ static int directive_drop(struct parser *p)
             return -1;
         next = 4;
     }
-    if (drop_args(p, next, rule))
+    if (fault_args(p, next, verb, rule))
         return -1;
     line_text(p, drop.text, sizeof drop.text);
     return push(p, (void **)&s->drops, &s->drop_count, &p->drop_cap, sizeof drop, &drop);
@@ -1908,6 +1954,13 @@ static int state_ref(struct parser *p, const struct token *t, int *state)
             *state = i;
     if (*state >= 0)
         return 0;
+    const char *names[TCP_STATE_COUNT + 1];
+    for (int i = 0; i < TCP_STATE_COUNT; i++)
+        names[i] = tcp_state_name((enum tcp_state)i);
+    names[TCP_STATE_COUNT] = NULL;
+    const char *guess = closest(t->text, names);
+    if (guess)
+        return fail(&p->at, t->col, "unknown state '%.60s'; did you mean %s?", t->text, guess);
     return fail(&p->at, t->col, "unknown state '%.60s' (CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, "
                 "FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT)", t->text);
 }
@@ -2133,11 +2186,12 @@ static const struct directive {
     int (*parse)(struct parser *p);
 } directives[] = {
     {"scenario", directive_scenario}, {"link", directive_link},         {"host", directive_host},
-    {"at", directive_at},             {"drop", directive_drop},         {"workload", directive_workload},
-    {"expect", directive_expect},     {"run", directive_run},
+    {"at", directive_at},             {"drop", directive_fault},        {"workload", directive_workload},
+    {"expect", directive_expect},     {"run", directive_run},           {"delay", directive_fault},
+    {"duplicate", directive_fault},   {"corrupt", directive_fault},
 };
 static const char *const directive_names[] = {"scenario", "link", "host", "at", "drop", "workload", "expect",
-                                              "run", NULL};
+                                              "run", "delay", "duplicate", "corrupt", NULL};
 
 static int apply_line(struct parser *p)
 {
@@ -2149,7 +2203,8 @@ static int apply_line(struct parser *p)
     const char *guess = t->value ? NULL : closest(t->text, directive_names);
     if (guess)
         return fail(&p->at, t->col, "unknown directive '%.60s'; did you mean '%s'?", t->text, guess);
-    return fail(&p->at, t->col, "unknown directive '%.60s%s' (scenario, link, host, at, drop, workload, expect, run)",
+    return fail(&p->at, t->col, "unknown directive '%.60s%s' (scenario, link, host, at, drop, delay, duplicate, "
+                "corrupt, workload, expect, run)",
                 t->text, t->value ? "=..." : "");
 }
 

@@ -87,7 +87,8 @@ struct trace_segment {
     sim_time sent_ns;
     sim_time arrived_ns;         /* -1 = never arrived */
     enum segment_fate fate;
-    int rule_line;               /* FATE_DROPPED: the scenario line of the drop rule; 0 = none */
+    int rule_line;               /* the scenario line of the fault rule that acted on it
+                                    (drop, delay, duplicate, corrupt); 0 = none */
 };
 
 struct trace_sink;
