@@ -108,6 +108,30 @@ static void map_settings(const struct scenario *sc, struct kernel_host_settings 
         kernel_settings_map(&sc->hosts[h], &settings[h], refused, rsize, ignored, isize);
 }
 
+/* What only the simulator can do yet: inject a segment (the kernel run
+ * would have to write it into the TUN), and read a TCB's variables for
+ * `expect HOST sends ... seq=snd.nxt` (the kernel's are not read). */
+static int refuse_simulator_only(const struct scenario *sc, char *error, size_t size)
+{
+    for (size_t i = 0; i < sc->action_count; i++)
+        if (sc->actions[i].kind == ACTION_INJECT) {
+            snprintf(error, size, "%s:%d: inject cannot run on the kernel yet (only in the simulator)", sc->file,
+                     sc->actions[i].line);
+            return -1;
+        }
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct scenario_expect *e = &sc->expects[i];
+        bool named = (e->sends.seq.given && e->sends.seq.base != SEQ_NUMBER) ||
+                     (e->sends.ack.given && e->sends.ack.base != SEQ_NUMBER);
+        if (e->kind == EXPECT_SENDS && named) {
+            snprintf(error, size, "%s:%d: the kernel's TCB variables cannot be read for seq=/ack= (write numbers)",
+                     sc->file, e->line);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int kernel_check_scenario(const struct scenario *sc, bool lenient, char *error, size_t size)
 {
     struct kernel_host_settings settings[SCENARIO_HOSTS];
@@ -121,6 +145,8 @@ int kernel_check_scenario(const struct scenario *sc, bool lenient, char *error, 
         snprintf(error, size, "%s: the kernel backend needs two hosts", sc->file);
         return -1;
     }
+    if (refuse_simulator_only(sc, error, size))
+        return -1;
     map_settings(sc, settings, refused, sizeof refused, ignored, sizeof ignored);
     if (refused[0] && !lenient) {
         snprintf(error, size, "%s: the Linux kernel cannot take: %s; --lenient runs anyway and "
