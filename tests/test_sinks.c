@@ -799,9 +799,9 @@ static void test_sqlite_refuses_other_schema_version(void)
     assert_refused_untouched(path, "schema version 99");
 }
 
-/* A version 1 file from before segments.injected and rule_line gets them
- * when it is next written to (old rows: 0 and NULL), and a merge from such
- * a file fills them the same way. */
+/* A version 1 file from before segments.injected, rule_line and
+ * runs.until_ns gets them when it is next written to (old rows: 0 and
+ * NULL), and a merge from such a file fills them the same way. */
 static void test_sqlite_adds_later_segment_columns(void)
 {
     char path[128], merged[128], err[256];
@@ -812,7 +812,9 @@ static void test_sqlite_adds_later_segment_columns(void)
     sqlite3 *db = NULL;
     CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
     CU_ASSERT_EQUAL(sqlite3_exec(db, "ALTER TABLE segments DROP COLUMN rule_line;"
-                                     "ALTER TABLE segments DROP COLUMN injected", NULL, NULL, NULL),
+                                     "ALTER TABLE segments DROP COLUMN injected;"
+                                     "DROP VIEW time_in_state; DROP VIEW state_durations;"
+                                     "ALTER TABLE runs DROP COLUMN until_ns", NULL, NULL, NULL),
                     SQLITE_OK);
     sqlite3_close(db);
     struct trace_sink *sink = sink_sqlite_open(merged, err, sizeof err);
@@ -825,6 +827,8 @@ static void test_sqlite_adds_later_segment_columns(void)
     CU_ASSERT_EQUAL(record_handshake(path, 0), 2);
     db = open_db(path);
     CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments WHERE injected = 0 AND rule_line IS NULL"), 6);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM runs WHERE until_ns IS NULL"), 2);
+    CU_ASSERT(query_int(db, "SELECT count(*) FROM time_in_state") > 0); /* the views made anew */
     sqlite3_close(db);
     unlink(merged);
 }
@@ -1333,7 +1337,7 @@ int main(void)
     CU_add_test(db, "refuses other SQLite database", test_sqlite_refuses_other_sqlite_database);
     CU_add_test(db, "refuses text file", test_sqlite_refuses_text_file);
     CU_add_test(db, "refuses other schema version", test_sqlite_refuses_other_schema_version);
-    CU_add_test(db, "adds segments.injected and rule_line", test_sqlite_adds_later_segment_columns);
+    CU_add_test(db, "adds segments.injected, rule_line, runs.until_ns", test_sqlite_adds_later_segment_columns);
     CU_add_test(db, "empty file becomes a database", test_sqlite_empty_file_becomes_database);
     CU_add_test(db, ":memory: and sink_sqlite_query", test_sqlite_memory_database_and_query);
     CU_add_test(db, "open_read", test_sqlite_open_read);

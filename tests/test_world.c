@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scenario.h"
+#include "sink_sqlite.h"
 #include "sink_text.h"
 #include "trace.h"
 #include "world.h"
@@ -158,6 +159,54 @@ static void test_delay_rule_reorders_data(void)
     free(log);
 }
 
+struct first_value {
+    char text[64];
+};
+
+static int keep_first_value(void *context, int columns, const char *const *values, const char *const *names)
+{
+    struct first_value *v = context;
+    (void)names;
+    snprintf(v->text, sizeof v->text, "%s", columns > 0 && values[0] ? values[0] : "NULL");
+    return 1;
+}
+
+/* `run until=` ends the run for every purpose: a connection still in
+ * CLOSE_WAIT when nothing more happens stays there until `until`. */
+static void test_open_stays_count_up_to_until(void)
+{
+    const char *text =
+        "link delay=10ms\n"
+        "host client addr=10.0.0.1 profile=rfc9293\n"
+        "host server addr=10.0.0.2 profile=rfc9293\n"
+        "at 0s server listen 80\n"
+        "at 10ms client connect server:80\n"
+        "at 1s client close\n"
+        "run until=5s\n";
+    struct scenario_error err;
+    struct scenario *sc = scenario_parse_string(text, strlen(text), "until.tcpsim", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    char message[256];
+    struct trace_sink *db = sink_sqlite_open(":memory:", message, sizeof message);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    struct trace trace;
+    trace_init(&trace);
+    trace_add_sink(&trace, db);
+    struct world_report report;
+    struct world_options options = {.seed = 1};
+    CU_ASSERT_EQUAL(world_run(sc, &options, &trace, &report), 0);
+    CU_ASSERT(report.sim_end_ns < 2 * SIM_S);   /* the last event: the ACK of the FIN */
+    CU_ASSERT_EQUAL(report.until_ns, 5 * SIM_S);
+    CU_ASSERT_EQUAL(report.open_at_until, 2);   /* server CLOSE_WAIT, client FIN_WAIT_2 */
+    struct first_value left = {""};
+    CU_ASSERT_EQUAL(sink_sqlite_query(db, "SELECT left_ms FROM state_durations WHERE host = 'server'"
+                                          " AND state = 'CLOSE_WAIT'", NULL, 0, keep_first_value, &left,
+                                      message, sizeof message), 0);
+    CU_ASSERT_STRING_EQUAL(left.text, "5000.0");
+    trace_destroy_sinks(&trace);
+    scenario_free(sc);
+}
+
 static const char *lossy_workload =
     "scenario lossy\n"
     "link delay=20ms loss=10% jitter=uniform(0ms,5ms)\n"
@@ -241,6 +290,7 @@ int main(void)
     CU_add_test(suite, "same seed same bytes", test_same_seed_same_bytes);
     CU_add_test(suite, "workload completes under loss", test_workload_completes_under_loss);
     CU_add_test(suite, "--set changes the run", test_set_changes_the_run);
+    CU_add_test(suite, "open stays count up to run until=", test_open_stays_count_up_to_until);
     CU_add_test(suite, "expect sends: the nearest segment on failure", test_sends_failures_show_the_nearest_segment);
     CU_add_test(suite, "delay by=: reordering on purpose", test_delay_rule_reorders_data);
     CU_add_test(suite, "delayed close after the connection is gone",

@@ -367,7 +367,7 @@ static int record_end(struct krun *r, bool reached_until, double started, bool s
     report->wall_s = (double)(mono_ns() - started) / SIM_S;
     world_observer_conclude(r->observer, skip_expectations, r->trace, report);
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
-                                      report->wall_s};
+                                      report->wall_s, r->sc->run.until};
     if (trace_run_end(r->trace, &result, &failed) != 0) {
         snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot record run");
         report->status = "error";

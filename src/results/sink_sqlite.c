@@ -41,7 +41,8 @@ static const char schema_sql[] =
     " events INTEGER,"
     " wall_s REAL,"
     " tcpsim_version TEXT NOT NULL,"
-    " stack TEXT NOT NULL);"
+    " stack TEXT NOT NULL,"
+    " until_ns INTEGER);"
 
     "CREATE TABLE run_params ("
     " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
@@ -123,9 +124,14 @@ static const char views_sql[] =
     "            GROUP BY run_id, conn_id) AS r"
     "  ON r.run_id = c.run_id AND r.conn_id = c.conn_id;"
 
-    /* Each stay in a state: entered by one transition, left by the next one
-     * of the same (run, host, conn); the last stay lasts until the run's end,
-     * except a final CLOSED, which is no connection at all. */
+    ;
+
+/* Each stay in a state: entered by one transition, left by the next one of
+ * the same (run, host, conn); the last stay lasts until the run's end --
+ * `run until=` (runs.until_ns), or the last event in a file from before
+ * that column -- except a final CLOSED, which is no connection at all.
+ * Kept apart so an older file gets them anew with runs.until_ns. */
+static const char state_views_sql[] =
     "CREATE VIEW state_durations AS"
     " WITH stays AS ("
     "  SELECT run_id, host, conn_id, seq, to_state AS state, t_ns AS entered_ns,"
@@ -133,8 +139,8 @@ static const char views_sql[] =
     "  FROM transitions)"
     " SELECT s.run_id, s.host, s.conn_id, s.state,"
     "  s.entered_ns / 1e6 AS entered_ms,"
-    "  COALESCE(s.left_ns, r.sim_end_ns) / 1e6 AS left_ms,"
-    "  (COALESCE(s.left_ns, r.sim_end_ns) - s.entered_ns) / 1e6 AS duration_ms,"
+    "  COALESCE(s.left_ns, r.until_ns, r.sim_end_ns) / 1e6 AS left_ms,"
+    "  (COALESCE(s.left_ns, r.until_ns, r.sim_end_ns) - s.entered_ns) / 1e6 AS duration_ms,"
     "  (s.left_ns IS NULL) AS open_at_end"
     " FROM stays AS s JOIN runs AS r ON r.run_id = s.run_id"
     " WHERE NOT (s.left_ns IS NULL AND s.state = 'CLOSED');"
@@ -142,7 +148,9 @@ static const char views_sql[] =
     "CREATE VIEW time_in_state AS"
     " SELECT run_id, host, state, count(*) AS visits,"
     "  sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms"
-    " FROM state_durations GROUP BY run_id, host, state;"
+    " FROM state_durations GROUP BY run_id, host, state;";
+
+static const char more_views_sql[] =
 
     /* Transitions, sends and arrivals in one order. At equal times a record
      * keeps its reporting order (2 * record number); an arrival goes right
@@ -221,7 +229,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version,"
         " stack) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
     [STMT_UPDATE_RUN] =
-        "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5 WHERE run_id = ?1",
+        "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5, until_ns = ?6"
+        " WHERE run_id = ?1",
     [STMT_INSERT_PARAM] = "INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3)",
     [STMT_INSERT_CONNECTION] =
         "INSERT OR REPLACE INTO connections (run_id, conn_id, client, client_addr, client_port,"
@@ -836,6 +845,10 @@ static int update_run_row(struct sqlite_sink *s, const struct trace_run_result *
     sqlite3_bind_int64(st, 3, result->sim_end_ns);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)result->events);
     sqlite3_bind_double(st, 5, result->wall_s);
+    if (result->until_ns > 0)
+        sqlite3_bind_int64(st, 6, result->until_ns);
+    else
+        sqlite3_bind_null(st, 6);
     return step_done(st);
 }
 
@@ -1005,7 +1018,8 @@ static int create_schema(sqlite3 *db)
     char pragmas[128];
     snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
-    if (results_exec(db, schema_sql) != 0 || results_exec(db, views_sql) != 0)
+    if (results_exec(db, schema_sql) != 0 || results_exec(db, views_sql) != 0 ||
+        results_exec(db, state_views_sql) != 0 || results_exec(db, more_views_sql) != 0)
         return -1;
     return results_exec(db, pragmas);
 }
@@ -1035,6 +1049,11 @@ static int has_stack_column(sqlite3 *db, const char *schema)
  * or from before segments.injected and segments.rule_line. */
 static int add_later_columns(sqlite3 *db)
 {
+    if (!has_column(db, "main", "runs", "until_ns") &&
+        (results_exec(db, "ALTER TABLE runs ADD COLUMN until_ns INTEGER;"
+                          "DROP VIEW IF EXISTS time_in_state; DROP VIEW IF EXISTS state_durations") != 0 ||
+         results_exec(db, state_views_sql) != 0))
+        return -1;
     if (!has_column(db, "main", "segments", "injected") &&
         results_exec(db, "ALTER TABLE segments ADD COLUMN injected INTEGER NOT NULL DEFAULT 0;"
                          "ALTER TABLE segments ADD COLUMN rule_line INTEGER") != 0)
@@ -1264,12 +1283,17 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
 /* Each table's rows of the mapped runs, renumbered. The map is the outer
  * loop (CROSS JOIN keeps it there) so each run's rows are a range scan of
  * the source's primary key. */
-static const char copy_runs_from_old_sql[] =
-    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
-    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, 'tcpsim ' || r.tcpsim_version"
-    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id";
+/* The runs of a source with or without the later columns (stack, until_ns). */
+static void copy_runs_sql(bool has_stack, bool has_until, char *sql, size_t size)
+{
+    snprintf(sql, size,
+             "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
+             " sim_end_ns, events, wall_s, tcpsim_version, stack, until_ns)"
+             " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
+             " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, %s, %s"
+             " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
+             has_stack ? "r.stack" : "'tcpsim ' || r.tcpsim_version", has_until ? "r.until_ns" : "NULL");
+}
 /* A source from before segments.injected: nothing in it was injected, and
  * no rule line was kept. */
 static const char copy_segments_from_old_sql[] =
@@ -1280,11 +1304,7 @@ static const char copy_segments_from_old_sql[] =
     " s.trace_seq"
     " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id";
 static const char *const copy_sql[] = {
-    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
-    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, r.stack"
-    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
+    NULL, /* the runs: copy_runs_sql */
     "INSERT INTO main.run_params (run_id, key, value)"
     " SELECT m.dst_id, p.key, p.value"
     " FROM temp.copy_map AS m CROSS JOIN src.run_params AS p ON p.run_id = m.src_id",
@@ -1375,10 +1395,12 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
         return -1;
     }
     int64_t copied = 0;
-    bool old_source = !has_stack_column(s->db, "src");
+    char runs_sql[768];
+    copy_runs_sql(has_stack_column(s->db, "src"), has_column(s->db, "src", "runs", "until_ns"), runs_sql,
+                  sizeof runs_sql);
     bool old_segments = !has_column(s->db, "src", "segments", "injected");
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
-        const char *sql = i == 0 && old_source ? copy_runs_from_old_sql : copy_sql[i];
+        const char *sql = i == 0 ? runs_sql : copy_sql[i];
         if (old_segments && strstr(sql, "INSERT INTO main.segments"))
             sql = copy_segments_from_old_sql;
         if (results_exec(s->db, sql) != 0) {

@@ -30,7 +30,9 @@ struct results_db;
  * COLUMN, filled with 'tcpsim ' || tcpsim_version), and a merge from such a
  * file fills it the same way. Readers never need it to be there.
  * segments.injected and segments.rule_line came later still and are added
- * the same way (0 and NULL for the older rows). */
+ * the same way (0 and NULL for the older rows), and so is runs.until_ns
+ * (NULL for older runs; the state_durations and time_in_state views are
+ * made anew with it). */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */

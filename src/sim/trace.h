@@ -49,9 +49,10 @@ struct trace_run_info {
 
 struct trace_run_result {
     const char *status;          /* "ok", "failed" (an expectation failed), "error" */
-    sim_time sim_end_ns;
+    sim_time sim_end_ns;         /* the last event, or `run until` when events were still due */
     uint64_t events;
     double wall_s;
+    sim_time until_ns;           /* `run until`: where every stay still open ends; 0 = unknown */
 };
 
 struct trace_expectation {

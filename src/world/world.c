@@ -1240,6 +1240,11 @@ static void world_conclude(struct world *w, bool skip_expectations, struct trace
     report->segments = w->recorder.segments;
     report->retransmissions = w->recorder.retransmissions;
     report->lost = w->recorder.lost;
+    report->until_ns = sc->run.until;
+    for (int h = 0; h < sc->host_count; h++)
+        for (int state = 0; state < TCP_STATE_COUNT; state++)
+            if (state != TCP_LISTEN && state != TCP_CLOSED && w->recorder.host[h].in_state[state] > 0)
+                report->open_at_until += (uint64_t)w->recorder.host[h].in_state[state];
     check_expectations(w, skip_expectations ? 0 : sc->expect_count, observed, report);
     report->status = report->expectations_failed ? "failed" : "ok";
     if (w->details)
@@ -1291,7 +1296,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
         report->unlisted_transitions += tcp_host_stats(w.app[h].tcp)->unlisted_transitions;
 
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
-                                      report->wall_s};
+                                      report->wall_s, sc->run.until};
     int status = 0;
     if (trace_run_end(&observed, &result, &failed) != 0) {
         snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot record run");
