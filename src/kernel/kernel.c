@@ -108,14 +108,22 @@ static void map_settings(const struct scenario *sc, struct kernel_host_settings 
         kernel_settings_map(&sc->hosts[h], &settings[h], refused, rsize, ignored, isize);
 }
 
-/* What only the simulator can do yet: inject a segment (the kernel run
- * would have to write it into the TUN), and read a TCB's variables for
- * `expect HOST sends ... seq=snd.nxt` (the kernel's are not read). */
+/* An inject the kernel can run: every field a number, both ports given. */
+static bool inject_is_literal(const struct scenario_inject *in)
+{
+    return in->seq.given && in->seq.base == SEQ_NUMBER && in->to_port && in->local_port &&
+           (in->ack.given ? in->ack.base == SEQ_NUMBER : !(in->flags & TCP_FLAG_ACK));
+}
+
+/* What only the simulator can do: read a TCB's variables, for inject
+ * (seq=snd.nxt, the default) and `expect HOST sends ... seq=snd.nxt`.
+ * The kernel's are not read. */
 static int refuse_simulator_only(const struct scenario *sc, char *error, size_t size)
 {
     for (size_t i = 0; i < sc->action_count; i++)
-        if (sc->actions[i].kind == ACTION_INJECT) {
-            snprintf(error, size, "%s:%d: inject cannot run on the kernel yet (only in the simulator)", sc->file,
+        if (sc->actions[i].kind == ACTION_INJECT && !inject_is_literal(&sc->actions[i].inject)) {
+            snprintf(error, size, "%s:%d: on the kernel, inject needs seq= (and ack= with ACK) as numbers "
+                     "and both to= and port=: the kernel's TCB variables cannot be read", sc->file,
                      sc->actions[i].line);
             return -1;
         }

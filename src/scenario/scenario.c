@@ -1848,13 +1848,15 @@ static int action_inject(struct parser *p, struct scenario_action *act)
         const struct arg *a = &p->args[i];
         uint64_t v;
         int status = 0;
-        if (same(a->key, "seq") || same(a->key, "ack"))
+        if (same(a->key, "seq") || same(a->key, "ack")) {
             status = arg_seq_expr(a, &p->at, same(a->key, "seq") ? &in->seq : &in->ack);
-        else if (same(a->key, "len"))
-            status = arg_size(a, &p->at, 0, UINT16_MAX, &v), in->len = (uint32_t)v;
-        else if (same(a->key, "wnd"))
-            status = arg_uint(a, &p->at, 0, UINT16_MAX, &v), in->wnd = (int32_t)v;
-        else if (same(a->key, "conn"))
+        } else if (same(a->key, "len")) {
+            status = arg_size(a, &p->at, 0, UINT16_MAX, &v);
+            in->len = status ? 0 : (uint32_t)v;
+        } else if (same(a->key, "wnd")) {
+            status = arg_uint(a, &p->at, 0, UINT16_MAX, &v);
+            in->wnd = status ? -1 : (int32_t)v;
+        } else if (same(a->key, "conn"))
             status = parse_conn(a, &p->at, &act->conn);
         else
             status = arg_port(a, &p->at, same(a->key, "to") ? &in->to_port : &in->local_port);
