@@ -518,6 +518,49 @@ static void test_drop_first_synack_from_end_1(void)
     fixture_close(&f);
 }
 
+/* delay, duplicate and corrupt act on the picked segment only, and each
+ * row names the rule's line. */
+static void test_delay_duplicate_corrupt_rules(void)
+{
+    const struct drop_rule rules[] = {
+        {.action = FAULT_DELAY, .by = 10 * SIM_MS, .direction = 0, .kind = SEGKIND_DATA, .nth_first = 1,
+         .nth_last = 1, .until = SIM_TIME_MAX, .line = 7},
+        {.action = FAULT_DUPLICATE, .by = 3 * SIM_MS, .direction = 0, .kind = SEGKIND_DATA, .nth_first = 2,
+         .nth_last = 2, .until = SIM_TIME_MAX, .line = 8},
+        {.action = FAULT_CORRUPT, .direction = 0, .kind = SEGKIND_DATA, .nth_first = 3, .nth_last = 3,
+         .until = SIM_TIME_MAX, .line = 9},
+    };
+    struct link_config config = rules_config(rules, 3);
+    struct fixture f;
+    fixture_open(&f, &config, 1);
+    struct segment first = data_segment(10), second = data_segment(10), third = data_segment(10),
+                   fourth = data_segment(10);
+    link_transmit(f.link, 0, &first);
+    link_transmit(f.link, 0, &second);
+    link_transmit(f.link, 0, &third);
+    link_transmit(f.link, 0, &fourth);
+    sim_run(f.sim, SIM_TIME_MAX);
+    /* The delayed first one arrives after the others: reordering on purpose. */
+    CU_ASSERT_EQUAL(row_of(&f, first.id)->fate, FATE_DELIVERED);
+    CU_ASSERT_EQUAL(row_of(&f, first.id)->rule_line, 7);
+    CU_ASSERT_EQUAL(row_of(&f, first.id)->arrived, row_of(&f, fourth.id)->arrived - row_of(&f, fourth.id)->sent +
+                                                   row_of(&f, first.id)->sent + 10 * SIM_MS);
+    CU_ASSERT_EQUAL(f.at[1].ids[f.at[1].count - 1], first.id);
+    /* The second one and its copy, 3 ms later, with the rule's line. */
+    CU_ASSERT_EQUAL(count_fate(&f, FATE_DUPLICATED), 1);
+    const struct row *copy = row_of(&f, second.id + 1); /* the copy takes the next id */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    CU_ASSERT_EQUAL(copy->fate, FATE_DUPLICATED);
+    CU_ASSERT_EQUAL(copy->rule_line, 8);
+    CU_ASSERT_EQUAL(copy->arrived, row_of(&f, second.id)->arrived + 3 * SIM_MS);
+    /* The third arrives damaged and is not handed over. */
+    CU_ASSERT_EQUAL(row_of(&f, third.id)->fate, FATE_CORRUPTED);
+    CU_ASSERT_EQUAL(row_of(&f, third.id)->rule_line, 9);
+    CU_ASSERT_EQUAL(row_of(&f, fourth.id)->rule_line, 0);
+    CU_ASSERT_EQUAL(f.at[1].count, 4); /* first, second, its copy, fourth */
+    fixture_close(&f);
+}
+
 static void test_drop_third_segment_from_end_0(void)
 {
     const struct drop_rule rule = { .direction = 0, .kind = SEGKIND_ANY, .nth_first = 3,
@@ -780,6 +823,7 @@ int main(void)
     CU_add_test(suite, "drop every segment from end 0 between 1 s and 2 s",
                 test_drop_every_segment_from_end_0_in_window);
     CU_add_test(suite, "drop a range on one connection", test_drop_rule_range_and_connection);
+    CU_add_test(suite, "delay, duplicate and corrupt rules", test_delay_duplicate_corrupt_rules);
     CU_add_test(suite, "the deciding rule's line is in the record", test_deciding_rule_line_in_the_record);
     CU_add_test(suite, "trace sees every fate and the end names", test_trace_sees_every_fate_and_names);
     CU_add_test(suite, "payload copied, ids assigned", test_payload_is_copied_and_ids_assigned);

@@ -376,6 +376,38 @@ static const struct error_case error_cases[] = {
     {"drop client SYN #3-1\n", 3, 17, "N <= M"},
     {"drop client SYN from=2s until=1s\n", 3, 25, "until= must be later"},
     {"expect client path CLOSED SYN_SNT\n", 3, 27, "unknown state 'SYN_SNT'"},
+    {"expect client path CLOSED ESTABLISEHD\n", 3, 27, "did you mean ESTABLISHED?"},
+    {"drop client FIN#1\n", 3, 16, "write 'FIN #1'"},
+    {"drop client FIN # 1\n", 3, 17, "would act on every FIN; write 'FIN #1'"},
+    {"delay client DATA #1\n", 3, 21, "delay needs by=TIME"},
+    {"delay client DATA #1 by=0s\n", 3, 25, "more than 0"},
+    {"delay client DATA #1 after=1s\n", 3, 22, "unknown key 'after' for delay"},
+    {"duplicate client DATA #1 by=1s\n", 3, 26, "unknown key 'by' for duplicate"},
+    {"corrupt client DATA #0\n", 3, 21, "count from #1"},
+    {"corrupt nobody DATA\n", 3, 9, "unknown host 'nobody'"},
+    {"dely client DATA #1 by=1s\n", 3, 1, "did you mean 'delay'?"},
+    {"at 1s client inject RTS\n", 3, 21, "unknown flag 'RTS'"},
+    {"at 1s client inject RST|ACK|RST\n", 3, 29, "flag 'RST' is given twice"},
+    {"at 1s client inject\n", 3, 20, "missing FLAGS after 'inject'"},
+    {"at 1s client inject RST seq=snd.nxtt\n", 3, 29, "is not a number or snd.nxt"},
+    {"at 1s client inject RST seq=4294967296\n", 3, 29, "is not a number"},
+    {"at 1s client inject RST ack=rcv.nxt+x\n", 3, 29, "is not a number"},
+    {"at 1s client inject RST len=70000B\n", 3, 29, "len="},
+    {"at 1s client inject RST wnd=65536\n", 3, 29, "wnd="},
+    {"at 1s client inject RST to=0\n", 3, 28, "to=0: is out of range"},
+    {"at 1s client inject RST window=5\n", 3, 25, "unknown key 'window' for inject"},
+    {"expect server sends\n", 3, 20, "missing FLAGS after 'sends'"},
+    {"expect server sends AKC\n", 3, 21, "unknown flag 'AKC'"},
+    {"expect server sends ACK seq=snd\n", 3, 29, "is not a number"},
+    {"expect server sends ACK at\n", 3, 27, "missing a time after 'at'"},
+    {"expect server sends ACK tolerance=1ms\n", 3, 25, "tolerance= applies only with 'at TIME'"},
+    {"expect server sends ACK #1-2\n", 3, 25, "expect one segment"},
+    {"expect server sends ACK soon\n", 3, 25, "expected 'at TIME', '#N' or KEY=VALUE"},
+    {"expect server sends ACK from=1s\n", 3, 25, "unknown key 'from'"},
+    {"expect server sends no ACK seq=1\n", 3, 28, "unknown key 'seq'"},
+    {"expect server sends no ACK at 1s\n", 3, 28, "expected KEY=VALUE"},
+    {"expect server sends no ACK from=2s until=1s\n", 3, 36, "until= must be later"},
+    {"expect server sends ACK at 11min\n", 3, 28, "after the end of the run"},
     {"expect client retransmissions => 1\n", 3, 31, "expected a comparison"},
     {"expect client retransmissions = 1x\n", 3, 33, "value 1x"},
     {"expect client packets = 1\n", 3, 15, "expected path, a counter"},
@@ -478,6 +510,76 @@ static void test_long_lines_and_odd_bytes(void)
 
 /* ---- comments, strings, populations, profiles ---- */
 
+static void test_fault_rules_beyond_drop(void)
+{
+    struct scenario *s = parse_with_hosts(
+        "delay client DATA #2 by=200ms\n"
+        "duplicate server ACK #1 after=5ms conn=2\n"
+        "corrupt client FIN from=1s\n"
+        "drop client SYN #1\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->drop_count, 4);
+    CU_ASSERT_EQUAL(s->drops[0].rule.action, FAULT_DELAY);
+    CU_ASSERT_EQUAL(s->drops[0].rule.by, 200 * MS);
+    CU_ASSERT_EQUAL(s->drops[0].rule.nth_first, 2);
+    CU_ASSERT_EQUAL(s->drops[0].rule.line, 3);
+    CU_ASSERT_EQUAL(s->drops[1].rule.action, FAULT_DUPLICATE);
+    CU_ASSERT_EQUAL(s->drops[1].rule.by, 5 * MS);
+    CU_ASSERT_EQUAL(s->drops[1].rule.conn_id, 2);
+    CU_ASSERT_EQUAL(s->drops[1].rule.direction, 1);
+    CU_ASSERT_EQUAL(s->drops[2].rule.action, FAULT_CORRUPT);
+    CU_ASSERT_EQUAL(s->drops[2].rule.from, 1 * S);
+    CU_ASSERT_EQUAL(s->drops[2].rule.nth_first, 0);
+    CU_ASSERT_EQUAL(s->drops[3].rule.action, FAULT_DROP);
+    CU_ASSERT_STRING_EQUAL(s->drops[0].text, "delay client DATA #2 by=200ms");
+    scenario_free(s);
+}
+
+static void test_inject_and_expect_sends(void)
+{
+    struct scenario *s = parse_with_hosts(
+        "at 1s client inject RST|ACK seq=snd.nxt+100 ack=rcv.nxt-1 len=10B wnd=0 conn=2 to=81 port=4000\n"
+        "at 2s client inject SYN\n"
+        "expect server sends ACK seq=5001 ack=rcv.nxt at 1.05s tolerance=2ms #2 conn=1\n"
+        "expect server sends no RST|ACK from=1s until=2s\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->action_count, 2);
+    const struct scenario_inject *in = &s->actions[0].inject;
+    CU_ASSERT_EQUAL(s->actions[0].kind, ACTION_INJECT);
+    CU_ASSERT_EQUAL(in->flags, TCP_FLAG_RST | TCP_FLAG_ACK);
+    CU_ASSERT_TRUE(in->seq.given);
+    CU_ASSERT_EQUAL(in->seq.base, SEQ_SND_NXT);
+    CU_ASSERT_EQUAL(in->seq.offset, 100);
+    CU_ASSERT_EQUAL(in->ack.base, SEQ_RCV_NXT);
+    CU_ASSERT_EQUAL(in->ack.offset, -1);
+    CU_ASSERT_EQUAL(in->len, 10);
+    CU_ASSERT_EQUAL(in->wnd, 0);
+    CU_ASSERT_EQUAL(s->actions[0].conn, 2);
+    CU_ASSERT_EQUAL(in->to_port, 81);
+    CU_ASSERT_EQUAL(in->local_port, 4000);
+    CU_ASSERT_FALSE(s->actions[1].inject.seq.given);
+    CU_ASSERT_EQUAL(s->actions[1].inject.wnd, -1);
+    CU_ASSERT_EQUAL_FATAL(s->expect_count, 2);
+    const struct scenario_expect *e = &s->expects[0];
+    CU_ASSERT_EQUAL(e->kind, EXPECT_SENDS);
+    CU_ASSERT_EQUAL(e->host, 1);
+    CU_ASSERT_EQUAL(e->sends.flags, TCP_FLAG_ACK);
+    CU_ASSERT_EQUAL(e->sends.seq.base, SEQ_NUMBER);
+    CU_ASSERT_EQUAL(e->sends.seq.offset, 5001);
+    CU_ASSERT_EQUAL(e->sends.ack.base, SEQ_RCV_NXT);
+    CU_ASSERT_EQUAL(e->sends.len, -1);
+    CU_ASSERT_EQUAL(e->at, 1050 * MS);
+    CU_ASSERT_EQUAL(e->sends.tolerance, 2 * MS);
+    CU_ASSERT_EQUAL(e->sends.nth, 2);
+    CU_ASSERT_EQUAL(e->conn, 1);
+    e = &s->expects[1];
+    CU_ASSERT_EQUAL(e->kind, EXPECT_SENDS_NO);
+    CU_ASSERT_EQUAL(e->sends.flags, TCP_FLAG_RST | TCP_FLAG_ACK);
+    CU_ASSERT_EQUAL(e->sends.from, 1 * S);
+    CU_ASSERT_EQUAL(e->sends.until, 2 * S);
+    scenario_free(s);
+}
+
 static void test_comments_and_quoted_strings(void)
 {
     struct scenario *s = parse_with_hosts(
@@ -485,8 +587,8 @@ static void test_comments_and_quoted_strings(void)
         "scenario quotes \"a # is not a comment here; \\\"quoted\\\" and a \\\\ backslash\"   # but this is\n"
         "   \t \n"
         "drop client SYN #2 # the second SYN, then a comment\n"
-        "drop server segment#comment right after a word\n"
-        "run until=1min# no space needed\n");
+        "drop server segment #comment after a blank\n"
+        "run until=1min #a blank before it\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
     CU_ASSERT_STRING_EQUAL(s->description, "a # is not a comment here; \"quoted\" and a \\ backslash");
     CU_ASSERT_EQUAL_FATAL(s->drop_count, 2);
@@ -856,6 +958,8 @@ int main(void)
     CU_add_test(file, "the DESIGN.md example: drop rule, expectations, run", test_design_example_drops_expects_run);
     CU_add_test(file, "SHA-256 of the file bytes, from a file or a string", test_sha256_of_file_and_string_agree);
     CU_add_test(file, "comments and quoted strings with '#' inside", test_comments_and_quoted_strings);
+    CU_add_test(file, "delay, duplicate and corrupt rules", test_fault_rules_beyond_drop);
+    CU_add_test(file, "inject and expect sends", test_inject_and_expect_sends);
     CU_add_test(file, "a /16 population owns 65536 addresses", test_population_owns_its_block);
     CU_add_test(file, "profile= applies before the other host fields", test_profile_applies_before_other_fields);
     CU_add_test(file, "link settings for both directions and one", test_link_settings);

@@ -349,11 +349,11 @@ static void test_sqlite_handshake_rows(void)
                       "1|8|160000000|server|1|SYN_RECEIVED|ESTABLISHED|rcv ACK of SYN|3\n");
     assert_query_text(db, "SELECT * FROM segments ORDER BY seg_id",
                       "1|1|1|client|server|10.0.0.1:40000|10.0.0.2:80|10000000|60000000|SYN|1000|0|"
-                      "0|65535|1460|delivered|0|3\n"
+                      "0|65535|1460|delivered|0|3|0|NULL\n"
                       "1|2|1|server|client|10.0.0.2:80|10.0.0.1:40000|60000000|110000000|SYN|ACK|"
-                      "5000|1001|0|65535|1460|delivered|0|5\n"
+                      "5000|1001|0|65535|1460|delivered|0|5|0|NULL\n"
                       "1|3|1|client|server|10.0.0.1:40000|10.0.0.2:80|110000000|160000000|ACK|1001|"
-                      "5001|0|65535|NULL|delivered|0|7\n");
+                      "5001|0|65535|NULL|delivered|0|7|0|NULL\n");
     assert_query_text(db, "SELECT * FROM expectations ORDER BY seq",
                       "1|1|client path CLOSED SYN_SENT ESTABLISHED|1|as expected\n"
                       "1|2|at 0.5s client state CLOSED|0|expected CLOSED, was ESTABLISHED\n");
@@ -797,6 +797,40 @@ static void test_sqlite_refuses_other_schema_version(void)
     CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_refused_untouched(path, "schema version 99");
+}
+
+/* A version 1 file from before segments.injected, rule_line and
+ * runs.until_ns gets them when it is next written to (old rows: 0 and
+ * NULL), and a merge from such a file fills them the same way. */
+static void test_sqlite_adds_later_segment_columns(void)
+{
+    char path[128], merged[128], err[256];
+    tmp_path("old-segments.db", path, sizeof path);
+    tmp_path("merged-from-old.db", merged, sizeof merged);
+    unlink(merged);
+    CU_ASSERT_EQUAL(record_handshake(path, 0), 1);
+    sqlite3 *db = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, "ALTER TABLE segments DROP COLUMN rule_line;"
+                                     "ALTER TABLE segments DROP COLUMN injected;"
+                                     "DROP VIEW time_in_state; DROP VIEW state_durations;"
+                                     "ALTER TABLE runs DROP COLUMN until_ns", NULL, NULL, NULL),
+                    SQLITE_OK);
+    sqlite3_close(db);
+    struct trace_sink *sink = sink_sqlite_open(merged, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sink);
+    CU_ASSERT_EQUAL(sink_sqlite_copy_runs(sink, path, NULL, 0, err, sizeof err), 1);
+    sink->ops->destroy(sink);
+    db = open_db(merged);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments WHERE injected = 0 AND rule_line IS NULL"), 3);
+    sqlite3_close(db);
+    CU_ASSERT_EQUAL(record_handshake(path, 0), 2);
+    db = open_db(path);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments WHERE injected = 0 AND rule_line IS NULL"), 6);
+    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM runs WHERE until_ns IS NULL"), 2);
+    CU_ASSERT(query_int(db, "SELECT count(*) FROM time_in_state") > 0); /* the views made anew */
+    sqlite3_close(db);
+    unlink(merged);
 }
 
 static void test_sqlite_empty_file_becomes_database(void)
@@ -1303,6 +1337,7 @@ int main(void)
     CU_add_test(db, "refuses other SQLite database", test_sqlite_refuses_other_sqlite_database);
     CU_add_test(db, "refuses text file", test_sqlite_refuses_text_file);
     CU_add_test(db, "refuses other schema version", test_sqlite_refuses_other_schema_version);
+    CU_add_test(db, "adds segments.injected, rule_line, runs.until_ns", test_sqlite_adds_later_segment_columns);
     CU_add_test(db, "empty file becomes a database", test_sqlite_empty_file_becomes_database);
     CU_add_test(db, ":memory: and sink_sqlite_query", test_sqlite_memory_database_and_query);
     CU_add_test(db, "open_read", test_sqlite_open_read);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scenario.h"
+#include "sink_sqlite.h"
 #include "sink_text.h"
 #include "trace.h"
 #include "world.h"
@@ -99,6 +100,113 @@ static void test_failed_expectation_reports_expected_and_actual(void)
     free(log);
 }
 
+/* An expected segment that was not sent: the message shows the nearest
+ * one that was, with what seq= and ack= evaluated to as it left. A sends
+ * no that fails names the offender. A data segment's delay reorders it. */
+static void test_sends_failures_show_the_nearest_segment(void)
+{
+    const char *text =
+        "link delay=50ms\n"
+        "host client addr=10.0.0.1 isn=1000 profile=rfc9293\n"
+        "host server addr=10.0.0.2 isn=5000 profile=rfc9293\n"
+        "at 0s server listen 80\n"
+        "at 10ms client connect server:80 port=40000\n"
+        "at 1s client inject RST seq=snd.nxt+100\n"
+        "at 1.5s client inject ACK seq=snd.nxt ack=rcv.nxt len=100B\n"
+        "expect server sends ACK seq=snd.nxt ack=rcv.nxt+1 at 1.05s\n"
+        "expect server sends SYN|ACK seq=iss ack=irs+1 #1\n"
+        "expect server sends ACK ack=1101 at 1.55s\n"
+        "expect server sends no ACK from=1s until=1.2s\n"
+        "expect client sends RST\n"
+        "expect server segments = 3\n"
+        "run until=1.56s\n";
+    struct world_report report;
+    char *log = run_text(text, 1, &report, NULL);
+    CU_ASSERT_STRING_EQUAL(report.status, "failed");
+    CU_ASSERT_EQUAL(report.expectations_passed, 3);
+    CU_ASSERT_EQUAL(report.expectations_failed, 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "sends ACK seq=snd.nxt ack=rcv.nxt+1 at 1.05s: FAILED (not sent; nearest sent "
+                                       "instead: ACK seq=5001 ack=1001 len=0 at 1.050000s; ack= wanted 1002)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "sends SYN|ACK seq=iss ack=irs+1 #1: passed (sent SYN|ACK seq=5000 ack=1001"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "sends ACK ack=1101 at 1.55s: passed"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "sends no ACK from=1s until=1.2s: FAILED (sent ACK seq=5001 ack=1001"));
+    /* The injected RST is not the client's TCB's: the nearest is its SYN. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "client sends RST: FAILED (not sent; nearest sent instead: SYN seq=1000"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "RST seq=1101 len=0 win=65535 injected delivered"));
+    free(log);
+}
+
+static void test_delay_rule_reorders_data(void)
+{
+    const char *text =
+        "link delay=10ms\n"
+        "host client addr=10.0.0.1 isn=1000 profile=rfc9293\n"
+        "host server addr=10.0.0.2 isn=5000 profile=rfc9293 mss=100B\n"
+        "at 0s server listen 80\n"
+        "at 10ms client connect server:80 port=40000\n"
+        "at 100ms client send 300B\n"
+        "delay client DATA #1 by=50ms\n"
+        "expect server bytes_received = 300\n"
+        "run until=2s\n";
+    struct world_report report;
+    char *log = run_text(text, 1, &report, NULL);
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    /* The first data segment arrives 50 ms late, after the two behind it. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "0.100000000 #4 client 10.0.0.1:40000 > 10.0.0.2:80 ACK seq=1001 ack=5001 "
+                                       "len=100 win=65535 delivered 0.160000000"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "0.100000000 #5 client 10.0.0.1:40000 > 10.0.0.2:80 ACK seq=1101 ack=5001 "
+                                       "len=100 win=65535 delivered 0.110000000"));
+    free(log);
+}
+
+struct first_value {
+    char text[64];
+};
+
+static int keep_first_value(void *context, int columns, const char *const *values, const char *const *names)
+{
+    struct first_value *v = context;
+    (void)names;
+    snprintf(v->text, sizeof v->text, "%s", columns > 0 && values[0] ? values[0] : "NULL");
+    return 1;
+}
+
+/* `run until=` ends the run for every purpose: a connection still in
+ * CLOSE_WAIT when nothing more happens stays there until `until`. */
+static void test_open_stays_count_up_to_until(void)
+{
+    const char *text =
+        "link delay=10ms\n"
+        "host client addr=10.0.0.1 profile=rfc9293\n"
+        "host server addr=10.0.0.2 profile=rfc9293\n"
+        "at 0s server listen 80\n"
+        "at 10ms client connect server:80\n"
+        "at 1s client close\n"
+        "run until=5s\n";
+    struct scenario_error err;
+    struct scenario *sc = scenario_parse_string(text, strlen(text), "until.tcpsim", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    char message[256];
+    struct trace_sink *db = sink_sqlite_open(":memory:", message, sizeof message);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    struct trace trace;
+    trace_init(&trace);
+    trace_add_sink(&trace, db);
+    struct world_report report;
+    struct world_options options = {.seed = 1};
+    CU_ASSERT_EQUAL(world_run(sc, &options, &trace, &report), 0);
+    CU_ASSERT(report.sim_end_ns < 2 * SIM_S);   /* the last event: the ACK of the FIN */
+    CU_ASSERT_EQUAL(report.until_ns, 5 * SIM_S);
+    CU_ASSERT_EQUAL(report.open_at_until, 2);   /* server CLOSE_WAIT, client FIN_WAIT_2 */
+    struct first_value left = {""};
+    CU_ASSERT_EQUAL(sink_sqlite_query(db, "SELECT left_ms FROM state_durations WHERE host = 'server'"
+                                          " AND state = 'CLOSE_WAIT'", NULL, 0, keep_first_value, &left,
+                                      message, sizeof message), 0);
+    CU_ASSERT_STRING_EQUAL(left.text, "5000.0");
+    trace_destroy_sinks(&trace);
+    scenario_free(sc);
+}
+
 static const char *lossy_workload =
     "scenario lossy\n"
     "link delay=20ms loss=10% jitter=uniform(0ms,5ms)\n"
@@ -182,6 +290,9 @@ int main(void)
     CU_add_test(suite, "same seed same bytes", test_same_seed_same_bytes);
     CU_add_test(suite, "workload completes under loss", test_workload_completes_under_loss);
     CU_add_test(suite, "--set changes the run", test_set_changes_the_run);
+    CU_add_test(suite, "open stays count up to run until=", test_open_stays_count_up_to_until);
+    CU_add_test(suite, "expect sends: the nearest segment on failure", test_sends_failures_show_the_nearest_segment);
+    CU_add_test(suite, "delay by=: reordering on purpose", test_delay_rule_reorders_data);
     CU_add_test(suite, "delayed close after the connection is gone",
                 test_delayed_close_after_the_connection_is_gone);
     CU_basic_set_mode(CU_BRM_VERBOSE);

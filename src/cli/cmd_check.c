@@ -40,7 +40,7 @@ int cmd_check(int argc, char **argv)
         fprintf(stderr, "%s\n", message);
         return EXIT_USAGE;
     }
-    printf("%s: ok: scenario %s, hosts %s and %s, %zu actions, %zu workloads, %zu drop rules, "
+    printf("%s: ok: scenario %s, hosts %s and %s, %zu actions, %zu workloads, %zu fault rules, "
            "%zu expectations\n",
            argv[optind], sc->name, sc->hosts[0].name, sc->hosts[1].name, sc->action_count,
            sc->workload_count, sc->drop_count, sc->expect_count);

@@ -52,6 +52,9 @@ void run_summary_print(FILE *out, const struct scenario *sc, const struct world_
     fprintf(out, "  %" PRIu64 " connections, %" PRIu64 " established; %" PRIu64 " segments, %" PRIu64
                  " retransmitted, %" PRIu64 " lost\n",
             r->connections, r->established, r->segments, r->retransmissions, r->lost);
+    if (r->open_at_until > 0)
+        fprintf(out, "  %" PRIu64 " TCBs still open at run until=%.3f s: their time in state counts up to then\n",
+                r->open_at_until, (double)r->until_ns / SIM_S);
     for (size_t i = 0; i < r->listed_count; i++)
         print_connection(out, sc, &r->listed[i]);
     for (size_t i = 0; i < r->expectation_count; i++) {

@@ -44,6 +44,17 @@ bool segment_kind_matches(enum segment_kind kind, const struct segment *seg)
     return false;
 }
 
+const char *fault_action_name(enum fault_action action)
+{
+    switch (action) {
+    case FAULT_DROP: return "drop";
+    case FAULT_DELAY: return "delay";
+    case FAULT_DUPLICATE: return "duplicate";
+    case FAULT_CORRUPT: return "corrupt";
+    }
+    return "?";
+}
+
 struct fault *fault_create(void)
 {
     return calloc(1, sizeof(struct fault));

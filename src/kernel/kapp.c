@@ -218,6 +218,7 @@ void kapp_action(struct krun *r, const struct scenario_action *a)
     case ACTION_UNLISTEN: app_unlisten(r, a); break;
     case ACTION_CONNECT: app_connect(r, a); break;
     case ACTION_SEND: case ACTION_CLOSE: case ACTION_ABORT: app_data_call(r, a); break;
+    case ACTION_INJECT: kconn_inject(r, a); break;
     }
 }
 

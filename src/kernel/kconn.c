@@ -441,6 +441,98 @@ int kconn_link_create(struct krun *r, uint64_t seed)
     return 0;
 }
 
+/* ---- inject: a packet no kernel socket wrote ---- */
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v);
+}
+
+/* The Internet checksum's running sum of n bytes (RFC 1071; an odd last
+ * byte is padded with zero). */
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    if (n & 1)
+        sum += (uint32_t)p[n - 1] << 8;
+    return sum;
+}
+
+static uint32_t checksum(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return ~sum & 0xffff;
+}
+
+/* The IPv4 packet of a segment with both checksums right, as the kernel
+ * that receives it from the TUN checks them. No options. Returns its
+ * length; p has room for 40 + seg->len bytes. */
+static size_t build_packet(const struct segment *seg, uint8_t *p)
+{
+    size_t total = 40 + seg->len;
+    uint8_t *t = p + 20, pseudo[12];
+    memset(p, 0, 40);
+    p[0] = 0x45;                          /* IPv4, 20-byte header */
+    put16(p + 2, (uint32_t)total);
+    p[6] = 0x40;                          /* don't fragment */
+    p[8] = 64;                            /* TTL */
+    p[9] = 6;                             /* TCP */
+    put32(p + 12, seg->src_addr);
+    put32(p + 16, seg->dst_addr);
+    put16(p + 10, checksum(sum16(p, 20, 0)));
+    put16(t, seg->src_port);
+    put16(t + 2, seg->dst_port);
+    put32(t + 4, seg->seq);
+    put32(t + 8, seg->ack);
+    t[12] = 5 << 4;                       /* data offset: 20 bytes */
+    t[13] = seg->flags;
+    put16(t + 14, seg->wnd);
+    if (seg->len)
+        memcpy(t + 20, seg->data, seg->len);
+    memcpy(pseudo, p + 12, 8);            /* the pseudo-header: addresses, 0, TCP, length */
+    pseudo[8] = 0;
+    pseudo[9] = 6;
+    put16(pseudo + 10, (uint32_t)(20 + seg->len));
+    put16(t + 16, checksum(sum16(t, 20 + seg->len, sum16(pseudo, sizeof pseudo, 0))));
+    return total;
+}
+
+/* at T HOST inject on the kernel: the packet goes onto the link from
+ * HOST's end like one its TUN gave, and the link writes it into the
+ * peer's TUN. The kernel's TCB variables cannot be read here, so
+ * kernel_check_scenario has made sure seq=, ack= (with ACK), to= and port=
+ * are numbers. */
+void kconn_inject(struct krun *r, const struct scenario_action *a)
+{
+    static uint8_t packet[40 + 65535];    /* one at a time; too large for the stack */
+    const struct scenario_inject *in = &a->inject;
+    int h = a->host, end;
+    struct segment seg = {
+        .src_addr = r->host[h].addr, .dst_addr = r->host[1 - h].addr,
+        .src_port = in->local_port, .dst_port = in->to_port,
+        .seq = (uint32_t)in->seq.offset, .ack = in->ack.given ? (uint32_t)in->ack.offset : 0,
+        .flags = in->flags, .wnd = (uint16_t)(in->wnd >= 0 ? in->wnd : 65535),
+        .len = in->len, .data = in->len ? r->pattern : NULL, .injected = true,
+    };
+    struct kconn *c = kconn_find(r, seg.src_addr, seg.src_port, seg.dst_addr, seg.dst_port, &end);
+    if (c)
+        seg.conn_id = c->conn_id;
+    sim_run(r->sim, krun_now(r));
+    r->current_raw = packet;
+    r->current_len = build_packet(&seg, packet);
+    link_transmit(r->link, h, &seg);
+    r->current_raw = NULL;
+}
+
 /* Every packet waiting in host h's TUN goes onto the link now. */
 void kconn_tun_readable(struct krun *r, int h)
 {

@@ -108,6 +108,38 @@ static void map_settings(const struct scenario *sc, struct kernel_host_settings 
         kernel_settings_map(&sc->hosts[h], &settings[h], refused, rsize, ignored, isize);
 }
 
+/* An inject the kernel can run: every field a number, both ports given. */
+static bool inject_is_literal(const struct scenario_inject *in)
+{
+    return in->seq.given && in->seq.base == SEQ_NUMBER && in->to_port && in->local_port &&
+           (in->ack.given ? in->ack.base == SEQ_NUMBER : !(in->flags & TCP_FLAG_ACK));
+}
+
+/* What only the simulator can do: read a TCB's variables, for inject
+ * (seq=snd.nxt, the default) and `expect HOST sends ... seq=snd.nxt`.
+ * The kernel's are not read. */
+static int refuse_simulator_only(const struct scenario *sc, char *error, size_t size)
+{
+    for (size_t i = 0; i < sc->action_count; i++)
+        if (sc->actions[i].kind == ACTION_INJECT && !inject_is_literal(&sc->actions[i].inject)) {
+            snprintf(error, size, "%s:%d: on the kernel, inject needs seq= (and ack= with ACK) as numbers "
+                     "and both to= and port=: the kernel's TCB variables cannot be read", sc->file,
+                     sc->actions[i].line);
+            return -1;
+        }
+    for (size_t i = 0; i < sc->expect_count; i++) {
+        const struct scenario_expect *e = &sc->expects[i];
+        bool named = (e->sends.seq.given && e->sends.seq.base != SEQ_NUMBER) ||
+                     (e->sends.ack.given && e->sends.ack.base != SEQ_NUMBER);
+        if (e->kind == EXPECT_SENDS && named) {
+            snprintf(error, size, "%s:%d: the kernel's TCB variables cannot be read for seq=/ack= (write numbers)",
+                     sc->file, e->line);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int kernel_check_scenario(const struct scenario *sc, bool lenient, char *error, size_t size)
 {
     struct kernel_host_settings settings[SCENARIO_HOSTS];
@@ -121,6 +153,8 @@ int kernel_check_scenario(const struct scenario *sc, bool lenient, char *error, 
         snprintf(error, size, "%s: the kernel backend needs two hosts", sc->file);
         return -1;
     }
+    if (refuse_simulator_only(sc, error, size))
+        return -1;
     map_settings(sc, settings, refused, sizeof refused, ignored, sizeof ignored);
     if (refused[0] && !lenient) {
         snprintf(error, size, "%s: the Linux kernel cannot take: %s; --lenient runs anyway and "
@@ -345,7 +379,7 @@ static int record_end(struct krun *r, bool reached_until, double started, bool s
     report->wall_s = (double)(mono_ns() - started) / SIM_S;
     world_observer_conclude(r->observer, skip_expectations, r->trace, report);
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
-                                      report->wall_s};
+                                      report->wall_s, r->sc->run.until};
     if (trace_run_end(r->trace, &result, &failed) != 0) {
         snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot record run");
         report->status = "error";

@@ -137,6 +137,7 @@ void klock_release(struct krun *r);
 /* kconn.c */
 int kconn_link_create(struct krun *r, uint64_t seed);
 void kconn_tun_readable(struct krun *r, int host);
+void kconn_inject(struct krun *r, const struct scenario_action *a);
 void kconn_tracepoint_event(void *context, const struct tracepoint_event *ev);
 void kconn_poll_time_wait(struct krun *r);
 bool kconn_any_time_wait(const struct krun *r);

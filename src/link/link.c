@@ -430,7 +430,9 @@ static void report(struct link *link, int from, const struct segment *seg, sim_t
 /* ---- transmit ---- */
 
 /* Decide the fate and, for segments that reach the wire, the arrival;
- * *rule is the drop rule that decided, if one did. */
+ * *rule is the fault rule that acted, if one did. A rule that delays,
+ * duplicates or corrupts leaves the segment to the wire first (queue, loss
+ * model), so it acts only on a segment the wire would have carried. */
 static enum segment_fate decide_fate(struct link *link, int from, const struct segment *seg,
                                      sim_time *arrival, const struct drop_rule **rule)
 {
@@ -438,7 +440,7 @@ static enum segment_fate decide_fate(struct link *link, int from, const struct s
     sim_time now = sim_now(link->sim);
     *arrival = -1;
     *rule = fault_decide(link->fault, from, now, seg);
-    if (*rule)
+    if (*rule && (*rule)->action == FAULT_DROP)
         return FATE_DROPPED;
     if (queue_full(dir, now))
         return FATE_QUEUE_FULL;
@@ -446,7 +448,9 @@ static enum segment_fate decide_fate(struct link *link, int from, const struct s
     if (loss_model_loses(dir))
         return FATE_LOST;
     *arrival = arrival_time(dir, departure);
-    if (own_stream_bernoulli(dir->corrupt, dir->config.corrupt))
+    if (*rule && (*rule)->action == FAULT_DELAY)
+        *arrival = sim_time_add(*arrival, (*rule)->by);
+    if ((*rule && (*rule)->action == FAULT_CORRUPT) || own_stream_bernoulli(dir->corrupt, dir->config.corrupt))
         return FATE_CORRUPTED;
     return FATE_DELIVERED;
 }
@@ -463,16 +467,17 @@ static void count_fate(struct link_direction_stats *stats, enum segment_fate fat
     }
 }
 
-/* The extra copy of a delivered segment: its own id, its own row. */
+/* The extra copy of a delivered segment: its own id, its own row. A rule
+ * that duplicates sets the copy's lag; the link's own duplication draws it. */
 static void send_duplicate(struct link *link, int from, const struct segment *seg,
-                           sim_time arrival)
+                           sim_time arrival, const struct drop_rule *rule)
 {
     struct link_direction *dir = &link->dir[from];
     struct segment copy = *seg;
     copy.id = ++link->next_id;
-    sim_time copy_arrival = duplicate_arrival(dir, arrival);
+    sim_time copy_arrival = rule ? sim_time_add(arrival, rule->by) : duplicate_arrival(dir, arrival);
     count_fate(&dir->stats, FATE_DUPLICATED);
-    report(link, from, &copy, copy_arrival, FATE_DUPLICATED, NULL);
+    report(link, from, &copy, copy_arrival, FATE_DUPLICATED, rule);
     schedule_delivery(link, 1 - from, &copy, copy_arrival);
 }
 
@@ -491,6 +496,8 @@ void link_transmit(struct link *link, int from, struct segment *seg)
     if (fate != FATE_DELIVERED)
         return;
     schedule_delivery(link, 1 - from, seg, arrival);
-    if (own_stream_bernoulli(dir->duplicate, dir->config.duplicate))
-        send_duplicate(link, from, seg, arrival);
+    if (rule && rule->action == FAULT_DUPLICATE)
+        send_duplicate(link, from, seg, arrival, rule);
+    else if (own_stream_bernoulli(dir->duplicate, dir->config.duplicate))
+        send_duplicate(link, from, seg, arrival, NULL);
 }

@@ -88,7 +88,7 @@ int results_replay(struct results_db *db, int64_t run_id, struct trace *trace)
         trace_run_abort(trace);
         return -1;
     }
-    struct trace_run_result result = {run.status, run.sim_end_ns, run.events, run.wall_s};
+    struct trace_run_result result = {run.status, run.sim_end_ns, run.events, run.wall_s, 0};
     if (trace_run_end(trace, &result, &failed) != 0)
         return sink_failed(db, failed, "cannot end the run");
     return 0;

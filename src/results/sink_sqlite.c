@@ -41,7 +41,8 @@ static const char schema_sql[] =
     " events INTEGER,"
     " wall_s REAL,"
     " tcpsim_version TEXT NOT NULL,"
-    " stack TEXT NOT NULL);"
+    " stack TEXT NOT NULL,"
+    " until_ns INTEGER);"
 
     "CREATE TABLE run_params ("
     " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
@@ -97,6 +98,8 @@ static const char schema_sql[] =
     " fate TEXT NOT NULL,"
     " retransmission INTEGER NOT NULL,"
     " trace_seq INTEGER NOT NULL,"
+    " injected INTEGER NOT NULL DEFAULT 0,"
+    " rule_line INTEGER,"
     " PRIMARY KEY (run_id, seg_id, trace_seq)) WITHOUT ROWID;"
 
     "CREATE TABLE expectations ("
@@ -121,9 +124,14 @@ static const char views_sql[] =
     "            GROUP BY run_id, conn_id) AS r"
     "  ON r.run_id = c.run_id AND r.conn_id = c.conn_id;"
 
-    /* Each stay in a state: entered by one transition, left by the next one
-     * of the same (run, host, conn); the last stay lasts until the run's end,
-     * except a final CLOSED, which is no connection at all. */
+    ;
+
+/* Each stay in a state: entered by one transition, left by the next one of
+ * the same (run, host, conn); the last stay lasts until the run's end --
+ * `run until=` (runs.until_ns), or the last event in a file from before
+ * that column -- except a final CLOSED, which is no connection at all.
+ * Kept apart so an older file gets them anew with runs.until_ns. */
+static const char state_views_sql[] =
     "CREATE VIEW state_durations AS"
     " WITH stays AS ("
     "  SELECT run_id, host, conn_id, seq, to_state AS state, t_ns AS entered_ns,"
@@ -131,8 +139,8 @@ static const char views_sql[] =
     "  FROM transitions)"
     " SELECT s.run_id, s.host, s.conn_id, s.state,"
     "  s.entered_ns / 1e6 AS entered_ms,"
-    "  COALESCE(s.left_ns, r.sim_end_ns) / 1e6 AS left_ms,"
-    "  (COALESCE(s.left_ns, r.sim_end_ns) - s.entered_ns) / 1e6 AS duration_ms,"
+    "  COALESCE(s.left_ns, r.until_ns, r.sim_end_ns) / 1e6 AS left_ms,"
+    "  (COALESCE(s.left_ns, r.until_ns, r.sim_end_ns) - s.entered_ns) / 1e6 AS duration_ms,"
     "  (s.left_ns IS NULL) AS open_at_end"
     " FROM stays AS s JOIN runs AS r ON r.run_id = s.run_id"
     " WHERE NOT (s.left_ns IS NULL AND s.state = 'CLOSED');"
@@ -140,7 +148,9 @@ static const char views_sql[] =
     "CREATE VIEW time_in_state AS"
     " SELECT run_id, host, state, count(*) AS visits,"
     "  sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms"
-    " FROM state_durations GROUP BY run_id, host, state;"
+    " FROM state_durations GROUP BY run_id, host, state;";
+
+static const char more_views_sql[] =
 
     /* Transitions, sends and arrivals in one order. At equal times a record
      * keeps its reporting order (2 * record number); an arrival goes right
@@ -219,7 +229,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "INSERT INTO runs (scenario, scenario_sha256, seed, rep, params, status, tcpsim_version,"
         " stack) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
     [STMT_UPDATE_RUN] =
-        "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5 WHERE run_id = ?1",
+        "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5, until_ns = ?6"
+        " WHERE run_id = ?1",
     [STMT_INSERT_PARAM] = "INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3)",
     [STMT_INSERT_CONNECTION] =
         "INSERT OR REPLACE INTO connections (run_id, conn_id, client, client_addr, client_port,"
@@ -234,8 +245,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " seg_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_INSERT_SEGMENT] =
         "INSERT OR FAIL INTO segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
+        " rule_line)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+        " ?20)",
     [STMT_INSERT_EXPECTATION] =
         "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -263,7 +276,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
  * last incomplete batches, the runs row, COMMIT or ROLLBACK, and queries.
  * Without a thread (pthread_create failed) batches are written in place.
  */
-enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 18, BATCH_BUFFERS = 16 };
+enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 20, BATCH_BUFFERS = 16 };
 
 enum cell_type { CELL_NULL, CELL_INT, CELL_TEXT };
 
@@ -458,7 +471,7 @@ static bool recording(const struct sqlite_sink *s)
 static int columns_of(const struct batch *b)
 {
     static const int columns[BATCH_COUNT] = {
-        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 18,
+        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 20,
     };
     return columns[b->table];
 }
@@ -832,6 +845,10 @@ static int update_run_row(struct sqlite_sink *s, const struct trace_run_result *
     sqlite3_bind_int64(st, 3, result->sim_end_ns);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)result->events);
     sqlite3_bind_double(st, 5, result->wall_s);
+    if (result->until_ns > 0)
+        sqlite3_bind_int64(st, 6, result->until_ns);
+    else
+        sqlite3_bind_null(st, 6);
     return step_done(st);
 }
 
@@ -944,6 +961,8 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     cell_text(b, segment_fate_name(ts->fate));
     cell_int(b, seg->retransmission ? 1 : 0);
     cell_int(b, s->next_record++);
+    cell_int(b, seg->injected ? 1 : 0);
+    cell_int_or_null(b, ts->rule_line, 0);
     row_end(s, b);
 }
 
@@ -999,7 +1018,8 @@ static int create_schema(sqlite3 *db)
     char pragmas[128];
     snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
-    if (results_exec(db, schema_sql) != 0 || results_exec(db, views_sql) != 0)
+    if (results_exec(db, schema_sql) != 0 || results_exec(db, views_sql) != 0 ||
+        results_exec(db, state_views_sql) != 0 || results_exec(db, more_views_sql) != 0)
         return -1;
     return results_exec(db, pragmas);
 }
@@ -1011,18 +1031,33 @@ static int set_page_size(sqlite3 *db)
     return results_exec(db, "PRAGMA page_size = 16384");
 }
 
-/* 1 when the runs table of schema `db` ("main", "src") has the stack column. */
-static int has_stack_column(sqlite3 *db, const char *schema)
+/* 1 when `table` of schema `db` ("main", "src") has `column`. */
+static int has_column(sqlite3 *db, const char *schema, const char *table, const char *column)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('runs', '%s') WHERE name = 'stack'",
-             schema);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s', '%s') WHERE name = '%s'",
+             table, schema, column);
     return results_pragma_int(db, sql) > 0;
 }
 
-/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack. */
-static int add_stack_column(sqlite3 *db)
+static int has_stack_column(sqlite3 *db, const char *schema)
 {
+    return has_column(db, schema, "runs", "stack");
+}
+
+/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack,
+ * or from before segments.injected and segments.rule_line. */
+static int add_later_columns(sqlite3 *db)
+{
+    if (!has_column(db, "main", "runs", "until_ns") &&
+        (results_exec(db, "ALTER TABLE runs ADD COLUMN until_ns INTEGER;"
+                          "DROP VIEW IF EXISTS time_in_state; DROP VIEW IF EXISTS state_durations") != 0 ||
+         results_exec(db, state_views_sql) != 0))
+        return -1;
+    if (!has_column(db, "main", "segments", "injected") &&
+        results_exec(db, "ALTER TABLE segments ADD COLUMN injected INTEGER NOT NULL DEFAULT 0;"
+                         "ALTER TABLE segments ADD COLUMN rule_line INTEGER") != 0)
+        return -1;
     if (has_stack_column(db, "main"))
         return 0;
     return results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
@@ -1043,9 +1078,9 @@ static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
     int64_t objects = results_pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
     int rc = 0;
     if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
-        rc = add_stack_column(s->db);
+        rc = add_later_columns(s->db);
         if (rc != 0)
-            results_set_error(err, errlen, "%s: cannot add runs.stack: %s", s->path,
+            results_set_error(err, errlen, "%s: cannot add the later columns: %s", s->path,
                               sqlite3_errmsg(s->db));
     } else if (application_id == 0 && objects == 0) {
         if (create_schema(s->db) != 0) {
@@ -1122,7 +1157,7 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
                       "cannot record a connection") != 0 ||
         prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
                       "cannot record a transition") != 0 ||
-        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 18, "cannot record a segment") != 0) {
+        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 20, "cannot record a segment") != 0) {
         results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
@@ -1248,18 +1283,28 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
 /* Each table's rows of the mapped runs, renumbered. The map is the outer
  * loop (CROSS JOIN keeps it there) so each run's rows are a range scan of
  * the source's primary key. */
-static const char copy_runs_from_old_sql[] =
-    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
-    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, 'tcpsim ' || r.tcpsim_version"
-    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id";
+/* The runs of a source with or without the later columns (stack, until_ns). */
+static void copy_runs_sql(bool has_stack, bool has_until, char *sql, size_t size)
+{
+    snprintf(sql, size,
+             "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
+             " sim_end_ns, events, wall_s, tcpsim_version, stack, until_ns)"
+             " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
+             " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, %s, %s"
+             " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
+             has_stack ? "r.stack" : "'tcpsim ' || r.tcpsim_version", has_until ? "r.until_ns" : "NULL");
+}
+/* A source from before segments.injected: nothing in it was injected, and
+ * no rule line was kept. */
+static const char copy_segments_from_old_sql[] =
+    "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+    " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
+    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
+    " s.trace_seq"
+    " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id";
 static const char *const copy_sql[] = {
-    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-    " sim_end_ns, events, wall_s, tcpsim_version, stack)"
-    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, r.stack"
-    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
+    NULL, /* the runs: copy_runs_sql */
     "INSERT INTO main.run_params (run_id, key, value)"
     " SELECT m.dst_id, p.key, p.value"
     " FROM temp.copy_map AS m CROSS JOIN src.run_params AS p ON p.run_id = m.src_id",
@@ -1275,10 +1320,11 @@ static const char *const copy_sql[] = {
     " t.seg_id"
     " FROM temp.copy_map AS m CROSS JOIN src.transitions AS t ON t.run_id = m.src_id",
     "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
+    " rule_line)"
     " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
     " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
-    " s.trace_seq"
+    " s.trace_seq, s.injected, s.rule_line"
     " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
     "INSERT INTO main.expectations (run_id, seq, expectation, passed, detail)"
     " SELECT m.dst_id, e.seq, e.expectation, e.passed, e.detail"
@@ -1349,9 +1395,14 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
         return -1;
     }
     int64_t copied = 0;
-    bool old_source = !has_stack_column(s->db, "src");
+    char runs_sql[768];
+    copy_runs_sql(has_stack_column(s->db, "src"), has_column(s->db, "src", "runs", "until_ns"), runs_sql,
+                  sizeof runs_sql);
+    bool old_segments = !has_column(s->db, "src", "segments", "injected");
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
-        const char *sql = i == 0 && old_source ? copy_runs_from_old_sql : copy_sql[i];
+        const char *sql = i == 0 ? runs_sql : copy_sql[i];
+        if (old_segments && strstr(sql, "INSERT INTO main.segments"))
+            sql = copy_segments_from_old_sql;
         if (results_exec(s->db, sql) != 0) {
             results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));

@@ -28,7 +28,11 @@ struct results_db;
 /* runs.stack came after the first files of version 1 were written: a file
  * without it gets the column when it is next written to (ALTER TABLE ADD
  * COLUMN, filled with 'tcpsim ' || tcpsim_version), and a merge from such a
- * file fills it the same way. Readers never need it to be there. */
+ * file fills it the same way. Readers never need it to be there.
+ * segments.injected and segments.rule_line came later still and are added
+ * the same way (0 and NULL for the older rows), and so is runs.until_ns
+ * (NULL for older runs; the state_durations and time_in_state views are
+ * made anew with it). */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */

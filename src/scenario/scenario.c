@@ -1341,6 +1341,8 @@ struct line {
     int number;
     struct token tokens[TOKENS_MAX];
     int count;
+    size_t comment;          /* byte offset of the comment's '#' */
+    int comment_col;         /* its column; 0 = the line has no comment */
     char text[TOKEN_TEXT_MAX];
 };
 
@@ -1423,21 +1425,19 @@ static void advance(const struct line *l, struct cursor *c)
         c->col++;
 }
 
-/* Reads one token at c. Returns -1 on error, 1 when a comment follows it. */
+/* Reads one token at c: up to a blank outside quotes ('#' inside a word is
+ * part of it, so FIN#1 reaches the directive, which says what it meant).
+ * Returns -1 on error. */
 static int lex_token(struct line *l, struct cursor *c, char **out, const struct place *at)
 {
     struct token *t = &l->tokens[l->count++];
     bool in_quote = false;
-    int quote_col = 0, comment = 0;
+    int quote_col = 0;
     *t = (struct token){*out, NULL, c->i, c->i, c->col, 0, l->raw[c->i] == '"'};
     while (c->i < l->length) {
         char ch = l->raw[c->i];
         if (!in_quote && (ch == ' ' || ch == '\t'))
             break;
-        if (!in_quote && ch == '#' && c->i > t->start) {
-            comment = 1;
-            break;
-        }
         if (ch == '"') {
             in_quote = !in_quote;
             quote_col = c->col;
@@ -1460,26 +1460,33 @@ static int lex_token(struct line *l, struct cursor *c, char **out, const struct 
         return fail(at, quote_col, "unterminated string");
     *(*out)++ = '\0';
     t->end = c->i;
-    return comment;
+    return 0;
 }
 
-/* Splits the line into tokens. '#' starts a comment, except "#N" (a digit
- * follows) after the directive word: that is a drop rule's ordinal. */
+/* Splits the line into tokens. '#' starts a comment only at the start of a
+ * word (the line's first, or after a blank), except "#N" (a digit follows)
+ * after the directive word: that is a rule's ordinal. The comment's place
+ * is kept so a fault rule can refuse "FIN # 1", which would else mean every
+ * FIN. */
 static int lex_line(struct line *l, const struct place *at)
 {
     struct cursor c = {0, 1};
     char *out = l->text;
     l->count = 0;
+    l->comment = 0;
+    l->comment_col = 0;
     for (;;) {
         while (c.i < l->length && (l->raw[c.i] == ' ' || l->raw[c.i] == '\t'))
             advance(l, &c);
         if (c.i >= l->length)
             return 0;
-        if (l->raw[c.i] == '#' && !(l->count > 0 && c.i + 1 < l->length && is_digit((unsigned char)l->raw[c.i + 1])))
+        if (l->raw[c.i] == '#' && !(l->count > 0 && c.i + 1 < l->length && is_digit((unsigned char)l->raw[c.i + 1]))) {
+            l->comment = c.i;
+            l->comment_col = c.col;
             return 0;
-        int r = lex_token(l, &c, &out, at);
-        if (r != 0)
-            return r < 0 ? -1 : 0;
+        }
+        if (lex_token(l, &c, &out, at))
+            return -1;
     }
 }
 
@@ -1763,6 +1770,102 @@ static int action_close(struct parser *p, struct scenario_action *act)
     return action_conn_args(p, act, 4, act->kind == ACTION_CLOSE ? "close" : "abort");
 }
 
+/* ---- segments written by hand: inject, expect sends ---- */
+
+static const struct { const char *name; uint8_t flag; } flag_names[] = {
+    {"FIN", TCP_FLAG_FIN}, {"SYN", TCP_FLAG_SYN}, {"RST", TCP_FLAG_RST},
+    {"PSH", TCP_FLAG_PSH}, {"ACK", TCP_FLAG_ACK}, {"URG", TCP_FLAG_URG},
+};
+
+/* FLAGS: names joined by '|' (RST|ACK, SYN|FIN), each at most once. */
+static int parse_flags(struct parser *p, const struct token *t, uint8_t *flags)
+{
+    const char *word = t->text;
+    *flags = 0;
+    for (;;) {
+        size_t n = strcspn(word, "|");
+        uint8_t flag = 0;
+        for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+            if (n == strlen(flag_names[i].name) && strncmp(word, flag_names[i].name, n) == 0)
+                flag = flag_names[i].flag;
+        int col = t->col + (int)(word - t->text);
+        if (!flag)
+            return fail(&p->at, col, "unknown flag '%.*s' (FIN, SYN, RST, PSH, ACK, URG, joined by '|': RST|ACK)",
+                        (int)(n > 40 ? 40 : n), word);
+        if (*flags & flag)
+            return fail(&p->at, col, "flag '%.*s' is given twice", (int)n, word);
+        *flags |= flag;
+        if (word[n] == '\0')
+            return 0;
+        word += n + 1;
+    }
+}
+
+static const char *const seq_base_names[] = {"", "snd.nxt", "snd.una", "iss", "rcv.nxt", "irs", "rcv.wnd"};
+
+const char *seq_base_name(enum seq_base base)
+{
+    return (size_t)base < sizeof seq_base_names / sizeof seq_base_names[0] ? seq_base_names[base] : "?";
+}
+
+/* EXPR: a number (0..2^32-1), or a TCB field with an optional +N or -N. */
+static int arg_seq_expr(const struct arg *a, const struct place *at, struct seq_expr *e)
+{
+    static const char *const why = "is not a number or snd.nxt, snd.una, iss, rcv.nxt, irs, rcv.wnd "
+                                   "with an optional +N or -N (e.g. snd.nxt+100)";
+    const char *text = a->value;
+    uint64_t n;
+    *e = (struct seq_expr){.given = true};
+    for (int b = SEQ_SND_NXT; b <= SEQ_RCV_WND; b++) {
+        size_t len = strlen(seq_base_names[b]);
+        if (strncmp(text, seq_base_names[b], len) == 0 && strchr("+-", text[len])) {
+            e->base = (enum seq_base)b;
+            text += len;
+            break;
+        }
+    }
+    if (e->base == SEQ_NUMBER)
+        return parse_uint_text(text, &n) || n > UINT32_MAX ? bad_value(a, at, why) : (e->offset = (int64_t)n, 0);
+    if (*text == '\0')
+        return 0;
+    if (parse_uint_text(text + 1, &n) || n > UINT32_MAX)
+        return bad_value(a, at, why);
+    e->offset = *text == '-' ? -(int64_t)n : (int64_t)n;
+    return 0;
+}
+
+/* inject FLAGS [seq=EXPR] [ack=EXPR] [len=SIZE] [wnd=N] [conn=N] [to=PORT] [port=LOCAL] */
+static int action_inject(struct parser *p, struct scenario_action *act)
+{
+    static const char *const keys[] = {"seq", "ack", "len", "wnd", "conn", "to", "port", NULL};
+    struct scenario_inject *in = &act->inject;
+    const struct token *flags = need(p, 4, "FLAGS after 'inject' (e.g. RST, RST|ACK, SYN)");
+    size_t n;
+    if (!flags || parse_flags(p, flags, &in->flags) || collect_known_args(p, 5, "inject", keys, &n))
+        return -1;
+    in->wnd = -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct arg *a = &p->args[i];
+        uint64_t v;
+        int status = 0;
+        if (same(a->key, "seq") || same(a->key, "ack")) {
+            status = arg_seq_expr(a, &p->at, same(a->key, "seq") ? &in->seq : &in->ack);
+        } else if (same(a->key, "len")) {
+            status = arg_size(a, &p->at, 0, UINT16_MAX, &v);
+            in->len = status ? 0 : (uint32_t)v;
+        } else if (same(a->key, "wnd")) {
+            status = arg_uint(a, &p->at, 0, UINT16_MAX, &v);
+            in->wnd = status ? -1 : (int32_t)v;
+        } else if (same(a->key, "conn"))
+            status = parse_conn(a, &p->at, &act->conn);
+        else
+            status = arg_port(a, &p->at, same(a->key, "to") ? &in->to_port : &in->local_port);
+        if (status)
+            return -1;
+    }
+    return 0;
+}
+
 struct verb {
     const char *name;
     enum scenario_action_kind kind;
@@ -1773,8 +1876,10 @@ static const struct verb verbs[] = {
     {"listen", ACTION_LISTEN, action_listen},       {"connect", ACTION_CONNECT, action_connect},
     {"send", ACTION_SEND, action_send},             {"close", ACTION_CLOSE, action_close},
     {"abort", ACTION_ABORT, action_close},          {"unlisten", ACTION_UNLISTEN, action_unlisten},
+    {"inject", ACTION_INJECT, action_inject},
 };
-static const char *const verb_names[] = {"listen", "connect", "send", "close", "abort", "unlisten", NULL};
+static const char *const verb_names[] = {"listen", "connect", "send", "close", "abort", "unlisten", "inject",
+                                         NULL};
 
 /* at TIME HOST VERB ... */
 static int directive_at(struct parser *p)
@@ -1788,7 +1893,7 @@ static int directive_at(struct parser *p)
     const struct token *host = need(p, 2, "a host after the time");
     if (!host || host_ref(p->s, host->text, host->col, &p->at, &act.host))
         return -1;
-    const struct token *verb = need(p, 3, "an action (listen, connect, send, close, abort, unlisten)");
+    const struct token *verb = need(p, 3, "an action (listen, connect, send, close, abort, unlisten, inject)");
     if (!verb)
         return -1;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
@@ -1803,7 +1908,8 @@ static int directive_at(struct parser *p)
         return push(p, (void **)&s->actions, &s->action_count, &p->action_cap, sizeof act, &act);
     }
     const char *guess = closest(verb->text, verb_names);
-    return fail(&p->at, verb->col, "unknown action '%.60s'%s%s%s (listen, connect, send, close, abort, unlisten)",
+    return fail(&p->at, verb->col, "unknown action '%.60s'%s%s%s (listen, connect, send, close, abort, unlisten, "
+                "inject)",
                 verb->text, guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
 }
 
@@ -1845,39 +1951,78 @@ static int drop_ordinal(struct parser *p, const struct token *t, struct drop_rul
     return 0;
 }
 
-static int drop_args(struct parser *p, int first, struct drop_rule *rule)
+/* The KEY=VALUE arguments of a fault rule: from= until= conn= for all,
+ * by= (required) for delay, after= for duplicate. */
+static int fault_args(struct parser *p, int first, const char *verb, struct drop_rule *rule)
 {
-    static const char *const keys[] = {"from", "until", "conn", NULL};
+    static const char *const drop_keys[] = {"from", "until", "conn", NULL};
+    static const char *const delay_keys[] = {"from", "until", "conn", "by", NULL};
+    static const char *const duplicate_keys[] = {"from", "until", "conn", "after", NULL};
+    const char *const *keys = rule->action == FAULT_DELAY       ? delay_keys
+                              : rule->action == FAULT_DUPLICATE ? duplicate_keys
+                                                                : drop_keys;
     size_t n;
-    if (collect_known_args(p, first, "drop", keys, &n))
+    if (collect_known_args(p, first, verb, keys, &n))
         return -1;
     for (size_t i = 0; i < n; i++) {
         const struct arg *a = &p->args[i];
         uint64_t conn;
+        sim_time *when = same(a->key, "from") ? &rule->from : same(a->key, "until") ? &rule->until : &rule->by;
         int status = same(a->key, "conn") ? arg_uint(a, &p->at, 1, UINT64_MAX, &conn)
-                                          : arg_duration(a, &p->at, false, same(a->key, "from") ? &rule->from
-                                                                                            : &rule->until);
+                                          : arg_duration(a, &p->at, same(a->key, "by"), when);
         if (status)
             return -1;
         if (same(a->key, "conn"))
             rule->conn_id = conn;
     }
+    if (rule->action == FAULT_DELAY && !find_arg(p->args, n, "by"))
+        return fail(&p->at, end_col(p), "delay needs by=TIME (e.g. by=200ms)");
     if (rule->from >= rule->until)
         return fail(&p->at, key_col(p->args, n, "until", 1), "until= must be later than from=");
     return 0;
 }
 
-/* drop HOST KIND [#N[-M]] [from=T] [until=T] [conn=N] */
-static int directive_drop(struct parser *p)
+/* "FIN#1" and "FIN # 1": the first would be an unknown kind, the second a
+ * kind and a comment that silently means every FIN. Both are refused with
+ * what was meant. */
+static int fault_ordinal_trap(struct parser *p, const struct token *kind)
+{
+    const char *hash = strchr(kind->text, '#');
+    if (hash)
+        return fail(&p->at, kind->col + (int)(hash - kind->text), "write '%.*s %.20s' with a blank before '#' "
+                    "(a segment kind and its ordinal are two words)", (int)(hash - kind->text), kind->text, hash);
+    const struct line *l = &p->line;
+    if (l->comment_col && p->line.count == 3) {
+        size_t i = l->comment + 1;
+        while (i < l->length && (l->raw[i] == ' ' || l->raw[i] == '\t'))
+            i++;
+        if (i < l->length && is_digit((unsigned char)l->raw[i]))
+            return fail(&p->at, l->comment_col, "'# %c...' here is a comment, so the rule would act on every %s; "
+                        "write '%s #%c' for an ordinal", l->raw[i], kind->text, kind->text, l->raw[i]);
+    }
+    return 0;
+}
+
+static const char *const fault_verbs[] = {"drop", "delay", "duplicate", "corrupt", NULL};
+
+/* drop|delay|duplicate|corrupt HOST KIND [#N[-M]] [from=T] [until=T] [conn=N]
+ *   [by=T (delay)] [after=T (duplicate)] */
+static int directive_fault(struct parser *p)
 {
     struct scenario *s = p->s;
     struct scenario_drop drop = {.rule.line = p->line.number};
     struct drop_rule *rule = &drop.rule;
-    const struct token *host = need(p, 1, "the sending host after 'drop'");
+    const char *verb = p->line.tokens[0].text;
+    char what[64];
+    for (int a = 0; fault_verbs[a]; a++)
+        if (same(verb, fault_verbs[a]))
+            rule->action = (enum fault_action)a;
+    snprintf(what, sizeof what, "the sending host after '%s'", verb);
+    const struct token *host = need(p, 1, what);
     if (!host || host_ref(s, host->text, host->col, &p->at, &rule->direction))
         return -1;
     const struct token *kind = need(p, 2, "a segment kind (SYN, SYN-ACK, ACK, DATA, FIN, RST or segment)");
-    if (!kind)
+    if (!kind || fault_ordinal_trap(p, kind))
         return -1;
     int k = segment_kind_from_name(kind->text);
     if (k < 0)
@@ -1892,7 +2037,7 @@ static int directive_drop(struct parser *p)
             return -1;
         next = 4;
     }
-    if (drop_args(p, next, rule))
+    if (fault_args(p, next, verb, rule))
         return -1;
     line_text(p, drop.text, sizeof drop.text);
     return push(p, (void **)&s->drops, &s->drop_count, &p->drop_cap, sizeof drop, &drop);
@@ -1908,6 +2053,13 @@ static int state_ref(struct parser *p, const struct token *t, int *state)
             *state = i;
     if (*state >= 0)
         return 0;
+    const char *names[TCP_STATE_COUNT + 1];
+    for (int i = 0; i < TCP_STATE_COUNT; i++)
+        names[i] = tcp_state_name((enum tcp_state)i);
+    names[TCP_STATE_COUNT] = NULL;
+    const char *guess = closest(t->text, names);
+    if (guess)
+        return fail(&p->at, t->col, "unknown state '%.60s'; did you mean %s?", t->text, guess);
     return fail(&p->at, t->col, "unknown state '%.60s' (CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, "
                 "FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT)", t->text);
 }
@@ -2064,6 +2216,100 @@ static int expect_count(struct parser *p, struct scenario_expect *e)
     return push_expect(p, e);
 }
 
+/* The KEY=VALUE arguments of `expect HOST sends ...`: tokens `first`..
+ * that have a value (the words among them were read already). */
+static int sends_args(struct parser *p, int first, struct scenario_expect *e)
+{
+    static const char *const sends_keys[] = {"seq", "ack", "len", "tolerance", "conn", NULL};
+    static const char *const none_keys[] = {"from", "until", "conn", NULL};
+    const char *const *keys = e->kind == EXPECT_SENDS_NO ? none_keys : sends_keys;
+    struct scenario_sends *w = &e->sends;
+    bool none = e->kind == EXPECT_SENDS_NO;
+    size_t n = 0;
+    for (int i = first; i < p->line.count; i++) {
+        const struct token *t = &p->line.tokens[i];
+        if (!t->value)
+            continue;
+        struct arg a = {t->text, t->value, t->text, t->col, t->value_col, false};
+        bool known = false;
+        for (size_t k = 0; keys[k]; k++)
+            known = known || same(t->text, keys[k]);
+        if (!known)
+            return unknown_key(&a, &p->at, "expect ... sends", keys);
+        if (find_arg(p->args, n, t->text))
+            return fail(&p->at, t->col, "'%.60s' is given twice on this line", t->text);
+        p->args[n++] = a;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct arg *a = &p->args[i];
+        uint64_t v;
+        int status;
+        if (same(a->key, "seq") || same(a->key, "ack"))
+            status = arg_seq_expr(a, &p->at, same(a->key, "seq") ? &w->seq : &w->ack);
+        else if (same(a->key, "len")) {
+            status = arg_size(a, &p->at, 0, UINT16_MAX, &v);
+            w->len = (int64_t)v;
+        } else if (same(a->key, "conn"))
+            status = parse_conn(a, &p->at, &e->conn);
+        else if (same(a->key, "tolerance") && e->at < 0)
+            return fail(&p->at, a->key_col, "tolerance= applies only with 'at TIME'");
+        else
+            status = arg_duration(a, &p->at, false, same(a->key, "from") ? &w->from
+                                                    : same(a->key, "until") ? &w->until : &w->tolerance);
+        if (status)
+            return -1;
+    }
+    if (none && w->from >= w->until)
+        return fail(&p->at, key_col(p->args, n, "until", 1), "until= must be later than from=");
+    return 0;
+}
+
+/* expect HOST sends FLAGS [seq=EXPR] [ack=EXPR] [len=SIZE] [at T] [#N] [tolerance=T] [conn=N]
+ * expect HOST sends no FLAGS [from=T] [until=T] [conn=N] */
+static int expect_sends(struct parser *p, struct scenario_expect *e)
+{
+    int i = 3;
+    const struct token *t = token_at(p, i);
+    e->kind = EXPECT_SENDS;
+    e->sends.len = -1;
+    e->sends.until = SIM_TIME_MAX;
+    e->sends.tolerance = SIM_MS;   /* a time written to the millisecond matches */
+    if (t && !t->value && same(t->text, "no")) {
+        e->kind = EXPECT_SENDS_NO;
+        i++;
+    }
+    const struct token *flags = need(p, i++, "FLAGS after 'sends' (e.g. ACK, RST|ACK)");
+    if (!flags || parse_flags(p, flags, &e->sends.flags))
+        return -1;
+    int first = i;
+    for (; (t = token_at(p, i)) != NULL; i++) {
+        if (t->value)
+            continue;
+        if (e->kind == EXPECT_SENDS && same(t->text, "at")) {
+            if (!need(p, i + 1, "a time after 'at'"))
+                return -1;
+            struct arg when = positional(p, i + 1, "time");
+            if (arg_duration(&when, &p->at, false, &e->at) || note_time(p, e->at, when.value_col, "this expectation"))
+                return -1;
+            i++;
+        } else if (e->kind == EXPECT_SENDS && t->text[0] == '#') {
+            struct drop_rule nth = {0};
+            if (drop_ordinal(p, t, &nth))
+                return -1;
+            if (nth.nth_last != nth.nth_first)
+                return fail(&p->at, t->col, "'%.60s': expect one segment, #N", t->text);
+            e->sends.nth = nth.nth_first;
+        } else {
+            return fail(&p->at, t->col, e->kind == EXPECT_SENDS ? "expected 'at TIME', '#N' or KEY=VALUE, found '%.60s'"
+                                                                : "expected KEY=VALUE (from=, until=, conn=), found '%.60s'",
+                        t->text);
+        }
+    }
+    if (sends_args(p, first, e))
+        return -1;
+    return push_expect(p, e);
+}
+
 static int directive_expect(struct parser *p)
 {
     struct scenario_expect e = {.at = -1, .state = -1, .line = p->line.number};
@@ -2079,6 +2325,8 @@ static int directive_expect(struct parser *p)
         return -1;
     if (same(what->text, "path"))
         return expect_path(p, &e);
+    if (same(what->text, "sends"))
+        return expect_sends(p, &e);
     if (same(what->text, "state"))
         return fail(&p->at, what->col, "a state needs a time: expect at T HOST state STATE");
     return expect_count(p, &e);
@@ -2133,11 +2381,12 @@ static const struct directive {
     int (*parse)(struct parser *p);
 } directives[] = {
     {"scenario", directive_scenario}, {"link", directive_link},         {"host", directive_host},
-    {"at", directive_at},             {"drop", directive_drop},         {"workload", directive_workload},
-    {"expect", directive_expect},     {"run", directive_run},
+    {"at", directive_at},             {"drop", directive_fault},        {"workload", directive_workload},
+    {"expect", directive_expect},     {"run", directive_run},           {"delay", directive_fault},
+    {"duplicate", directive_fault},   {"corrupt", directive_fault},
 };
 static const char *const directive_names[] = {"scenario", "link", "host", "at", "drop", "workload", "expect",
-                                              "run", NULL};
+                                              "run", "delay", "duplicate", "corrupt", NULL};
 
 static int apply_line(struct parser *p)
 {
@@ -2149,7 +2398,8 @@ static int apply_line(struct parser *p)
     const char *guess = t->value ? NULL : closest(t->text, directive_names);
     if (guess)
         return fail(&p->at, t->col, "unknown directive '%.60s'; did you mean '%s'?", t->text, guess);
-    return fail(&p->at, t->col, "unknown directive '%.60s%s' (scenario, link, host, at, drop, workload, expect, run)",
+    return fail(&p->at, t->col, "unknown directive '%.60s%s' (scenario, link, host, at, drop, delay, duplicate, "
+                "corrupt, workload, expect, run)",
                 t->text, t->value ? "=..." : "");
 }
 

@@ -8,6 +8,7 @@
 #ifndef TCPSIM_SCENARIO_H
 #define TCPSIM_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,33 @@ enum scenario_action_kind {
     ACTION_CLOSE,    /* at T host close [conn=N]: CLOSE, i.e. FIN after queued data */
     ACTION_ABORT,    /* at T host abort [conn=N]: RST */
     ACTION_UNLISTEN, /* at T host unlisten PORT: close the listener */
+    ACTION_INJECT,   /* at T host inject FLAGS ...: a segment the host's TCB did not write */
+};
+
+/* A sequence-space number as a scenario writes it: a number, or a field of
+ * the host's side of the connection plus an offset (snd.nxt+100), read when
+ * it is used (an inject's time, an expected segment's sending). */
+enum seq_base {
+    SEQ_NUMBER,      /* offset alone */
+    SEQ_SND_NXT, SEQ_SND_UNA, SEQ_ISS, SEQ_RCV_NXT, SEQ_IRS, SEQ_RCV_WND,
+};
+struct seq_expr {
+    bool given;                     /* written on the line; else the default applies */
+    enum seq_base base;
+    int64_t offset;                 /* modulo 2^32 with the base */
+};
+/* "snd.nxt", "snd.una", "iss", "rcv.nxt", "irs", "rcv.wnd"; "" for SEQ_NUMBER. */
+const char *seq_base_name(enum seq_base base);
+
+/* at T HOST inject FLAGS [seq=EXPR] [ack=EXPR] [len=SIZE] [wnd=N] [conn=N]
+ *   [to=PORT] [port=LOCAL]: seq defaults to snd.nxt, ack to rcv.nxt (with
+ *   ACK set), wnd to rcv.wnd; to= and port= replace the ports. */
+struct scenario_inject {
+    uint8_t flags;                  /* TCP_FLAG_* */
+    struct seq_expr seq, ack;
+    uint32_t len;                   /* payload octets */
+    int32_t wnd;                    /* -1 = the TCB's receive window (65535 without one) */
+    uint16_t to_port, local_port;   /* 0 = the connection's */
 };
 
 struct scenario_action {
@@ -56,6 +84,7 @@ struct scenario_action {
     uint16_t local_port;            /* CONNECT: 0 = ephemeral */
     int backlog;                    /* LISTEN */
     uint64_t bytes;                 /* SEND */
+    struct scenario_inject inject;  /* INJECT */
     uint32_t conn;                  /* 1-based index among the host's connections in order of
                                        creation; 0 = the most recent one */
     int line;
@@ -98,6 +127,20 @@ enum expect_kind {
     EXPECT_PATH,     /* expect HOST path STATE STATE ... [conn=N] */
     EXPECT_STATE_AT, /* expect at T HOST state STATE [conn=N] */
     EXPECT_COUNT,    /* expect HOST COUNTER OP VALUE; expect HOST connections in STATE [at T] OP VALUE */
+    EXPECT_SENDS,    /* expect HOST sends FLAGS [seq=EXPR] [ack=EXPR] [len=SIZE] [at T [tolerance=T]]
+                        [conn=N] [#N] */
+    EXPECT_SENDS_NO, /* expect HOST sends no FLAGS [from=T] [until=T] [conn=N] */
+};
+
+/* What EXPECT_SENDS and EXPECT_SENDS_NO look for among the segments the
+ * host's TCB sent (not injected ones, not the link's copies). */
+struct scenario_sends {
+    uint8_t flags;                  /* exactly these flags */
+    struct seq_expr seq, ack;       /* evaluated as the segment is sent */
+    int64_t len;                    /* -1 = any */
+    sim_time tolerance;             /* with `at`: |sent - at| <= tolerance */
+    uint64_t nth;                   /* #N: the N-th segment with these flags; 0 = any one */
+    sim_time from, until;           /* EXPECT_SENDS_NO: the window; until = SIM_TIME_MAX */
 };
 
 enum expect_counter {
@@ -125,6 +168,7 @@ struct scenario_expect {
     enum expect_op op;
     double value;                   /* EXPECT_COUNT; may be fractional, e.g. 0.95 */
     double tolerance;               /* EXPECT_COUNT with OP_EQ: |actual - value| <= tolerance */
+    struct scenario_sends sends;    /* EXPECT_SENDS, EXPECT_SENDS_NO (at: the time above) */
     char text[SCENARIO_TEXT_MAX];   /* as written */
     int line;
 };

@@ -34,6 +34,7 @@ struct segment {
     uint64_t id;          /* unique per run, assigned by the link on transmit */
     uint64_t conn_id;     /* the connection it belongs to; 0 = none */
     bool retransmission;  /* the sender sent these sequence numbers before */
+    bool injected;        /* written by the scenario (inject), not by the sender's TCB */
 };
 
 /* SEG.LEN of RFC 9293: payload plus one for SYN and one for FIN. */

@@ -49,9 +49,10 @@ struct trace_run_info {
 
 struct trace_run_result {
     const char *status;          /* "ok", "failed" (an expectation failed), "error" */
-    sim_time sim_end_ns;
+    sim_time sim_end_ns;         /* the last event, or `run until` when events were still due */
     uint64_t events;
     double wall_s;
+    sim_time until_ns;           /* `run until`: where every stay still open ends; 0 = unknown */
 };
 
 struct trace_expectation {
@@ -87,7 +88,8 @@ struct trace_segment {
     sim_time sent_ns;
     sim_time arrived_ns;         /* -1 = never arrived */
     enum segment_fate fate;
-    int rule_line;               /* FATE_DROPPED: the scenario line of the drop rule; 0 = none */
+    int rule_line;               /* the scenario line of the fault rule that acted on it
+                                    (drop, delay, duplicate, corrupt); 0 = none */
 };
 
 struct trace_sink;

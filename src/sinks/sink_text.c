@@ -61,6 +61,8 @@ static void text_segment(struct trace_sink *sink, const struct trace_segment *t)
     fprintf(ts->out, " len=%" PRIu32 " win=%u", seg->len, seg->wnd);
     if (seg->retransmission)
         fputs(" retransmission", ts->out);
+    if (seg->injected)
+        fputs(" injected", ts->out);
     fprintf(ts->out, " %s", segment_fate_name(t->fate));
     if (t->arrived_ns >= 0) {
         fputc(' ', ts->out);

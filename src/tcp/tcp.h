@@ -107,6 +107,10 @@ struct tcp_conn_info {
     uint64_t bytes_sent, bytes_received; /* payload handed by/to the application */
 };
 void tcp_conn_info(const struct tcp_conn *conn, struct tcp_conn_info *info);
+/* The TCB of a 4-tuple (not a listener), or NULL: how the scenario's
+ * inject and `expect HOST sends` read a connection's variables. */
+struct tcp_conn *tcp_conn_find(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
+                               uint32_t remote_addr, uint16_t remote_port);
 
 struct tcp_host_stats {
     uint64_t segments_sent, segments_received, retransmissions;

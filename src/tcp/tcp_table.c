@@ -125,6 +125,12 @@ struct tcp_conn *tcp_lookup(struct tcp_host *host, uint32_t local_addr, uint16_t
     return i == SIZE_MAX ? NULL : host->tcbs.slots[i];
 }
 
+struct tcp_conn *tcp_conn_find(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
+                               uint32_t remote_addr, uint16_t remote_port)
+{
+    return tcp_lookup(host, local_addr, local_port, remote_addr, remote_port);
+}
+
 bool tcp_host_owns(const struct tcp_host *host, uint32_t addr)
 {
     return addr - host->config.addr < host->config.addr_count;

@@ -16,6 +16,7 @@
  */
 #include "world.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,37 @@ struct host_record {
     uint64_t bytes_received;
 };
 
+/* What an `expect HOST sends` expectation has seen so far. */
+struct sent_segment {
+    sim_time t;
+    uint8_t flags;
+    uint32_t seq, ack, len;
+    bool tcb;                     /* the sender's TCB was there to evaluate seq= and ack= */
+    uint32_t want_seq, want_ack;  /* seq= and ack= evaluated as it was sent */
+};
+
+struct sends_watch {
+    uint64_t seen;                /* segments with the expected flags */
+    bool done;                    /* EXPECT_SENDS: one matched; EXPECT_SENDS_NO: one was sent */
+    bool have_nearest;
+    int nearest_rank;             /* 0 = same flags, 1 = other flags */
+    sim_time nearest_distance;
+    struct sent_segment nearest;  /* the match, the offender, or the closest miss */
+};
+
+struct world;
+
 struct recorder {
     struct trace_sink sink;
     struct host_record host[SCENARIO_HOSTS];
     int host_count;
     uint64_t segments, retransmissions, lost;
+    const struct scenario *scenario;
+    struct sends_watch *watch;    /* per expectation */
+    struct world *world;          /* to read the sender's TCB; NULL when observing another backend */
 };
+
+static bool world_sender_tcb(struct world *w, int host, const struct segment *seg, struct tcp_conn_info *info);
 
 /* The recorder sees every transition and segment of the run, so host names
  * are matched by pointer first: the TCP reports the scenario's host names,
@@ -164,6 +190,104 @@ static void recorder_transition(struct trace_sink *sink, const struct trace_tran
         record_step(rc, tr->t_ns, to);
 }
 
+/* An expression's value for a segment sent by a TCB described by info
+ * (NULL: no TCB, so only plain numbers have a value). */
+static bool seq_value(const struct seq_expr *e, const struct tcp_conn_info *info, uint32_t *out)
+{
+    uint32_t base = 0;
+    if (e->base != SEQ_NUMBER && !info)
+        return false;
+    switch (e->base) {
+    case SEQ_NUMBER: base = 0; break;
+    case SEQ_SND_NXT: base = info->snd_nxt; break;
+    case SEQ_SND_UNA: base = info->snd_una; break;
+    case SEQ_ISS: base = info->iss; break;
+    case SEQ_RCV_NXT: base = info->rcv_nxt; break;
+    case SEQ_IRS: base = info->irs; break;
+    case SEQ_RCV_WND: base = info->rcv_wnd; break;
+    }
+    *out = base + (uint32_t)e->offset;
+    return true;
+}
+
+static bool expected_conn_id(const struct recorder *rec, int host, uint32_t conn, uint64_t conn_id)
+{
+    const struct host_record *hr = &rec->host[host];
+    return conn == 0 || (conn <= hr->conn_count && hr->conns[conn - 1].conn_id == conn_id);
+}
+
+static bool sent_matches(const struct scenario_expect *e, const struct sent_segment *s)
+{
+    const struct scenario_sends *want = &e->sends;
+    sim_time off = e->at >= 0 ? s->t - e->at : 0;
+    return s->flags == want->flags && (!want->seq.given || (s->tcb && s->seq == s->want_seq)) &&
+           (!want->ack.given || (s->tcb && s->ack == s->want_ack)) &&
+           (want->len < 0 || s->len == (uint32_t)want->len) && off <= want->tolerance && -off <= want->tolerance;
+}
+
+/* Keeps the segment closest to what was expected: same flags first, then
+ * nearest the expected time (or the #N-th), else the first seen. */
+static void keep_nearest(struct sends_watch *wch, const struct scenario_expect *e, const struct sent_segment *s)
+{
+    int rank = s->flags == e->sends.flags ? 0 : 1;
+    sim_time distance = e->at >= 0 ? (s->t > e->at ? s->t - e->at : e->at - s->t)
+                        : e->sends.nth && !rank ? (sim_time)(wch->seen > e->sends.nth ? wch->seen - e->sends.nth
+                                                                                     : e->sends.nth - wch->seen)
+                                                : 0;
+    if (wch->have_nearest && (rank > wch->nearest_rank ||
+                              (rank == wch->nearest_rank && distance >= wch->nearest_distance)))
+        return;
+    wch->have_nearest = true;
+    wch->nearest_rank = rank;
+    wch->nearest_distance = distance;
+    wch->nearest = *s;
+}
+
+static void watch_one(struct recorder *rec, size_t i, const struct trace_segment *ts,
+                      const struct tcp_conn_info *info)
+{
+    const struct scenario_expect *e = &rec->scenario->expects[i];
+    struct sends_watch *wch = &rec->watch[i];
+    const struct segment *seg = ts->seg;
+    struct sent_segment s = {ts->sent_ns, seg->flags, seg->seq, seg->ack, seg->len, info != NULL, 0, 0};
+    if (wch->done || !expected_conn_id(rec, e->host, e->conn, seg->conn_id))
+        return;
+    bool tcb_seq = seq_value(&e->sends.seq, info, &s.want_seq), tcb_ack = seq_value(&e->sends.ack, info, &s.want_ack);
+    s.tcb = (tcb_seq || !e->sends.seq.given) && (tcb_ack || !e->sends.ack.given);
+    if (e->kind == EXPECT_SENDS_NO) {
+        if (seg->flags == e->sends.flags && s.t >= e->sends.from && s.t < e->sends.until) {
+            wch->done = wch->have_nearest = true;
+            wch->nearest = s;
+        }
+        return;
+    }
+    wch->seen += seg->flags == e->sends.flags;
+    if ((e->sends.nth == 0 || wch->seen == e->sends.nth) && sent_matches(e, &s)) {
+        wch->done = wch->have_nearest = true;
+        wch->nearest = s;
+        return;
+    }
+    keep_nearest(wch, e, &s);
+}
+
+/* Each `expect HOST sends` of the sending host looks at the segment, with
+ * the sender's TCB as it is when the segment goes out. */
+static void watch_sends(struct recorder *rec, int host, const struct trace_segment *ts)
+{
+    struct tcp_conn_info info;
+    bool read = false, have_tcb = false;
+    for (size_t i = 0; rec->watch && i < rec->scenario->expect_count; i++) {
+        const struct scenario_expect *e = &rec->scenario->expects[i];
+        if ((e->kind != EXPECT_SENDS && e->kind != EXPECT_SENDS_NO) || e->host != host)
+            continue;
+        if (!read) {
+            have_tcb = rec->world && world_sender_tcb(rec->world, host, ts->seg, &info);
+            read = true;
+        }
+        watch_one(rec, i, ts, have_tcb ? &info : NULL);
+    }
+}
+
 static void recorder_segment(struct trace_sink *sink, const struct trace_segment *ts)
 {
     struct recorder *rec = (struct recorder *)sink;
@@ -173,8 +297,9 @@ static void recorder_segment(struct trace_sink *sink, const struct trace_segment
     struct host_record *hr = &rec->host[h];
     bool lost = ts->fate != FATE_DELIVERED && ts->fate != FATE_DUPLICATED;
     bool copy = ts->fate == FATE_DUPLICATED;
-    if (copy)
-        return; /* the link's extra copy is not something the host sent */
+    if (copy || ts->seg->injected)
+        return; /* the link's extra copy and an injected segment are not what the host's TCB sent */
+    watch_sends(rec, h, ts);
     hr->segments_sent++;
     rec->segments++;
     hr->retransmissions += ts->seg->retransmission;
@@ -217,6 +342,8 @@ static size_t records_needed(const struct scenario *sc, bool details)
         size_t n = e->conn ? e->conn : 1;
         if ((e->kind == EXPECT_PATH || e->kind == EXPECT_STATE_AT) && n > needed)
             needed = n;
+        if ((e->kind == EXPECT_SENDS || e->kind == EXPECT_SENDS_NO) && e->conn > needed)
+            needed = e->conn;
     }
     return needed < RECORDED_CONNS ? needed : RECORDED_CONNS;
 }
@@ -226,6 +353,10 @@ static int recorder_init(struct recorder *rec, const struct scenario *sc, size_t
     memset(rec, 0, sizeof *rec);
     rec->sink.ops = &recorder_ops;
     rec->host_count = sc->host_count;
+    rec->scenario = sc;
+    rec->watch = calloc(sc->expect_count + 1, sizeof *rec->watch);
+    if (!rec->watch)
+        return -1;
     for (int h = 0; h < sc->host_count; h++) {
         struct host_record *hr = &rec->host[h];
         hr->name = sc->hosts[h].name;
@@ -241,6 +372,7 @@ static int recorder_init(struct recorder *rec, const struct scenario *sc, size_t
 
 static void recorder_free(struct recorder *rec)
 {
+    free(rec->watch);
     for (int h = 0; h < rec->host_count; h++) {
         struct host_record *hr = &rec->host[h];
         for (size_t i = 0; i < hr->conn_count; i++)
@@ -541,6 +673,64 @@ static const struct tcp_app_ops app_ops = {
 
 /* ---- the timeline ---- */
 
+static bool world_sender_tcb(struct world *w, int host, const struct segment *seg, struct tcp_conn_info *info)
+{
+    struct tcp_conn *conn = tcp_conn_find(w->app[host].tcp, seg->src_addr, seg->src_port, seg->dst_addr,
+                                          seg->dst_port);
+    if (conn)
+        tcp_conn_info(conn, info);
+    return conn != NULL;
+}
+
+/* The addresses and ports of an injected segment: the named connection's,
+ * or with none the host's first address and ephemeral port toward the other
+ * host; to= and port= replace the ports. */
+static void inject_endpoints(struct world *w, int host, struct tcp_conn *conn, const struct scenario_inject *in,
+                             struct segment *seg, struct tcp_conn_info *info)
+{
+    const struct tcp_host_config *own = &w->scenario->hosts[host].config;
+    if (conn) {
+        tcp_conn_info(conn, info);
+        *seg = (struct segment){.src_addr = info->local_addr, .dst_addr = info->remote_addr,
+                                .src_port = info->local_port, .dst_port = info->remote_port,
+                                .conn_id = tcp_conn_id(conn)};
+    } else {
+        *seg = (struct segment){.src_addr = own->addr, .dst_addr = w->scenario->hosts[1 - host].config.addr,
+                                .src_port = own->ephemeral_low};
+    }
+    if (in->to_port)
+        seg->dst_port = in->to_port;
+    if (in->local_port)
+        seg->src_port = in->local_port;
+}
+
+/* at T HOST inject ...: a segment built here, not by HOST's TCB, sent
+ * through the link like the TCB's own. seq= and ack= name the TCB's
+ * variables now; without a connection only numbers (and to=) make sense. */
+static void inject(struct world *w, const struct scenario_action *a)
+{
+    const struct scenario_inject *in = &a->inject;
+    struct tcp_conn *conn = named_conn(&w->app[a->host], a->conn);
+    struct tcp_conn_info info;
+    struct segment seg;
+    static const struct seq_expr snd_nxt = {true, SEQ_SND_NXT, 0}, rcv_nxt = {true, SEQ_RCV_NXT, 0};
+    const struct seq_expr zero = {true, SEQ_NUMBER, 0};
+    inject_endpoints(w, a->host, conn, in, &seg, &info);
+    const struct seq_expr *seq = in->seq.given ? &in->seq : conn ? &snd_nxt : &zero;
+    const struct seq_expr *ack = in->ack.given ? &in->ack : conn && (in->flags & TCP_FLAG_ACK) ? &rcv_nxt : &zero;
+    if ((!conn && !in->to_port) || !seq_value(seq, conn ? &info : NULL, &seg.seq) ||
+        !seq_value(ack, conn ? &info : NULL, &seg.ack)) {
+        note(w, a->host, "inject", TCP_ERR_NO_CONNECTION);
+        return;
+    }
+    seg.flags = in->flags;
+    seg.len = in->len;
+    seg.data = in->len ? w->send_pattern : NULL;
+    seg.wnd = (uint16_t)(in->wnd >= 0 ? (uint32_t)in->wnd : !conn ? 65535 : info.rcv_wnd > 65535 ? 65535 : info.rcv_wnd);
+    seg.injected = true;
+    link_transmit(w->link, a->host, &seg);
+}
+
 static void on_action(struct sim *sim, void *context, void *argument)
 {
     struct world *w = context;
@@ -591,6 +781,9 @@ static void on_action(struct sim *sim, void *context, void *argument)
         if (error)
             note(w, a->host,
                  a->kind == ACTION_SEND ? "send" : a->kind == ACTION_CLOSE ? "close" : "abort", error);
+        break;
+    case ACTION_INJECT:
+        inject(w, a);
         break;
     }
 }
@@ -715,6 +908,38 @@ void world_path_format(const struct world_conn_side *side, char *buf, size_t siz
         states_text(side->path[0], NULL, side->path_length - 1, side->path + 1, buf, size);
 }
 
+static void sent_text(const struct sent_segment *s, const struct scenario_expect *e, char *buf, size_t size)
+{
+    char flags[32], wanted[96] = "";
+    if (e->sends.seq.given && s->tcb && s->seq != s->want_seq)
+        snprintf(wanted, sizeof wanted, "; seq= wanted %" PRIu32, s->want_seq);
+    if (e->sends.ack.given && s->tcb && s->ack != s->want_ack)
+        snprintf(wanted + strlen(wanted), sizeof wanted - strlen(wanted), "; ack= wanted %" PRIu32, s->want_ack);
+    if ((e->sends.seq.given || e->sends.ack.given) && !s->tcb)
+        snprintf(wanted, sizeof wanted, "; no TCB to read %s from", e->sends.seq.given ? "seq=" : "ack=");
+    snprintf(buf, size, "%s seq=%" PRIu32 " ack=%" PRIu32 " len=%" PRIu32 " at %.6fs%s",
+             segment_flags_string(s->flags, flags), s->seq, s->ack, s->len, (double)s->t / 1e9, wanted);
+}
+
+static bool sends_outcome(const struct scenario_expect *e, const struct sends_watch *wch, char *detail,
+                          size_t size)
+{
+    char sent[256];
+    if (wch->have_nearest)
+        sent_text(&wch->nearest, e, sent, sizeof sent);
+    if (e->kind == EXPECT_SENDS_NO) {
+        snprintf(detail, size, wch->done ? "sent %s" : "none sent", wch->done ? sent : "");
+        return !wch->done;
+    }
+    if (wch->done)
+        snprintf(detail, size, "sent %s", sent);
+    else if (wch->have_nearest)
+        snprintf(detail, size, "not sent; nearest sent instead: %s", sent);
+    else
+        snprintf(detail, size, "not sent; the host sent nothing that could match");
+    return wch->done;
+}
+
 static bool check_expectation(struct world *w, size_t index, char *detail, size_t size)
 {
     const struct scenario_expect *e = &w->scenario->expects[index];
@@ -744,6 +969,9 @@ static bool check_expectation(struct world *w, size_t index, char *detail, size_
         snprintf(detail, size, "expected %g, actual %g", e->value, value);
         return compare(e->op, value, e->value, e->tolerance);
     }
+    case EXPECT_SENDS:
+    case EXPECT_SENDS_NO:
+        return sends_outcome(e, &w->recorder.watch[index], detail, size);
     }
     return false;
 }
@@ -1012,6 +1240,11 @@ static void world_conclude(struct world *w, bool skip_expectations, struct trace
     report->segments = w->recorder.segments;
     report->retransmissions = w->recorder.retransmissions;
     report->lost = w->recorder.lost;
+    report->until_ns = sc->run.until;
+    for (int h = 0; h < sc->host_count; h++)
+        for (int state = 0; state < TCP_STATE_COUNT; state++)
+            if (state != TCP_LISTEN && state != TCP_CLOSED && w->recorder.host[h].in_state[state] > 0)
+                report->open_at_until += (uint64_t)w->recorder.host[h].in_state[state];
     check_expectations(w, skip_expectations ? 0 : sc->expect_count, observed, report);
     report->status = report->expectations_failed ? "failed" : "ok";
     if (w->details)
@@ -1042,6 +1275,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
         free(params);
         return -1;
     }
+    w.recorder.world = &w;   /* `expect HOST sends` reads the sender's TCB */
     fill_run_info(sc, seed, options->rep, params, &info);
     if (trace_run_start(&observed, &info, &failed) != 0) {
         snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot start run");
@@ -1062,7 +1296,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
         report->unlisted_transitions += tcp_host_stats(w.app[h].tcp)->unlisted_transitions;
 
     struct trace_run_result result = {report->status, report->sim_end_ns, report->events,
-                                      report->wall_s};
+                                      report->wall_s, sc->run.until};
     int status = 0;
     if (trace_run_end(&observed, &result, &failed) != 0) {
         snprintf(report->error, sizeof report->error, "%s", failed ? failed->error : "cannot record run");

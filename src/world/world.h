@@ -63,6 +63,9 @@ struct world_report {
     uint64_t connections, established;
     uint64_t segments, retransmissions, lost;
     uint64_t unlisted_transitions; /* transitions outside tcp_state.c's table: a tcpsim bug */
+    sim_time until_ns;           /* `run until`: where the run ends for every purpose */
+    uint64_t open_at_until;      /* connection TCBs not CLOSED at the end (listeners not counted):
+                                    their stays count up to until_ns */
     char error[512];             /* when status is "error" */
 
     struct world_note *notes; size_t note_count;                     /* details */
