@@ -47,7 +47,8 @@ static uint64_t feed(struct trace_sink *sink, uint64_t n)
             rows++;
         }
     }
-    struct trace_run_result result = {"ok", (sim_time)n * 1000, n, 0};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = (sim_time)n * 1000, .events = n,
+                                     .wall_s = 0};
     if (trace_run_end(&trace, &result, NULL) != 0) {
         fprintf(stderr, "run_end: %s\n", sink->error);
         return 0;

@@ -95,7 +95,8 @@ static void write_run(const char *path, const struct variant *v)
         .closed_ns = MS(1000),
     };
     trace_connection(&w.t, &c);
-    struct trace_run_result result = {"ok", MS(2000), 10, 0.1};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = MS(2000), .events = 10,
+                                     .wall_s = 0.1};
     CU_ASSERT_EQUAL_FATAL(trace_run_end(&w.t, &result, NULL), 0);
     trace_destroy_sinks(&w.t);
 }

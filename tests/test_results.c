@@ -71,7 +71,8 @@ static void write_run(struct trace_sink *sink)
         .closed_ns = MS(3000),
     };
     trace_connection(&t, &c);
-    struct trace_run_result result = {"ok", MS(5000), 42, 0.5};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = MS(5000), .events = 42,
+                                     .wall_s = 0.5};
     CU_ASSERT_EQUAL_FATAL(trace_run_end(&t, &result, NULL), 0);
 }
 

@@ -200,7 +200,8 @@ static void feed_handshake_records(struct feed *f)
 
 static int feed_run_end(struct feed *f, sim_time end, double wall_s)
 {
-    struct trace_run_result result = {"ok", end, 42, wall_s};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = end, .events = 42,
+                                     .wall_s = wall_s};
     return trace_run_end(&f->trace, &result, NULL);
 }
 
@@ -669,7 +670,8 @@ static void test_sqlite_failed_record_fails_run(void)
     feed_handshake_records(&f);
     feed_transition(&f, MS(200), NULL, 1, "ESTABLISHED", "CLOSE_WAIT", "rcv FIN", 0);
     struct trace_sink *failed = NULL;
-    struct trace_run_result result = {"ok", SIM_S, 1, 0};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = SIM_S, .events = 1,
+                                     .wall_s = 0};
     CU_ASSERT_EQUAL(trace_run_end(&f.trace, &result, &failed), -1);
     CU_ASSERT_PTR_EQUAL(failed, sink);
     CU_ASSERT_PTR_NOT_NULL(strstr(sink->error, "transition"));
@@ -735,7 +737,8 @@ static void test_sqlite_failure_inside_a_batch_fails_run(void)
         feed_transition(&f, i * SIM_US, i == 130 ? NULL : "client", 1, "CLOSED", "SYN_SENT",
                         "app CONNECT", 0);
     struct trace_sink *failed = NULL;
-    struct trace_run_result result = {"ok", SIM_S, 1, 0};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = SIM_S, .events = 1,
+                                     .wall_s = 0};
     CU_ASSERT_EQUAL(trace_run_end(&f.trace, &result, &failed), -1);
     CU_ASSERT_PTR_EQUAL(failed, sink);
     CU_ASSERT_PTR_NOT_NULL(strstr(sink->error, "transition"));

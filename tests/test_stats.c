@@ -340,7 +340,8 @@ static int record_run(struct trace_sink *db, uint64_t seed, const char *loss, in
         db->ops->connection(db, &conn);
         db->ops->transition(db, &tr);
     }
-    struct trace_run_result result = {"ok", 1 * S, 10, 0.5};
+    struct trace_run_result result = {.status = "ok", .sim_end_ns = 1 * S, .events = 10,
+                                     .wall_s = 0.5};
     return db->ops->run_end(db, &result);
 }
 

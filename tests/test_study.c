@@ -82,7 +82,8 @@ static int record_run(struct trace_sink *db, const char *loss, const char *statu
         return -1;
     for (size_t i = 0; i < count; i++)
         record_connection(db, i + 1, &conns[i]);
-    struct trace_run_result result = {status, 100 * S, 10, 0.1};
+    struct trace_run_result result = {.status = status, .sim_end_ns = 100 * S, .events = 10,
+                                     .wall_s = 0.1};
     return db->ops->run_end(db, &result);
 }
 
@@ -106,7 +107,8 @@ static const char *write_fixture(char *path, size_t size)
         record_connection(db, i + 1, &run1[i]);
     record_retransmission(db, 1, FATE_LOST);
     record_retransmission(db, 2, FATE_DUPLICATED); /* a copy, not a send */
-    struct trace_run_result ok = {"ok", 100 * S, 10, 0.1};
+    struct trace_run_result ok = {.status = "ok", .sim_end_ns = 100 * S, .events = 10,
+                                     .wall_s = 0.1};
     CU_ASSERT_EQUAL(db->ops->run_end(db, &ok), 0);
     CU_ASSERT_EQUAL(record_run(db, "0.1", "failed", run2, 1), 0);
     CU_ASSERT_EQUAL(record_run(db, "0.05", "ok", run3, 1), 0);
