@@ -32,10 +32,14 @@ static uint64_t feed(struct trace_sink *sink, uint64_t n)
     static const uint8_t payload[1460];
     uint64_t rows = 1;
     for (uint64_t i = 1; i <= n; i++) {
-        struct segment seg = {0x0a000001, 0x0a000002, 40000, 80, (uint32_t)(1000 + i * 1460), 5001,
-                              TCP_FLAG_ACK, 65535, 0, 1460, payload, i, 1 + i / 64, false};
-        struct trace_segment ts = {&seg, "client", "server", (sim_time)i * 1000,
-                                   (sim_time)i * 1000 + 50000000, i % 100 ? FATE_DELIVERED : FATE_LOST, 0};
+        struct segment seg = {.src_addr = 0x0a000001, .dst_addr = 0x0a000002, .src_port = 40000,
+                              .dst_port = 80, .seq = (uint32_t)(1000 + i * 1460), .ack = 5001,
+                              .flags = TCP_FLAG_ACK, .wnd = 65535, .len = 1460, .data = payload,
+                              .id = i, .conn_id = 1 + i / 64};
+        struct trace_segment ts = {.seg = &seg, .sender = "client", .receiver = "server",
+                                   .sent_ns = (sim_time)i * 1000,
+                                   .arrived_ns = (sim_time)i * 1000 + 50000000,
+                                   .fate = i % 100 ? FATE_DELIVERED : FATE_LOST};
         if (ts.fate == FATE_LOST)
             ts.arrived_ns = -1;
         trace_segment(&trace, &ts);
