@@ -94,6 +94,7 @@ static const char schema_sql[] =
     " len INTEGER NOT NULL,"
     " wnd INTEGER NOT NULL,"
     " mss INTEGER,"
+    " options TEXT,"
     " fate TEXT NOT NULL,"
     " retransmission INTEGER NOT NULL,"
     " trace_seq INTEGER NOT NULL,"
@@ -234,8 +235,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " seg_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [STMT_INSERT_SEGMENT] =
         "INSERT OR FAIL INTO segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        " arrived_ns, flags, seq, ack, len, wnd, mss, options, fate, retransmission, trace_seq)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     [STMT_INSERT_EXPECTATION] =
         "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -263,7 +264,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
  * last incomplete batches, the runs row, COMMIT or ROLLBACK, and queries.
  * Without a thread (pthread_create failed) batches are written in place.
  */
-enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 18, BATCH_BUFFERS = 16 };
+enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 19, BATCH_BUFFERS = 16 };
 
 enum cell_type { CELL_NULL, CELL_INT, CELL_TEXT };
 
@@ -458,7 +459,7 @@ static bool recording(const struct sqlite_sink *s)
 static int columns_of(const struct batch *b)
 {
     static const int columns[BATCH_COUNT] = {
-        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 18,
+        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 19,
     };
     return columns[b->table];
 }
@@ -924,7 +925,7 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     if (!recording(s))
         return;
     const struct segment *seg = ts->seg;
-    char src[22], dst[22], flags[32];
+    char src[22], dst[22], flags[32], options[SEGMENT_OPTIONS_MAX];
     struct batch *b = s->filling[BATCH_SEGMENTS];
     cell_int(b, s->run_id);
     cell_int(b, (int64_t)seg->id);
@@ -941,6 +942,8 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     cell_int(b, seg->len);
     cell_int(b, seg->wnd);
     cell_int_or_null(b, seg->mss, 0);
+    segment_options_string(seg, options);
+    cell_text(b, options[0] ? options : NULL); /* NULL: no options at all */
     cell_text(b, segment_fate_name(ts->fate));
     cell_int(b, seg->retransmission ? 1 : 0);
     cell_int(b, s->next_record++);
@@ -1011,22 +1014,31 @@ static int set_page_size(sqlite3 *db)
     return results_exec(db, "PRAGMA page_size = 16384");
 }
 
-/* 1 when the runs table of schema `db` ("main", "src") has the stack column. */
-static int has_stack_column(sqlite3 *db, const char *schema)
+/* 1 when `table` of schema `db` ("main", "src") has `column`. */
+static int has_column(sqlite3 *db, const char *schema, const char *table, const char *column)
 {
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('runs', '%s') WHERE name = 'stack'",
-             schema);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s', '%s') WHERE name = '%s'",
+             table, schema, column);
     return results_pragma_int(db, sql) > 0;
 }
 
-/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack. */
-static int add_stack_column(sqlite3 *db)
+static int has_stack_column(sqlite3 *db, const char *schema)
 {
-    if (has_stack_column(db, "main"))
-        return 0;
-    return results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
-                            "UPDATE runs SET stack = 'tcpsim ' || tcpsim_version");
+    return has_column(db, schema, "runs", "stack");
+}
+
+/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack
+ * or segments.options. */
+static int add_late_columns(sqlite3 *db)
+{
+    if (!has_stack_column(db, "main") &&
+        results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
+                         "UPDATE runs SET stack = 'tcpsim ' || tcpsim_version") != 0)
+        return -1;
+    if (!has_column(db, "main", "segments", "options"))
+        return results_exec(db, "ALTER TABLE segments ADD COLUMN options TEXT");
+    return 0;
 }
 
 /* Under the write lock: an empty database gets the schema, a tcpsim one is
@@ -1043,9 +1055,9 @@ static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
     int64_t objects = results_pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
     int rc = 0;
     if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
-        rc = add_stack_column(s->db);
+        rc = add_late_columns(s->db);
         if (rc != 0)
-            results_set_error(err, errlen, "%s: cannot add runs.stack: %s", s->path,
+            results_set_error(err, errlen, "%s: cannot add runs.stack or segments.options: %s", s->path,
                               sqlite3_errmsg(s->db));
     } else if (application_id == 0 && objects == 0) {
         if (create_schema(s->db) != 0) {
@@ -1122,7 +1134,7 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
                       "cannot record a connection") != 0 ||
         prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
                       "cannot record a transition") != 0 ||
-        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 18, "cannot record a segment") != 0) {
+        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 19, "cannot record a segment") != 0) {
         results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
@@ -1254,6 +1266,14 @@ static const char copy_runs_from_old_sql[] =
     " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
     " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, 'tcpsim ' || r.tcpsim_version"
     " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id";
+/* The same for segments from a file without segments.options. */
+static const char copy_segments_from_old_sql[] =
+    "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, options, fate, retransmission, trace_seq)"
+    " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
+    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, NULL, s.fate, s.retransmission,"
+    " s.trace_seq"
+    " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id";
 static const char *const copy_sql[] = {
     "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
     " sim_end_ns, events, wall_s, tcpsim_version, stack)"
@@ -1275,9 +1295,9 @@ static const char *const copy_sql[] = {
     " t.seg_id"
     " FROM temp.copy_map AS m CROSS JOIN src.transitions AS t ON t.run_id = m.src_id",
     "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
+    " arrived_ns, flags, seq, ack, len, wnd, mss, options, fate, retransmission, trace_seq)"
     " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
-    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
+    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.options, s.fate, s.retransmission,"
     " s.trace_seq"
     " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
     "INSERT INTO main.expectations (run_id, seq, expectation, passed, detail)"
@@ -1350,8 +1370,11 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
     }
     int64_t copied = 0;
     bool old_source = !has_stack_column(s->db, "src");
+    bool no_options = !has_column(s->db, "src", "segments", "options");
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
         const char *sql = i == 0 && old_source ? copy_runs_from_old_sql : copy_sql[i];
+        if (no_options && strstr(sql, "INSERT INTO main.segments") == sql)
+            sql = copy_segments_from_old_sql;
         if (results_exec(s->db, sql) != 0) {
             results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));
