@@ -589,6 +589,9 @@ static void run_row(const struct row *r)
     X(ESTABLISHED_app_ABORT_sends_RST_goes_CLOSED, .setup = S_ESTABLISHED, .ev = EV_ABORT,       \
       .expect = TCP_CLOSED, .reply = "RST", .rseq = RS_SND_NXT, .rack = RA_ZERO,                 \
       .told = T_CLOSED, .why = TCP_ERR_ABORTED)                                                  \
+    X(ESTABLISHED_app_ABORT_sends_RST_ACK_linux, .setup = S_ESTABLISHED, .prof = P_LINUX,        \
+      .ev = EV_ABORT, .expect = TCP_CLOSED, .reply = "RST|ACK", .rseq = RS_SND_NXT,              \
+      .rack = RA_RCV_NXT, .told = T_CLOSED, .why = TCP_ERR_ABORTED)                              \
     X(ESTABLISHED_timeout_retransmits_data, .setup = S_ESTABLISHED_DATA, .ev = EV_WAIT,          \
       .wait = 1500 * MS, .expect = TCP_ESTABLISHED, .reply = "PSH|ACK", .rseq = RS_SND_UNA)      \
     /* ---- FIN_WAIT_1 ---- */                                                                   \
@@ -1003,6 +1006,120 @@ static void test_abort_resets_the_peer(void)
     CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_RESET);
     CU_ASSERT_EQUAL(h->conn_count, 1);
     harness_destroy(h);
+}
+
+/* linux: the SYN offers MSS, SACK-permitted, timestamps and window scale
+ * 10 in a window of 44 x 1460; the SYN-ACK echoes the SYN's TSval in a
+ * window of 45 x 1448; later windows are scaled and full segments carry
+ * 1448 bytes (the 12-byte timestamp option takes the rest). */
+static void test_linux_options_on_the_wire(void)
+{
+    struct harness *h = make_profile("linux");
+    struct tcp_conn *client = establish(h, NULL);
+    const struct segment *syn = &harness_sent_nth(h, H_CLIENT, 0, 0)->seg;
+    const struct segment *synack = &harness_sent_nth(h, H_SERVER, 0, 0)->seg;
+    const struct segment *ack = &harness_sent_nth(h, H_CLIENT, 0, 1)->seg;
+    CU_ASSERT_EQUAL(syn->mss, 1460);
+    CU_ASSERT_EQUAL(syn->options, TCP_OPT_SACK_PERM | TCP_OPT_TIMESTAMPS | TCP_OPT_WSCALE);
+    CU_ASSERT_EQUAL(syn->wscale, 10);
+    CU_ASSERT_EQUAL(syn->tsecr, 0);
+    CU_ASSERT_EQUAL(syn->wnd, 64240);
+    CU_ASSERT_EQUAL(synack->options, syn->options);
+    CU_ASSERT_EQUAL(synack->tsecr, syn->tsval);
+    CU_ASSERT_EQUAL(synack->wnd, 65160);
+    CU_ASSERT_EQUAL(ack->options, TCP_OPT_TIMESTAMPS);
+    CU_ASSERT_EQUAL(ack->tsecr, synack->tsval);
+    CU_ASSERT_EQUAL(ack->wnd, 65535 >> 10);
+    sim_time t = now(h);
+    tcp_send(client, NULL, 3000);
+    advance_by(h, 100 * MS);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, t, 0)->seg.len, 1448);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, t, 2)->seg.len, 104);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].received_len, 3000);
+    harness_destroy(h);
+}
+
+/* rfc9293 sends the MSS and nothing else, in unscaled 65535 windows. */
+static void test_rfc9293_sends_only_MSS(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    establish(h, NULL);
+    const struct segment *syn = &harness_sent_nth(h, H_CLIENT, 0, 0)->seg;
+    CU_ASSERT_EQUAL(syn->mss, 1460);
+    CU_ASSERT_EQUAL(syn->options, 0);
+    CU_ASSERT_EQUAL(syn->wnd, 65535);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, 0, 1)->seg.wnd, 65535);
+    harness_destroy(h);
+}
+
+/* After a lost SYN and a lost first data segment, the data is resent after
+ * an RTO from the SYN-ACK's TSecr sample (20 ms RTT: 20 + 200 ms, rounded
+ * by the wheel), not RFC 6298 5.7's 3 s, which timestamps=no restores. */
+static sim_time data_resend_delay(bool timestamps)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    for (int i = 0; i < 2; i++)
+        cfg.host[i].profile.timestamps = timestamps;
+    struct harness *h = harness_create(&cfg);
+    harness_drop(h, H_CLIENT, HK_SYN, 1);
+    harness_drop(h, H_CLIENT, HK_DATA, 1);
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    harness_run_until(h, 2 * S);
+    tcp_send(c, NULL, 100);
+    harness_run_until(h, 10 * S);
+    sim_time resent = -1;
+    for (size_t i = 0; i < h->sent_count; i++)
+        if (h->sent[i].from == H_CLIENT && h->sent[i].seg.len && h->sent[i].seg.retransmission)
+            resent = h->sent[i].t;
+    CU_ASSERT_EQUAL(h->app[H_SERVER].received_len, 100);
+    harness_destroy(h);
+    return resent - 2 * S;
+}
+
+static void test_RTO_after_lost_SYN_from_timestamps(void)
+{
+    sim_time with = data_resend_delay(true), without = data_resend_delay(false);
+    CU_ASSERT(with >= 220 * MS && with <= 220 * MS + 36 * MS);
+    CU_ASSERT(without >= 3 * S && without <= 3 * S + 300 * MS);
+}
+
+/* A SYN above RCV.NXT to a TIME_WAIT end that has a listener: linux ends
+ * TIME_WAIT and the listener answers at once (no challenge ACK, no RST,
+ * no SYN retransmission); without time_wait_syn_reopens the challenge ACK
+ * draws the client's RST and the SYN goes again after 1 s. */
+static int reconnect_from_time_wait(bool reopens, sim_time *established)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    for (int i = 0; i < 2; i++)
+        cfg.host[i].profile.time_wait_syn_reopens = reopens;
+    struct harness *h = harness_create(&cfg);
+    h->app[H_CLIENT].close_on_peer_closed = true;
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    tcp_connect(h->host[H_CLIENT], 0, 40000, H_SERVER_ADDR, 80, NULL);
+    harness_run_until(h, 100 * MS);
+    tcp_close(h->app[H_SERVER].last_conn);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_SERVER])->in_state[TCP_TIME_WAIT], 1);
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 40000, H_SERVER_ADDR, 80, NULL);
+    uint64_t id = tcp_conn_id(c);
+    harness_run_until(h, 5 * S);
+    *established = harness_transition_time(h, H_CLIENT, id, TCP_ESTABLISHED, 1) - 1 * S;
+    int reopened = harness_log_has(h, "server TIME_WAIT -> CLOSED (rcv SYN)");
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].connected, 2);
+    harness_destroy(h);
+    return reopened;
+}
+
+static void test_TIME_WAIT_newer_SYN_reopens_linux(void)
+{
+    sim_time t;
+    CU_ASSERT_TRUE(reconnect_from_time_wait(true, &t));
+    CU_ASSERT_EQUAL(t, 20 * MS);
+    CU_ASSERT_FALSE(reconnect_from_time_wait(false, &t));
+    CU_ASSERT(t > 1 * S);
 }
 
 /* The times of the SYNs the client sent, in ms. */
@@ -2040,6 +2157,10 @@ static const struct {
     TEST(test_connection_refused_by_RST_ACK),
     TEST(test_abort_resets_the_peer),
     TEST(test_SYN_retransmission_schedule_linux),
+    TEST(test_linux_options_on_the_wire),
+    TEST(test_rfc9293_sends_only_MSS),
+    TEST(test_RTO_after_lost_SYN_from_timestamps),
+    TEST(test_TIME_WAIT_newer_SYN_reopens_linux),
     TEST(test_SYN_retransmission_schedule_linux_timer_wheel),
     TEST(test_SYN_retransmission_schedule_rfc9293),
     TEST(test_SYN_ACK_retransmission_schedule_linux),
