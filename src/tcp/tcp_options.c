@@ -116,7 +116,10 @@ uint32_t tcp_options_peer_window(const struct tcp_conn *c, const struct segment 
 
 void tcp_options_build(const struct tcp_conn *c, struct segment *s, uint32_t wnd)
 {
-    s->wnd = (s->flags & TCP_FLAG_RST) ? 0 : window_field(c, s->flags, wnd);
+    /* A bare RST advertises nothing; Linux's RST|ACK of an abort carries
+     * the window like any segment (tcp_send_active_reset). */
+    bool bare_rst = (s->flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) == TCP_FLAG_RST;
+    s->wnd = bare_rst ? 0 : window_field(c, s->flags, wnd);
     uint8_t opts = (s->flags & TCP_FLAG_SYN) ? syn_offer(c) : (c->opts & TCP_OPT_TIMESTAMPS);
     if (s->flags & TCP_FLAG_SYN)
         s->mss = (uint16_t)tcp_prof(c)->mss;
