@@ -6,7 +6,9 @@
 # and ack must equal its row in the segments table. The per-host captures
 # (--side) hold what the host sent plus what reached it, so a lost segment
 # shows on its sender's side only. Wireshark's own analysis must agree with
-# the scenarios: the retransmitted SYN of lost-syn is a retransmission.
+# the scenarios: the retransmitted SYN of lost-syn is a retransmission. The
+# linux scenarios' options (MSS, SACK-permitted, timestamps, window scale),
+# window fields and lengths decode as segments.options, wnd and len say.
 # Skipped (exit 77) without tshark or the sqlite3 shell (bootstrap installs
 # both). Scenarios with more than PCAP_MAX_SEGMENTS segments in their first
 # run (default 200000) are left out to keep `make check` short.
@@ -67,7 +69,7 @@ check_capture() { # what capture db where
     fi
 }
 
-for scenario in "$srcdir"/scenarios/*.tcpsim; do
+for scenario in "$srcdir"/scenarios/*.tcpsim "$srcdir"/scenarios/linux/*.tcpsim; do
     name=$(basename "$scenario" .tcpsim)
     db="$tmp/$name.db"
     if ! "$TCPSIM" run "$scenario" --reps 1 -o "$db" --pcap "$tmp/$name.pcap" -q; then
@@ -97,6 +99,45 @@ for scenario in "$srcdir"/scenarios/*.tcpsim; do
         fi
     done
 done
+
+# tshark's reading of the options, window field and length, one line per
+# packet: mss,sack_perm,tsval,tsecr,wscale,wnd,len (empty when absent).
+decode_options() { # capture
+    tshark -r "$1" -n -T fields -E separator=, -E occurrence=f \
+        -e tcp.options.mss_val -e tcp.options.sack_perm -e tcp.options.timestamp.tsval \
+        -e tcp.options.timestamp.tsecr -e tcp.options.wscale.shift -e tcp.window_size_value \
+        -e tcp.len 2>/dev/null | awk -F, -v OFS=, '{ if ($2 != "") $2 = "sack_perm"; print }'
+}
+# The same from segments.options ("mss=1460,sack_perm,ts=A/B,wscale=7").
+expected_options() { # db
+    sqlite3 -separator '|' "$1" "SELECT coalesce(options, ''), wnd, len FROM segments
+                               WHERE run_id = 1 AND fate <> 'duplicated' ORDER BY trace_seq" |
+        awk -F'|' '{ mss = sack = tsv = tse = ws = ""; n = split($1, o, ",")
+                     for (i = 1; i <= n; i++) {
+                         if (o[i] ~ /^mss=/) mss = substr(o[i], 5)
+                         else if (o[i] == "sack_perm") sack = o[i]
+                         else if (o[i] ~ /^ts=/) { split(substr(o[i], 4), t, "/"); tsv = t[1]; tse = t[2] }
+                         else if (o[i] ~ /^wscale=/) ws = substr(o[i], 8) }
+                     printf "%s,%s,%s,%s,%s,%s,%s\n", mss, sack, tsv, tse, ws, $2, $3 }'
+}
+for name in options rto-after-lost-syn time-wait-reopen synack-timer; do
+    db="$tmp/$name.db"
+    [ -s "$db" ] || { bad "linux/$name was not run"; continue; }
+    expected_options "$db" >"$tmp/options.expected"
+    if [ "$(sqlite3 "$db" "SELECT count(*) FROM segments WHERE options LIKE '%ts=%'")" -gt 0 ]; then ok; else
+        bad "linux/$name: no segment has the timestamps option"
+    fi
+    for capture in "$tmp/$name.pcap" "$tmp/$name.db.pcap"; do
+        if decode_options "$capture" | cmp -s - "$tmp/options.expected"; then ok; else
+            bad "linux/$name: options in $(basename "$capture") differ from segments.options"
+            decode_options "$capture" | diff - "$tmp/options.expected" | head -5
+        fi
+    done
+done
+# options: a full segment carries 1448 bytes beside the 12-byte timestamp option.
+if [ "$(decode_options "$tmp/options.pcap" | awk -F, '$7 == 1448' | wc -l)" -eq 2 ]; then ok; else
+    bad "linux/options: wanted two 1448-byte segments"
+fi
 
 # lost-syn: Wireshark sees the second SYN as a retransmission, and the lost
 # SYN appears on the client's side only.

@@ -350,11 +350,11 @@ static void test_sqlite_handshake_rows(void)
                       "1|8|160000000|server|1|SYN_RECEIVED|ESTABLISHED|rcv ACK of SYN|3\n");
     assert_query_text(db, "SELECT * FROM segments ORDER BY seg_id",
                       "1|1|1|client|server|10.0.0.1:40000|10.0.0.2:80|10000000|60000000|SYN|1000|0|"
-                      "0|65535|1460|delivered|0|3|0|NULL\n"
+                      "0|65535|1460|delivered|0|3|0|NULL|mss=1460\n"
                       "1|2|1|server|client|10.0.0.2:80|10.0.0.1:40000|60000000|110000000|SYN|ACK|"
-                      "5000|1001|0|65535|1460|delivered|0|5|0|NULL\n"
+                      "5000|1001|0|65535|1460|delivered|0|5|0|NULL|mss=1460\n"
                       "1|3|1|client|server|10.0.0.1:40000|10.0.0.2:80|110000000|160000000|ACK|1001|"
-                      "5001|0|65535|NULL|delivered|0|7|0|NULL\n");
+                      "5001|0|65535|NULL|delivered|0|7|0|NULL|NULL\n");
     assert_query_text(db, "SELECT * FROM expectations ORDER BY seq",
                       "1|1|client path CLOSED SYN_SENT ESTABLISHED|1|as expected\n"
                       "1|2|at 0.5s client state CLOSED|0|expected CLOSED, was ESTABLISHED\n");

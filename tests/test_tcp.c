@@ -589,6 +589,9 @@ static void run_row(const struct row *r)
     X(ESTABLISHED_app_ABORT_sends_RST_goes_CLOSED, .setup = S_ESTABLISHED, .ev = EV_ABORT,       \
       .expect = TCP_CLOSED, .reply = "RST", .rseq = RS_SND_NXT, .rack = RA_ZERO,                 \
       .told = T_CLOSED, .why = TCP_ERR_ABORTED)                                                  \
+    X(ESTABLISHED_app_ABORT_sends_RST_ACK_linux, .setup = S_ESTABLISHED, .prof = P_LINUX,        \
+      .ev = EV_ABORT, .expect = TCP_CLOSED, .reply = "RST|ACK", .rseq = RS_SND_NXT,              \
+      .rack = RA_RCV_NXT, .told = T_CLOSED, .why = TCP_ERR_ABORTED)                              \
     X(ESTABLISHED_timeout_retransmits_data, .setup = S_ESTABLISHED_DATA, .ev = EV_WAIT,          \
       .wait = 1500 * MS, .expect = TCP_ESTABLISHED, .reply = "PSH|ACK", .rseq = RS_SND_UNA)      \
     /* ---- FIN_WAIT_1 ---- */                                                                   \
@@ -741,6 +744,16 @@ static struct harness *make_profile(const char *profile)
 {
     struct harness_config cfg;
     harness_config_defaults(&cfg, profile);
+    return harness_create(&cfg);
+}
+
+/* The profile with its retransmission timers on a wheel of `hz` (0: exact). */
+static struct harness *make_profile_hz(const char *profile, int hz)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, profile);
+    for (int i = 0; i < 2; i++)
+        cfg.host[i].profile.timer_hz = hz;
     return harness_create(&cfg);
 }
 
@@ -995,6 +1008,120 @@ static void test_abort_resets_the_peer(void)
     harness_destroy(h);
 }
 
+/* linux: the SYN offers MSS, SACK-permitted, timestamps and window scale
+ * 10 in a window of 44 x 1460; the SYN-ACK echoes the SYN's TSval in a
+ * window of 45 x 1448; later windows are scaled and full segments carry
+ * 1448 bytes (the 12-byte timestamp option takes the rest). */
+static void test_linux_options_on_the_wire(void)
+{
+    struct harness *h = make_profile("linux");
+    struct tcp_conn *client = establish(h, NULL);
+    const struct segment *syn = &harness_sent_nth(h, H_CLIENT, 0, 0)->seg;
+    const struct segment *synack = &harness_sent_nth(h, H_SERVER, 0, 0)->seg;
+    const struct segment *ack = &harness_sent_nth(h, H_CLIENT, 0, 1)->seg;
+    CU_ASSERT_EQUAL(syn->mss, 1460);
+    CU_ASSERT_EQUAL(syn->options, TCP_OPT_SACK_PERM | TCP_OPT_TIMESTAMPS | TCP_OPT_WSCALE);
+    CU_ASSERT_EQUAL(syn->wscale, 10);
+    CU_ASSERT_EQUAL(syn->tsecr, 0);
+    CU_ASSERT_EQUAL(syn->wnd, 64240);
+    CU_ASSERT_EQUAL(synack->options, syn->options);
+    CU_ASSERT_EQUAL(synack->tsecr, syn->tsval);
+    CU_ASSERT_EQUAL(synack->wnd, 65160);
+    CU_ASSERT_EQUAL(ack->options, TCP_OPT_TIMESTAMPS);
+    CU_ASSERT_EQUAL(ack->tsecr, synack->tsval);
+    CU_ASSERT_EQUAL(ack->wnd, 65535 >> 10);
+    sim_time t = now(h);
+    tcp_send(client, NULL, 3000);
+    advance_by(h, 100 * MS);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, t, 0)->seg.len, 1448);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, t, 2)->seg.len, 104);
+    CU_ASSERT_EQUAL(h->app[H_SERVER].received_len, 3000);
+    harness_destroy(h);
+}
+
+/* rfc9293 sends the MSS and nothing else, in unscaled 65535 windows. */
+static void test_rfc9293_sends_only_MSS(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    establish(h, NULL);
+    const struct segment *syn = &harness_sent_nth(h, H_CLIENT, 0, 0)->seg;
+    CU_ASSERT_EQUAL(syn->mss, 1460);
+    CU_ASSERT_EQUAL(syn->options, 0);
+    CU_ASSERT_EQUAL(syn->wnd, 65535);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, 0, 1)->seg.wnd, 65535);
+    harness_destroy(h);
+}
+
+/* After a lost SYN and a lost first data segment, the data is resent after
+ * an RTO from the SYN-ACK's TSecr sample (20 ms RTT: 20 + 200 ms, rounded
+ * by the wheel), not RFC 6298 5.7's 3 s, which timestamps=no restores. */
+static sim_time data_resend_delay(bool timestamps)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    for (int i = 0; i < 2; i++)
+        cfg.host[i].profile.timestamps = timestamps;
+    struct harness *h = harness_create(&cfg);
+    harness_drop(h, H_CLIENT, HK_SYN, 1);
+    harness_drop(h, H_CLIENT, HK_DATA, 1);
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    harness_run_until(h, 2 * S);
+    tcp_send(c, NULL, 100);
+    harness_run_until(h, 10 * S);
+    sim_time resent = -1;
+    for (size_t i = 0; i < h->sent_count; i++)
+        if (h->sent[i].from == H_CLIENT && h->sent[i].seg.len && h->sent[i].seg.retransmission)
+            resent = h->sent[i].t;
+    CU_ASSERT_EQUAL(h->app[H_SERVER].received_len, 100);
+    harness_destroy(h);
+    return resent - 2 * S;
+}
+
+static void test_RTO_after_lost_SYN_from_timestamps(void)
+{
+    sim_time with = data_resend_delay(true), without = data_resend_delay(false);
+    CU_ASSERT(with >= 220 * MS && with <= 220 * MS + 36 * MS);
+    CU_ASSERT(without >= 3 * S && without <= 3 * S + 300 * MS);
+}
+
+/* A SYN above RCV.NXT to a TIME_WAIT end that has a listener: linux ends
+ * TIME_WAIT and the listener answers at once (no challenge ACK, no RST,
+ * no SYN retransmission); without time_wait_syn_reopens the challenge ACK
+ * draws the client's RST and the SYN goes again after 1 s. */
+static int reconnect_from_time_wait(bool reopens, sim_time *established)
+{
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    for (int i = 0; i < 2; i++)
+        cfg.host[i].profile.time_wait_syn_reopens = reopens;
+    struct harness *h = harness_create(&cfg);
+    h->app[H_CLIENT].close_on_peer_closed = true;
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    tcp_connect(h->host[H_CLIENT], 0, 40000, H_SERVER_ADDR, 80, NULL);
+    harness_run_until(h, 100 * MS);
+    tcp_close(h->app[H_SERVER].last_conn);
+    harness_run_until(h, 1 * S);
+    CU_ASSERT_EQUAL(tcp_host_stats(h->host[H_SERVER])->in_state[TCP_TIME_WAIT], 1);
+    struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 40000, H_SERVER_ADDR, 80, NULL);
+    uint64_t id = tcp_conn_id(c);
+    harness_run_until(h, 5 * S);
+    *established = harness_transition_time(h, H_CLIENT, id, TCP_ESTABLISHED, 1) - 1 * S;
+    int reopened = harness_log_has(h, "server TIME_WAIT -> CLOSED (rcv SYN)");
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].connected, 2);
+    harness_destroy(h);
+    return reopened;
+}
+
+static void test_TIME_WAIT_newer_SYN_reopens_linux(void)
+{
+    sim_time t;
+    CU_ASSERT_TRUE(reconnect_from_time_wait(true, &t));
+    CU_ASSERT_EQUAL(t, 20 * MS);
+    CU_ASSERT_FALSE(reconnect_from_time_wait(false, &t));
+    CU_ASSERT(t > 1 * S);
+}
+
 /* The times of the SYNs the client sent, in ms. */
 static size_t syn_times(const struct harness *h, sim_time *out, size_t max)
 {
@@ -1005,10 +1132,10 @@ static size_t syn_times(const struct harness *h, sim_time *out, size_t max)
     return n;
 }
 
-static void syn_schedule(const char *profile, const double *expected, size_t count,
+static void syn_schedule(const char *profile, int hz, const double *expected, size_t count,
                          double fails_at)
 {
-    struct harness *h = make_profile(profile);
+    struct harness *h = make_profile_hz(profile, hz);
     h->cut = true;
     struct tcp_conn *c = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
     uint64_t id = tcp_conn_id(c);
@@ -1027,7 +1154,19 @@ static void syn_schedule(const char *profile, const double *expected, size_t cou
 static void test_SYN_retransmission_schedule_linux(void)
 {
     static const double t[] = {0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67};
-    syn_schedule("linux", t, 11, 131);
+    syn_schedule("linux", 0, t, 11, 131);
+}
+
+/* The same on Linux's timer wheel at HZ = 250 (the profile's default):
+ * each timeout ends at the next boundary of its level's buckets, 8 jiffies
+ * (32 ms) for 1 s and 2 s, 64 (256 ms) for 4 s to 16 s, 512 (2.048 s)
+ * for 32 s and 64 s. The kernel measured 1.042 ... 68.306 s and 133.8 s
+ * (docs/fidelity.md): its jiffies start at another phase. */
+static void test_SYN_retransmission_schedule_linux_timer_wheel(void)
+{
+    static const double t[] = {0, 1.024, 2.048, 3.072, 4.096, 5.120, 7.136, 11.264, 19.456, 35.584,
+                               69.632};
+    syn_schedule("linux", 250, t, 11, 135.168);
 }
 
 static void test_SYN_retransmission_schedule_rfc9293(void)
@@ -1035,14 +1174,14 @@ static void test_SYN_retransmission_schedule_rfc9293(void)
     /* Doubling from 1 s, each interval clamped by rto_max = 60 s (RFC 6298
      * 2.5): still past the 3 minutes of MUST-23. */
     static const double t[] = {0, 1, 3, 7, 15, 31, 63, 123};
-    syn_schedule("rfc9293", t, 8, 183);
+    syn_schedule("rfc9293", 0, t, 8, 183);
 }
 
 /* The server's SYN-ACKs when no ACK ever comes: linux 0,1,3,7,15,31 s and
  * the child leaves quietly at 63 s. */
 static void test_SYN_ACK_retransmission_schedule_linux(void)
 {
-    struct harness *h = make_profile("linux");
+    struct harness *h = make_profile_hz("linux", 0);
     tcp_listen(h->host[H_SERVER], 80, 0, NULL);
     h->cut = true;
     struct segment syn = craft(H_CLIENT_ADDR, 40000, H_SERVER_ADDR, 80, SYN, 1000, 0, 0);
@@ -2018,6 +2157,11 @@ static const struct {
     TEST(test_connection_refused_by_RST_ACK),
     TEST(test_abort_resets_the_peer),
     TEST(test_SYN_retransmission_schedule_linux),
+    TEST(test_linux_options_on_the_wire),
+    TEST(test_rfc9293_sends_only_MSS),
+    TEST(test_RTO_after_lost_SYN_from_timestamps),
+    TEST(test_TIME_WAIT_newer_SYN_reopens_linux),
+    TEST(test_SYN_retransmission_schedule_linux_timer_wheel),
     TEST(test_SYN_retransmission_schedule_rfc9293),
     TEST(test_SYN_ACK_retransmission_schedule_linux),
     TEST(test_SYN_ACK_retransmission_schedule_rfc9293),

@@ -291,7 +291,9 @@ static uint32_t be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint16_t mss_option(const uint8_t *opt, size_t len)
+/* The options the simulator models (MSS, SACK-permitted, timestamps,
+ * window scale) into seg; others are skipped. */
+static void parse_options(const uint8_t *opt, size_t len, struct segment *seg)
 {
     for (size_t i = 0; i < len;) {
         if (opt[i] == 0)
@@ -300,11 +302,23 @@ static uint16_t mss_option(const uint8_t *opt, size_t len)
             i++;
             continue;
         }
-        if (opt[i] == 2 && opt[i + 1] == 4 && i + 4 <= len)
-            return be16(opt + i + 2);
-        i += opt[i + 1];
+        size_t olen = opt[i + 1];
+        if (i + olen > len)
+            break;
+        if (opt[i] == 2 && olen == 4)
+            seg->mss = be16(opt + i + 2);
+        else if (opt[i] == 4 && olen == 2)
+            seg->options |= TCP_OPT_SACK_PERM;
+        else if (opt[i] == 8 && olen == 10) {
+            seg->options |= TCP_OPT_TIMESTAMPS;
+            seg->tsval = be32(opt + i + 2);
+            seg->tsecr = be32(opt + i + 6);
+        } else if (opt[i] == 3 && olen == 3) {
+            seg->options |= TCP_OPT_WSCALE;
+            seg->wscale = opt[i + 2];
+        }
+        i += olen;
     }
-    return 0;
 }
 
 /* An IPv4 TCP packet into segment fields; -1 for anything else. */
@@ -328,7 +342,7 @@ static int parse_packet(const uint8_t *p, size_t n, struct segment *seg)
     seg->ack = be32(t + 8);
     seg->flags = t[13] & 0x3f;
     seg->wnd = be16(t + 14);
-    seg->mss = mss_option(t + 20, doff - 20);
+    parse_options(t + 20, doff - 20, seg);
     seg->len = (uint32_t)(total - ihl - doff);
     seg->data = seg->len ? t + doff : NULL;
     return 0;

@@ -88,6 +88,29 @@ static void map_rules(const char *host, const struct tcp_profile *p, const struc
     out->snd_buf = p->snd_buf != l->snd_buf ? p->snd_buf : 0;
 }
 
+/* The options are per-namespace sysctls; the other fidelity fields are
+ * how the kernel always behaves. */
+static void map_options(const char *host, const struct tcp_profile *p, const struct tcp_profile *l,
+                        struct kernel_host_settings *out, char *refused, size_t rsize)
+{
+    add_sysctl(out, "tcp_timestamps", p->timestamps);
+    add_sysctl(out, "tcp_sack", p->sack_permitted);
+    if (p->window_scale >= 0 && p->window_scale != l->window_scale)
+        append_item(refused, rsize, host, "window_scale",
+                    "Linux derives the shift from tcp_rmem[2]; only none (tcp_window_scaling=0) applies");
+    add_sysctl(out, "tcp_window_scaling", p->window_scale >= 0);
+    if (p->syn_window_mss_multiple != l->syn_window_mss_multiple)
+        append_item(refused, rsize, host, "syn_window_mss_multiple",
+                    "Linux always rounds its first windows to whole segments");
+    if (p->time_wait_syn_reopens != l->time_wait_syn_reopens)
+        append_item(refused, rsize, host, "time_wait_syn_reopens",
+                    "Linux always reopens TIME_WAIT for a newer SYN");
+    if (p->rst_ack_on_abort != l->rst_ack_on_abort)
+        append_item(refused, rsize, host, "rst_ack_on_abort", "Linux always sends RST|ACK");
+    if (p->timer_hz != l->timer_hz)
+        append_item(refused, rsize, host, "timer_hz", "the kernel's HZ is fixed when it is built");
+}
+
 void kernel_settings_map(const struct scenario_host *host, struct kernel_host_settings *out,
                          char *refused, size_t refused_size, char *ignored, size_t ignored_size)
 {
@@ -106,6 +129,7 @@ void kernel_settings_map(const struct scenario_host *host, struct kernel_host_se
                     "an address population needs one socket per address; not yet on the kernel");
     map_timers(host->name, p, &linux_profile, out, refused, refused_size);
     map_rules(host->name, p, &linux_profile, out, refused, refused_size);
+    map_options(host->name, p, &linux_profile, out, refused, refused_size);
     if (c->isn_mode == TCP_ISN_FIXED)
         append_item(ignored, ignored_size, host->name, "isn",
                     "Linux picks its own ISN; compare numbers relative to it");

@@ -21,6 +21,7 @@
 struct results_db {
     sqlite3 *db;
     bool owned;                /* closed by results_close; else the sink's */
+    bool has_options;          /* segments.options exists (files before it lack it) */
     char error[512];
 };
 
@@ -36,6 +37,8 @@ static struct results_db *db_new(sqlite3 *connection, bool owned, const char *pa
     }
     db->db = connection;
     db->owned = owned;
+    db->has_options = results_pragma_int(connection, "SELECT count(*) FROM pragma_table_info('segments')"
+                                                     " WHERE name = 'options'") > 0;
     return db;
 }
 
@@ -307,9 +310,9 @@ int results_connections(struct results_db *db, int64_t run_id, int64_t conn_id,
  * one would change every database file), so each branch scans the run. */
 #define TRANSITION_COLUMNS \
     "SELECT seq, t_ns, host, conn_id, from_state, to_state, cause, seg_id FROM transitions"
-#define SEGMENT_COLUMNS                                                                        \
+#define SEGMENT_COLUMNS(OPTIONS)                                                               \
     "SELECT trace_seq, seg_id, conn_id, sender, receiver, src, dst, sent_ns, arrived_ns, flags," \
-    " seq, ack, len, wnd, mss, fate, retransmission FROM segments"
+    " seq, ack, len, wnd, mss, fate, retransmission, " OPTIONS " FROM segments"
 
 static int open_cursor(struct results_db *db, const char *sql, int64_t run_id, int64_t conn_id,
                        struct results_cursor *c)
@@ -335,12 +338,13 @@ int results_open_transitions(struct results_db *db, int64_t run_id, int64_t conn
 int results_open_segments(struct results_db *db, int64_t run_id, int64_t conn_id,
                           struct results_cursor *c)
 {
-    static const char *const sql[2] = {
-        SEGMENT_COLUMNS " WHERE run_id = ?1 ORDER BY trace_seq",
-        SEGMENT_COLUMNS " WHERE run_id = ?1 AND conn_id = ?2 UNION ALL "
-        SEGMENT_COLUMNS " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY trace_seq",
-    };
-    return open_cursor(db, sql[conn_id != 0], run_id, conn_id, c);
+#define SEGMENT_QUERIES(OPTIONS)                                                        \
+    {SEGMENT_COLUMNS(OPTIONS) " WHERE run_id = ?1 ORDER BY trace_seq",                  \
+     SEGMENT_COLUMNS(OPTIONS) " WHERE run_id = ?1 AND conn_id = ?2 UNION ALL "          \
+     SEGMENT_COLUMNS(OPTIONS) " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY trace_seq"}
+    static const char *const sql[2][2] = {SEGMENT_QUERIES("NULL"), SEGMENT_QUERIES("options")};
+#undef SEGMENT_QUERIES
+    return open_cursor(db, sql[db->has_options][conn_id != 0], run_id, conn_id, c);
 }
 
 int results_open_expectations(struct results_db *db, int64_t run_id, struct results_cursor *c)
@@ -454,6 +458,9 @@ int results_next_segment(struct results_cursor *c, struct results_segment *out)
                        "seq, ack, len, wnd, mss or conn_id is out of range");
     seg->conn_id = (uint64_t)conn_id;
     seg->retransmission = sqlite3_column_int64(st, 16) != 0;
+    if (!is_null(st, 17) && segment_options_parse(text_of(st, 17), seg) != 0)
+        return bad_row(c->db, c->run_id, "segment", seg_id, "options '%s' are not TCP options",
+                       shown(st, 17));
     return 1;
 }
 

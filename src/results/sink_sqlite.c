@@ -100,6 +100,7 @@ static const char schema_sql[] =
     " trace_seq INTEGER NOT NULL,"
     " injected INTEGER NOT NULL DEFAULT 0,"
     " rule_line INTEGER,"
+    " options TEXT,"
     " PRIMARY KEY (run_id, seg_id, trace_seq)) WITHOUT ROWID;"
 
     "CREATE TABLE expectations ("
@@ -246,9 +247,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_INSERT_SEGMENT] =
         "INSERT OR FAIL INTO segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
         " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
-        " rule_line)"
+        " rule_line, options)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-        " ?20)",
+        " ?20, ?21)",
     [STMT_INSERT_EXPECTATION] =
         "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -276,7 +277,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
  * last incomplete batches, the runs row, COMMIT or ROLLBACK, and queries.
  * Without a thread (pthread_create failed) batches are written in place.
  */
-enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 20, BATCH_BUFFERS = 16 };
+enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 21, BATCH_BUFFERS = 16 };
 
 enum cell_type { CELL_NULL, CELL_INT, CELL_TEXT };
 
@@ -471,7 +472,7 @@ static bool recording(const struct sqlite_sink *s)
 static int columns_of(const struct batch *b)
 {
     static const int columns[BATCH_COUNT] = {
-        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 20,
+        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 21,
     };
     return columns[b->table];
 }
@@ -941,7 +942,7 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     if (!recording(s))
         return;
     const struct segment *seg = ts->seg;
-    char src[22], dst[22], flags[32];
+    char src[22], dst[22], flags[32], options[SEGMENT_OPTIONS_MAX];
     struct batch *b = s->filling[BATCH_SEGMENTS];
     cell_int(b, s->run_id);
     cell_int(b, (int64_t)seg->id);
@@ -963,6 +964,8 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     cell_int(b, s->next_record++);
     cell_int(b, seg->injected ? 1 : 0);
     cell_int_or_null(b, ts->rule_line, 0);
+    segment_options_string(seg, options);
+    cell_text(b, options[0] ? options : NULL); /* NULL: no options at all */
     row_end(s, b);
 }
 
@@ -1046,7 +1049,7 @@ static int has_stack_column(sqlite3 *db, const char *schema)
 }
 
 /* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack,
- * or from before segments.injected and segments.rule_line. */
+ * runs.until_ns, segments.injected, segments.rule_line or segments.options. */
 static int add_later_columns(sqlite3 *db)
 {
     if (!has_column(db, "main", "runs", "until_ns") &&
@@ -1057,6 +1060,9 @@ static int add_later_columns(sqlite3 *db)
     if (!has_column(db, "main", "segments", "injected") &&
         results_exec(db, "ALTER TABLE segments ADD COLUMN injected INTEGER NOT NULL DEFAULT 0;"
                          "ALTER TABLE segments ADD COLUMN rule_line INTEGER") != 0)
+        return -1;
+    if (!has_column(db, "main", "segments", "options") &&
+        results_exec(db, "ALTER TABLE segments ADD COLUMN options TEXT") != 0)
         return -1;
     if (has_stack_column(db, "main"))
         return 0;
@@ -1157,7 +1163,7 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
                       "cannot record a connection") != 0 ||
         prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
                       "cannot record a transition") != 0 ||
-        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 20, "cannot record a segment") != 0) {
+        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 21, "cannot record a segment") != 0) {
         results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
@@ -1294,15 +1300,23 @@ static void copy_runs_sql(bool has_stack, bool has_until, char *sql, size_t size
              " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
              has_stack ? "r.stack" : "'tcpsim ' || r.tcpsim_version", has_until ? "r.until_ns" : "NULL");
 }
-/* A source from before segments.injected: nothing in it was injected, and
- * no rule line was kept. */
-static const char copy_segments_from_old_sql[] =
-    "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq)"
-    " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
-    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
-    " s.trace_seq"
-    " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id";
+
+/* The segments of a source with or without the later columns: a source from
+ * before segments.injected injected nothing and kept no rule line; one from
+ * before segments.options recorded none. */
+static void copy_segments_sql(bool has_injected, bool has_options, char *sql, size_t size)
+{
+    snprintf(sql, size,
+             "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
+             " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
+             " rule_line, options)"
+             " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
+             " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
+             " s.trace_seq, %s, %s"
+             " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
+             has_injected ? "s.injected, s.rule_line" : "0, NULL", has_options ? "s.options" : "NULL");
+}
+
 static const char *const copy_sql[] = {
     NULL, /* the runs: copy_runs_sql */
     "INSERT INTO main.run_params (run_id, key, value)"
@@ -1319,13 +1333,7 @@ static const char *const copy_sql[] = {
     " SELECT m.dst_id, t.seq, t.t_ns, t.host, t.conn_id, t.from_state, t.to_state, t.cause,"
     " t.seg_id"
     " FROM temp.copy_map AS m CROSS JOIN src.transitions AS t ON t.run_id = m.src_id",
-    "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-    " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
-    " rule_line)"
-    " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
-    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
-    " s.trace_seq, s.injected, s.rule_line"
-    " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
+    NULL, /* the segments: copy_segments_sql */
     "INSERT INTO main.expectations (run_id, seq, expectation, passed, detail)"
     " SELECT m.dst_id, e.seq, e.expectation, e.passed, e.detail"
     " FROM temp.copy_map AS m CROSS JOIN src.expectations AS e ON e.run_id = m.src_id",
@@ -1395,14 +1403,16 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
         return -1;
     }
     int64_t copied = 0;
-    char runs_sql[768];
+    char runs_sql[768], segments_sql[1024];
     copy_runs_sql(has_stack_column(s->db, "src"), has_column(s->db, "src", "runs", "until_ns"), runs_sql,
                   sizeof runs_sql);
-    bool old_segments = !has_column(s->db, "src", "segments", "injected");
+    copy_segments_sql(has_column(s->db, "src", "segments", "injected"),
+                      has_column(s->db, "src", "segments", "options"), segments_sql,
+                      sizeof segments_sql);
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
-        const char *sql = i == 0 ? runs_sql : copy_sql[i];
-        if (old_segments && strstr(sql, "INSERT INTO main.segments"))
-            sql = copy_segments_from_old_sql;
+        const char *sql = copy_sql[i];
+        if (!sql)
+            sql = i == 0 ? runs_sql : segments_sql;
         if (results_exec(s->db, sql) != 0) {
             results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));

@@ -32,7 +32,7 @@ struct results_db;
  * segments.injected and segments.rule_line came later still and are added
  * the same way (0 and NULL for the older rows), and so is runs.until_ns
  * (NULL for older runs; the state_durations and time_in_state views are
- * made anew with it). */
+ * made anew with it), and so is segments.options (NULL: no options kept). */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */

@@ -773,6 +773,16 @@ static int setting_retries(const struct setting *row, const struct arg *a, const
     return 0;
 }
 
+/* A count, or `none` (-1): window_scale=none sends no window scale option. */
+static int setting_count_or_none(const struct setting *row, const struct arg *a, const struct place *at,
+                                 void *base)
+{
+    if (!same(a->value, "none"))
+        return setting_count(row, a, at, base);
+    store_int(row, base, -1);
+    return 0;
+}
+
 static int setting_bool(const struct setting *row, const struct arg *a, const struct place *at, void *base)
 {
     return arg_bool(a, at, field_of(row, base));
@@ -1102,6 +1112,13 @@ static const struct setting host_settings[] = {
     PROFILE(rcv_buf, setting_size, 1, 65535, "receive buffer (the window)"),
     PROFILE(snd_buf, setting_size, 1, UINT32_MAX, "send buffer"),
     PROFILE(dupack_threshold, setting_count, 1, INT_MAX, "duplicate ACKs before fast retransmit"),
+    PROFILE(timestamps, setting_bool, 0, 1, "RFC 7323 timestamps, and RTT samples from them"),
+    PROFILE(sack_permitted, setting_bool, 0, 1, "SACK-permitted option on SYNs"),
+    PROFILE(window_scale, setting_count_or_none, 0, 14, "window scale shift offered on SYNs, or none"),
+    PROFILE(syn_window_mss_multiple, setting_bool, 0, 1, "SYN windows rounded to MSS multiples"),
+    PROFILE(time_wait_syn_reopens, setting_bool, 0, 1, "a newer SYN in TIME_WAIT opens a new connection"),
+    PROFILE(rst_ack_on_abort, setting_bool, 0, 1, "abort sends RST|ACK rather than RST"),
+    PROFILE(timer_hz, setting_count, 0, 10000, "retransmission timers rounded as Linux's timer wheel at this HZ, 0 = exact"),
 };
 #undef PROFILE
 #undef HOST

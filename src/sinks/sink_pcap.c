@@ -101,10 +101,51 @@ static uint16_t checksum_finish(uint64_t sum)
     return (uint16_t)~sum;
 }
 
+/* The options in Linux's layout (tcp_options_write), so a capture of
+ * either backend reads alike: MSS; SACK-permitted and timestamps sharing
+ * one word-aligned run (4,2,8,10 or NOP,NOP,8,10); NOP and window scale.
+ * Returns their length, a multiple of 4, at most 40. */
+static size_t write_options(uint8_t *opt, const struct segment *seg)
+{
+    size_t n = 0;
+    bool sack = seg->options & TCP_OPT_SACK_PERM, ts = seg->options & TCP_OPT_TIMESTAMPS;
+    if ((seg->flags & TCP_FLAG_SYN) && seg->mss != 0) {
+        opt[n++] = 2; /* kind: maximum segment size (RFC 9293 section 3.2) */
+        opt[n++] = TCP_MSS_OPTION_LEN;
+        put16(opt + n, seg->mss);
+        n += 2;
+    }
+    if (sack) {
+        opt[n++] = ts ? 4 : 1; /* SACK-permitted (RFC 2018), or NOP before it */
+        opt[n++] = ts ? 2 : 1;
+        if (!ts) {
+            opt[n++] = 4;
+            opt[n++] = 2;
+        }
+    } else if (ts) {
+        opt[n++] = 1;
+        opt[n++] = 1;
+    }
+    if (ts) {
+        opt[n++] = 8; /* timestamps (RFC 7323 3) */
+        opt[n++] = 10;
+        put32(opt + n, seg->tsval);
+        put32(opt + n + 4, seg->tsecr);
+        n += 8;
+    }
+    if (seg->options & TCP_OPT_WSCALE) {
+        opt[n++] = 1;
+        opt[n++] = 3; /* window scale (RFC 7323 2) */
+        opt[n++] = 3;
+        opt[n++] = seg->wscale;
+    }
+    return n;
+}
+
 static size_t tcp_header_len(const struct segment *seg)
 {
-    bool mss_option = (seg->flags & TCP_FLAG_SYN) && seg->mss != 0;
-    return TCP_HEADER_LEN + (mss_option ? TCP_MSS_OPTION_LEN : 0);
+    uint8_t scratch[40];
+    return TCP_HEADER_LEN + write_options(scratch, seg);
 }
 
 static void build_ipv4_header(uint8_t *ip, const struct segment *seg, uint32_t total_len,
@@ -134,11 +175,7 @@ static void build_tcp_header(uint8_t *tcp, const struct segment *seg, size_t hea
     put16(tcp + 14, seg->wnd);
     put16(tcp + 16, 0); /* checksum, below */
     put16(tcp + 18, 0); /* urgent pointer */
-    if (header_len > TCP_HEADER_LEN) {
-        tcp[20] = 2; /* kind: maximum segment size (RFC 9293 section 3.2) */
-        tcp[21] = TCP_MSS_OPTION_LEN;
-        put16(tcp + 22, seg->mss);
-    }
+    write_options(tcp + TCP_HEADER_LEN, seg);
 }
 
 /* Over the pseudo-header (RFC 9293 section 3.1), the TCP header and the

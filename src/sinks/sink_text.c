@@ -59,6 +59,10 @@ static void text_segment(struct trace_sink *sink, const struct trace_segment *t)
     if (seg->flags & TCP_FLAG_ACK)
         fprintf(ts->out, " ack=%" PRIu32, seg->ack);
     fprintf(ts->out, " len=%" PRIu32 " win=%u", seg->len, seg->wnd);
+    if (seg->options) { /* beyond MSS: absent in rfc9293 runs */
+        char options[SEGMENT_OPTIONS_MAX];
+        fprintf(ts->out, " <%s>", segment_options_string(seg, options));
+    }
     if (seg->retransmission)
         fputs(" retransmission", ts->out);
     if (seg->injected)

@@ -181,6 +181,7 @@ struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segmen
         c->snd_mss = syn->mss;
     if (tcp_conn_install(c) != 0)
         return NULL;
+    tcp_options_on_syn(c, syn); /* after the ISS: it offsets our timestamps */
     listener->backlog_used++;
     tcp_set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_RCV_SYN, syn);
     return c;

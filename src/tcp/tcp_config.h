@@ -43,6 +43,14 @@ struct tcp_profile {
     uint32_t rcv_buf;                /* receive buffer (window) in bytes, at most 65535 */
     uint32_t snd_buf;                /* send buffer in bytes */
     int dupack_threshold;            /* fast retransmit after this many duplicate ACKs (3) */
+    /* Linux fidelity (docs/fidelity.md); all off in rfc9293. */
+    bool timestamps;                 /* RFC 7323 TSopt; RTT from TSecr where Karn forbids one */
+    bool sack_permitted;             /* RFC 2018 SACK-permitted on SYNs (no SACK blocks yet) */
+    int window_scale;                /* RFC 7323 shift offered on SYNs; -1 = no option (Linux 6.18: 10) */
+    bool syn_window_mss_multiple;    /* SYN windows rounded down to MSS multiples (64240, 65160) */
+    bool time_wait_syn_reopens;      /* a newer SYN in TIME_WAIT opens a new connection (Linux) */
+    bool rst_ack_on_abort;           /* ABORT sends RST|ACK (Linux tcp_send_active_reset) */
+    int timer_hz;                    /* retransmission timers on a Linux timer wheel of this HZ; 0 = exact */
 };
 void tcp_profile_rfc9293(struct tcp_profile *profile);
 void tcp_profile_linux(struct tcp_profile *profile);

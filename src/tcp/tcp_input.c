@@ -14,7 +14,8 @@
  *    restarts the 2MSL timer (the intent of 3.10.7.4, as Linux does).
  *  - A duplicate SYN in SYN-RECEIVED draws a bare ACK (step 1), or a new
  *    SYN-ACK with profile.synack_on_duplicate_syn (Linux tcp_check_req).
- *  - A SYN in TIME-WAIT draws a challenge ACK in both profiles.
+ *  - A SYN in TIME-WAIT draws a challenge ACK, unless
+ *    profile.time_wait_syn_reopens and it is newer (Linux, RFC 6191).
  *  - SYN|FIN in LISTEN is dropped (Linux); data on a SYN is not kept.
  *  - No delayed ACK: every segment carrying text or FIN is ACKed at once,
  *    after the application has read it (one ACK, with the reopened window).
@@ -86,11 +87,11 @@ static void respond(struct tcp_conn *c, const struct rx *rx)
 
 static void take_window(struct tcp_conn *c, const struct segment *seg)
 {
-    c->snd_wnd = seg->wnd;
+    c->snd_wnd = tcp_options_peer_window(c, seg);
     c->snd_wl1 = seg->seq;
     c->snd_wl2 = seg->ack;
-    if (seg->wnd > c->max_snd_wnd)
-        c->max_snd_wnd = seg->wnd;
+    if (c->snd_wnd > c->max_snd_wnd)
+        c->max_snd_wnd = c->snd_wnd;
 }
 
 static void take_peer_mss(struct tcp_conn *c, const struct segment *seg)
@@ -279,6 +280,7 @@ static bool check_sequence(struct tcp_conn *c, struct rx *rx)
     uint32_t wnd = tcp_rcv_wnd(c);
     if (seq_acceptable(c, seg, wnd)) {
         rx->text = trim_to_window(c, seg, wnd);
+        tcp_options_on_segment(c, seg);
         return true;
     }
     if (wnd == 0 && seg->seq == c->rcv_nxt && !has(seg, TCP_FLAG_SYN)) {
@@ -338,7 +340,7 @@ static void on_syn(struct tcp_conn *c, const struct segment *seg)
 static bool is_duplicate_ack(const struct tcp_conn *c, const struct segment *seg)
 {
     return seg->ack == c->snd_una && seg->len == 0 && !has(seg, TCP_FLAG_SYN | TCP_FLAG_FIN) &&
-           seg->wnd == c->snd_wnd && c->snd_una != c->snd_nxt && !(c->flags & TCPF_PERSIST);
+           tcp_options_peer_window(c, seg) == c->snd_wnd && c->snd_una != c->snd_nxt && !(c->flags & TCPF_PERSIST);
 }
 
 static void duplicate_ack(struct tcp_conn *c)
@@ -352,9 +354,10 @@ static void duplicate_ack(struct tcp_conn *c)
     }
 }
 
-static void new_ack(struct tcp_conn *c, uint32_t ack)
+static void new_ack(struct tcp_conn *c, const struct segment *seg)
 {
-    tcp_rtt_on_ack(c, ack);
+    uint32_t ack = seg->ack;
+    tcp_rtt_on_ack(c, seg);
     c->snd_una = ack;
     tcp_snd_acked(c);
     c->retries = 0;
@@ -424,7 +427,7 @@ static bool on_ack(struct tcp_conn *c, struct rx *rx)
     if (c->state == TCP_TIME_WAIT)
         return true;
     if (seq_lt(c->snd_una, seg->ack))
-        new_ack(c, seg->ack);
+        new_ack(c, seg);
     else if (is_duplicate_ack(c, seg))
         duplicate_ack(c);
     update_window(c, seg);
@@ -493,9 +496,44 @@ static void on_fin(struct tcp_conn *c, struct rx *rx)
     }
 }
 
+static void on_listen(struct tcp_conn *l, const struct segment *seg);
+
+/* Linux tcp_timewait_state_process (TCP_TW_SYN), RFC 6191: a SYN above
+ * RCV.NXT, or with a newer timestamp (and none older: PAWS), starts a new
+ * incarnation of the connection. */
+static bool is_newer_syn(const struct tcp_conn *c, const struct segment *seg)
+{
+    if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_SYN)
+        return false;
+    bool ts = (c->opts & TCP_OPT_TIMESTAMPS) && (seg->options & TCP_OPT_TIMESTAMPS);
+    if (ts && seq_lt(seg->tsval, c->ts_recent))
+        return false;
+    return seq_gt(seg->seq, c->rcv_nxt) || (ts && seq_gt(seg->tsval, c->ts_recent));
+}
+
+/* Ends TIME-WAIT and hands the SYN to the listener; false (TIME-WAIT goes
+ * on, the SYN gets its ACK) when the SYN is not newer or nobody listens.
+ * The new connection's ISN follows the host's isn rule (Linux: the old
+ * SND.NXT + 65537). */
+static bool time_wait_reopen(struct tcp_conn *c, const struct segment *seg)
+{
+    if (c->state != TCP_TIME_WAIT || !tcp_prof(c)->time_wait_syn_reopens || !is_newer_syn(c, seg))
+        return false;
+    struct tcp_conn *l = tcp_find_listener(c->host, seg->dst_addr, seg->dst_port);
+    if (!l)
+        return false;
+    tcp_enter_closed(c, TCP_CAUSE_RCV_SYN, seg, TCP_OK);
+    tcp_hold(l);
+    on_listen(l, seg);
+    tcp_release(l);
+    return true;
+}
+
 static void on_synchronized(struct tcp_conn *c, const struct segment *seg)
 {
     struct rx rx = {.seg = seg};
+    if (time_wait_reopen(c, seg))
+        return;
     if (!check_sequence(c, &rx))                    /* first */
         return;
     if (has(seg, TCP_FLAG_RST)) {                   /* second */
@@ -554,7 +592,7 @@ static void on_listen(struct tcp_conn *l, const struct segment *seg)
 static void syn_sent_acked(struct tcp_conn *c, const struct segment *seg)
 {
     struct rx rx = {.seg = seg, .ack_now = true}; /* the third segment of the handshake */
-    tcp_rtt_on_ack(c, seg->ack);
+    tcp_rtt_on_ack(c, seg);
     c->snd_una = seg->ack;
     tcp_snd_acked(c);
     take_window(c, seg);
@@ -596,6 +634,7 @@ static void on_syn_sent(struct tcp_conn *c, const struct segment *seg)
     c->rcv_nxt = seg->seq + 1;
     c->rcv_adv = c->rcv_nxt;
     take_peer_mss(c, seg);
+    tcp_options_on_syn(c, seg);
     if (ack)
         syn_sent_acked(c, seg);
     else

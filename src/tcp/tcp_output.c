@@ -43,7 +43,6 @@ static void host_output(struct tcp_host *h, struct segment *s)
 void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uint8_t *data,
                       uint32_t len, bool retransmission)
 {
-    uint32_t wnd = (flags & TCP_FLAG_RST) ? 0 : tcp_rcv_wnd(c);
     struct segment s = {
         .src_addr = c->local_addr,
         .dst_addr = c->remote_addr,
@@ -52,15 +51,15 @@ void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uin
         .seq = seq,
         .ack = (flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0,
         .flags = flags,
-        .wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd),
-        .mss = (flags & TCP_FLAG_SYN) ? (uint16_t)tcp_prof(c)->mss : 0,
         .len = len,
         .data = len ? data : NULL,
         .conn_id = c->conn_id,
         .retransmission = retransmission,
     };
-    if ((flags & TCP_FLAG_ACK) && seq_gt(c->rcv_nxt + s.wnd, c->rcv_adv))
-        c->rcv_adv = c->rcv_nxt + s.wnd;
+    tcp_options_build(c, &s, tcp_rcv_wnd(c)); /* window field, MSS and the other options */
+    uint32_t advertised = tcp_options_window_advertised(c, &s);
+    if ((flags & TCP_FLAG_ACK) && seq_gt(c->rcv_nxt + advertised, c->rcv_adv))
+        c->rcv_adv = c->rcv_nxt + advertised;
     if (flags & TCP_FLAG_ACK)
         c->flags &= (uint16_t)~TCPF_ACK_OWED; /* any segment with ACK=RCV.NXT pays it */
     if (retransmission)
@@ -80,6 +79,14 @@ void tcp_send_syn(struct tcp_conn *c, bool retransmission)
         c->flags |= TCPF_SYN_REXMIT;
     tcp_rtt_on_send(c, c->iss + 1, retransmission);
     tcp_send_segment(c, flags, c->iss, NULL, 0, retransmission);
+}
+
+/* ABORT's <SEQ=SND.NXT><CTL=RST> (3.10.5); with rst_ack_on_abort also
+ * ACK=RCV.NXT, as Linux's tcp_send_active_reset (the RFC leaves it open). */
+void tcp_send_reset(struct tcp_conn *c)
+{
+    uint8_t flags = TCP_FLAG_RST | (tcp_prof(c)->rst_ack_on_abort ? TCP_FLAG_ACK : 0);
+    tcp_send_segment(c, flags, c->snd_nxt, NULL, 0, false);
 }
 
 /* RFC 9293 3.10.7.1 (and 3.5.2 group 1): the reset that makes the sender

@@ -33,6 +33,7 @@ void tcp_profile_rfc9293(struct tcp_profile *p)
     p->rcv_buf = 65535;
     p->snd_buf = 1 << 20;
     p->dupack_threshold = 3;
+    p->window_scale = -1;                     /* the other fidelity fields: false / 0 */
 }
 
 void tcp_profile_linux(struct tcp_profile *p)
@@ -53,6 +54,14 @@ void tcp_profile_linux(struct tcp_profile *p)
                                                  here it bounds how long FIN_WAIT_2 may stay
                                                  silent (restarted by arriving text or FIN) */
     p->synack_on_duplicate_syn = true;        /* tcp_check_req: resend SYN-ACK */
+    p->timestamps = true;                     /* tcp_timestamps = 1 */
+    p->sack_permitted = true;                 /* tcp_sack = 1 */
+    p->window_scale = 10;                     /* tcp_window_scaling: ilog2(tcp_rmem[2] = 32 MB, the
+                                                 default since 6.13) - 15, as measured on 6.18 */
+    p->syn_window_mss_multiple = true;        /* tcp_select_initial_window */
+    p->time_wait_syn_reopens = true;          /* tcp_timewait_state_process: TCP_TW_SYN */
+    p->rst_ack_on_abort = true;               /* tcp_send_active_reset */
+    p->timer_hz = 250;                        /* CONFIG_HZ of this machine's kernel (Fedora: 1000) */
 }
 
 int tcp_profile_by_name(const char *name, struct tcp_profile *profile)

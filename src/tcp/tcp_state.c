@@ -55,8 +55,10 @@ static const uint32_t legal[TCP_STATE_COUNT][TCP_STATE_COUNT] = {
     [TCP_CLOSING][TCP_TIME_WAIT] = CAUSE(RCV_ACK_OF_FIN),
     [TCP_CLOSING][TCP_CLOSED] = ENDS_AT_ONCE | CAUSE(RETRANSMISSIONS),
     [TCP_LAST_ACK][TCP_CLOSED] = ENDS_AT_ONCE | CAUSE(RCV_ACK_OF_FIN) | CAUSE(RETRANSMISSIONS),
-    /* No SYN: in TIME_WAIT it draws a challenge ACK in both profiles. */
-    [TCP_TIME_WAIT][TCP_CLOSED] = CAUSE(RCV_RST) | CAUSE(APP_ABORT) | CAUSE(TIME_WAIT_TIMEOUT),
+    /* SYN only with time_wait_syn_reopens (a newer SYN: a new connection
+     * follows at once); otherwise it draws a challenge ACK. */
+    [TCP_TIME_WAIT][TCP_CLOSED] = CAUSE(RCV_RST) | CAUSE(APP_ABORT) | CAUSE(TIME_WAIT_TIMEOUT) |
+                                  CAUSE(RCV_SYN),
 };
 
 bool tcp_transition_is_legal(enum tcp_state from, enum tcp_state to, enum tcp_cause cause)

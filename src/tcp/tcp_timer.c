@@ -73,9 +73,18 @@ void tcp_rtt_on_send(struct tcp_conn *c, uint32_t end, bool retransmission)
     c->rtt_start = tcp_now(c);
 }
 
-void tcp_rtt_on_ack(struct tcp_conn *c, uint32_t ack)
+/* The TSecr sample is Linux's (tcp_ack_update_rtt): taken only when no
+ * segment is timed, which after a retransmitted SYN gives the RTT the
+ * handshake measured and so spares RFC 6298 5.7's 3 s (RFC 7323 4.1). */
+void tcp_rtt_on_ack(struct tcp_conn *c, const struct segment *seg)
 {
-    if (!(c->flags & TCPF_RTT_TIMING) || seq_lt(ack, c->rtt_seq))
+    sim_time rtt;
+    if (!(c->flags & TCPF_RTT_TIMING)) {
+        if (tcp_options_ts_rtt(c, seg, &rtt))
+            tcp_rtt_sample(c, rtt);
+        return;
+    }
+    if (seq_lt(seg->ack, c->rtt_seq))
         return;
     c->flags &= (uint16_t)~TCPF_RTT_TIMING;
     tcp_rtt_sample(c, tcp_now(c) - c->rtt_start);
@@ -220,10 +229,36 @@ static void cancel(struct tcp_conn *c, sim_event_id *timer)
     *timer = SIM_NO_EVENT;
 }
 
+/* Linux's timer wheel (kernel/time/timer.c calc_wheel_index): a timeout
+ * of d jiffies lands in level L, the first with d < 63 << 3L (level 0: d
+ * < 63), whose buckets are 8^L jiffies wide, and fires at the next bucket
+ * boundary strictly after its expiry: late by 1 jiffy up to 8^L. At HZ =
+ * 250 a 1 s RTO (250 jiffies, level 1) fires up to 32 ms late, 32 s (level
+ * 3) up to 2.048 s. tcpsim's jiffies count from time 0 (the kernel's from
+ * boot, so its buckets are shifted by an unknown phase); the timeout is
+ * rounded up to whole jiffies like usecs_to_jiffies. profile.timer_hz 0
+ * fires at the exact time. */
+#define WHEEL_LEVELS 9
+static sim_time wheel_delay(const struct tcp_conn *c, sim_time delay)
+{
+    int hz = tcp_prof(c)->timer_hz;
+    if (hz <= 0)
+        return delay;
+    sim_time jiffy = SIM_S / hz, now = tcp_now(c);
+    int64_t clk = now / jiffy, timeout = (delay + jiffy - 1) / jiffy, expires = clk + timeout;
+    int level = 0;
+    while (level + 1 < WHEEL_LEVELS && timeout >= (int64_t)63 << (3 * level))
+        level++;
+    int shift = 3 * level;
+    int64_t bucket = ((expires >> shift) + 1) << shift;
+    return bucket * jiffy - now;
+}
+
 void tcp_timer_rexmit_start(struct tcp_conn *c)
 {
     cancel(c, &c->rexmit_timer);
-    c->rexmit_timer = sim_schedule(c->host->sim, tcp_current_rto(c), on_rexmit_timeout, c, NULL);
+    c->rexmit_timer = sim_schedule(c->host->sim, wheel_delay(c, tcp_current_rto(c)),
+                                   on_rexmit_timeout, c, NULL);
 }
 
 void tcp_timer_rexmit_ensure(struct tcp_conn *c)

@@ -210,7 +210,7 @@ enum tcp_error tcp_abort(struct tcp_conn *c)
     case TCP_FIN_WAIT_1:
     case TCP_FIN_WAIT_2:
     case TCP_CLOSE_WAIT:
-        tcp_send_segment(c, TCP_FLAG_RST, c->snd_nxt, NULL, 0, false);
+        tcp_send_reset(c);
         break;
     default:
         break;

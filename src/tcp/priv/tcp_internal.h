@@ -15,6 +15,7 @@
  *   tcp_buffer.c    send and receive queues
  *   tcp_timer.c     RTT estimation (RFC 6298), retransmission, persist,
  *                   TIME-WAIT and FIN-WAIT-2 timers
+ *   tcp_options.c   SACK-permitted, timestamps, window scaling (RFC 7323)
  */
 #ifndef TCPSIM_TCP_INTERNAL_H
 #define TCPSIM_TCP_INTERNAL_H
@@ -110,6 +111,9 @@ struct tcp_conn {
     uint32_t recover;                /* RFC 6582-style recovery point */
     uint32_t cwnd;                   /* no congestion control: UINT32_MAX (see tcp_send_window) */
     uint32_t retransmissions;
+    uint32_t ts_recent;              /* RFC 7323 TS.Recent: the TSval we echo */
+    uint8_t opts;                    /* TCP_OPT_* agreed with the peer (tcp_options.c) */
+    uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 shifts: the peer's windows, ours */
 
     uint16_t snd_mss;                /* min(peer's MSS option or profile mss, profile mss) */
     uint16_t retries;                /* timeouts (or probes) since snd_una last moved */
@@ -259,12 +263,27 @@ void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uin
 void tcp_send_ack(struct tcp_conn *c);                 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
 void tcp_send_syn(struct tcp_conn *c, bool retransmission); /* SYN or SYN-ACK by state */
 void tcp_send_rst_for(struct tcp_host *host, const struct segment *seg); /* RFC 9293 3.5.2 */
+void tcp_send_reset(struct tcp_conn *c);               /* ABORT's RST (3.10.5) */
 /* Sends new data and the FIN as the window allows; returns segments sent. */
 int tcp_output(struct tcp_conn *c);
 /* Resends the oldest unacknowledged segment. */
 void tcp_retransmit_oldest(struct tcp_conn *c);
 /* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct tcp_conn *c);
+
+/* ---- tcp_options.c ---- */
+
+/* The peer's SYN (or SYN-ACK) arrived: agree on the options both offer. */
+void tcp_options_on_syn(struct tcp_conn *c, const struct segment *syn);
+/* An acceptable segment arrived: TS.Recent (RFC 7323 4.3). */
+void tcp_options_on_segment(struct tcp_conn *c, const struct segment *seg);
+/* The RTT its TSecr measures (RFC 7323 4.1), if it carries one. */
+bool tcp_options_ts_rtt(const struct tcp_conn *c, const struct segment *seg, sim_time *rtt);
+/* Fills the outgoing segment's window field (RCV.WND = wnd, scaled) and options. */
+void tcp_options_build(const struct tcp_conn *c, struct segment *s, uint32_t wnd);
+/* The window in octets that s advertises; and that the peer's seg does. */
+uint32_t tcp_options_window_advertised(const struct tcp_conn *c, const struct segment *s);
+uint32_t tcp_options_peer_window(const struct tcp_conn *c, const struct segment *seg);
 
 /* ---- tcp_buffer.c ---- */
 
@@ -288,8 +307,9 @@ bool tcp_fin_acked(const struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, sim_time r);
 /* A segment ending at `end` (exclusive) leaves: start timing it if none is timed. */
 void tcp_rtt_on_send(struct tcp_conn *c, uint32_t end, bool retransmission);
-/* SEG.ACK arrived: take a sample if it covers the timed segment. */
-void tcp_rtt_on_ack(struct tcp_conn *c, uint32_t ack);
+/* A new SEG.ACK arrived: take a sample if it covers the timed segment,
+ * else from its TSecr when nothing is timed (Karn's rule dropped it). */
+void tcp_rtt_on_ack(struct tcp_conn *c, const struct segment *seg);
 /* The timeout now in force: rto backed off, clamped at rto_max. */
 sim_time tcp_current_rto(const struct tcp_conn *c);
 /* On reaching ESTABLISHED: RFC 6298 5.7 (3 s after a handshake retransmission). */
