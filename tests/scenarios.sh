@@ -7,7 +7,7 @@ srcdir=${srcdir:-.}
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
-for scenario in "$srcdir"/scenarios/*.tcpsim; do
+for scenario in "$srcdir"/scenarios/*.tcpsim "$srcdir"/scenarios/linux/*.tcpsim; do
     name=$(basename "$scenario" .tcpsim)
     if "$TCPSIM" run "$scenario" -o "$tmp/library.db" >"$tmp/$name.out" 2>&1; then
         pass=$((pass + 1))

@@ -146,10 +146,16 @@ static void send_fin(struct tcp_conn *c)
  * be dropped by the receiver (decision 17), and its retransmissions counted
  * against data_retries while the peer keeps answering (RFC 9293 3.8.6.1
  * MUST-37); a FIN sent during persist could be left behind when
- * leave_persist rewinds SND.NXT. */
-static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq)
+ * leave_persist rewinds SND.NXT. The congestion window counts segments
+ * as Linux does: a FIN riding on the last data segment needs no room of
+ * its own there (a response that fills cwnd exactly still ends with its
+ * FIN), a FIN alone does (measured: after 10 full segments Linux's lone
+ * FIN waits a round trip). */
+static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq, bool riding)
 {
-    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + tcp_send_window(c));
+    bool cwnd_room = c->cwnd == UINT32_MAX || seq_lt(fin_seq, c->snd_una + c->cwnd) ||
+                     (riding && fin_seq == c->snd_una + c->cwnd);
+    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + c->snd_wnd) && cwnd_room;
 }
 
 /* Nothing may leave for want of window. With nothing in flight and SND.WND
@@ -176,7 +182,7 @@ static uint32_t next_segment_len(const struct tcp_conn *c, uint32_t unsent)
  * went. */
 static bool send_data(struct tcp_conn *c, uint32_t n, bool last)
 {
-    bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n);
+    bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n, true);
     uint8_t flags = TCP_FLAG_ACK | (last ? TCP_FLAG_PSH : 0) | (fin ? TCP_FLAG_FIN : 0);
     uint32_t seq = c->snd_nxt;
     c->snd_nxt += n;
@@ -198,7 +204,7 @@ static int send_fin_alone(struct tcp_conn *c)
 {
     if (!(c->flags & TCPF_CLOSE_QUEUED))
         return 0;
-    if (!fin_fits_window(c, c->snd_nxt)) {
+    if (!fin_fits_window(c, c->snd_nxt, false)) {
         wait_for_window(c);
         return 0;
     }
