@@ -16,7 +16,9 @@
  *  - fast recovery keeps cwnd = ssthresh (no inflation, no PRR), and no
  *    HyStart, no undo of spurious reductions, no restart after idle;
  *  - a handshake whose SYN went more than once starts at 1 segment
- *    (Linux tcp_init_transfer).
+ *    (Linux tcp_init_transfer);
+ *  - the window is kept in bytes but spent in whole segments, as Linux
+ *    counts packets (tcp_cc_send_limit).
  */
 #include "tcp_internal.h"
 
@@ -125,6 +127,19 @@ static const struct tcp_cc_ops *ops_of(const struct tcp_conn *c)
     default:
         return NULL;
     }
+}
+
+/* Linux counts cwnd and the flight in segments (tcp_cwnd_test): a
+ * window of 10 lets 10 segments out whatever their sizes, never a sliver
+ * of one. The flight is counted as ceil(bytes / MSS), exact when every
+ * segment but the last is full. */
+uint32_t tcp_cc_send_limit(const struct tcp_conn *c)
+{
+    if (c->cwnd == UINT32_MAX)
+        return UINT32_MAX;
+    uint32_t flight = flight_size(c), mss = c->snd_mss;
+    uint32_t in_flight = (flight + mss - 1) / mss, allowed = c->cwnd / mss;
+    return in_flight < (allowed ? allowed : 1) ? flight + mss : flight;
 }
 
 void tcp_cc_init(struct tcp_conn *c)

@@ -22,11 +22,12 @@ uint32_t tcp_rcv_wnd(const struct tcp_conn *c)
     return unread >= buf ? 0 : buf - unread;
 }
 
-/* What the sender may have in flight: the peer's window, and the place
- * where congestion control would put min(cwnd, SND.WND). */
+/* What the sender may have in flight: min(SND.WND, what congestion
+ * control allows now). */
 uint32_t tcp_send_window(const struct tcp_conn *c)
 {
-    return c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t cwnd = tcp_cc_send_limit(c);
+    return c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 }
 
 /* Every segment leaves through here: the host's counters, then the wire. */
@@ -148,14 +149,12 @@ static void send_fin(struct tcp_conn *c)
  * MUST-37); a FIN sent during persist could be left behind when
  * leave_persist rewinds SND.NXT. The congestion window counts segments
  * as Linux does: a FIN riding on the last data segment needs no room of
- * its own there (a response that fills cwnd exactly still ends with its
- * FIN), a FIN alone does (measured: after 10 full segments Linux's lone
- * FIN waits a round trip). */
+ * its own there, a FIN alone needs room for a segment (measured: after 10
+ * full segments Linux's lone FIN waits a round trip). */
 static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq, bool riding)
 {
-    bool cwnd_room = c->cwnd == UINT32_MAX || seq_lt(fin_seq, c->snd_una + c->cwnd) ||
-                     (riding && fin_seq == c->snd_una + c->cwnd);
-    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + c->snd_wnd) && cwnd_room;
+    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + c->snd_wnd) &&
+           (riding || tcp_cc_send_limit(c) != c->snd_nxt - c->snd_una);
 }
 
 /* Nothing may leave for want of window. With nothing in flight and SND.WND

@@ -53,6 +53,10 @@ struct tcp_delack {
 };
 
 /* ---- tcp_cc.c ---- */
+/* How far beyond SND.UNA the congestion window lets the sender go now:
+ * UINT32_MAX without congestion control; otherwise room for one more full
+ * segment while fewer segments than cwnd / MSS are in flight. */
+uint32_t tcp_cc_send_limit(const struct tcp_conn *c);
 void tcp_cc_init(struct tcp_conn *c);                  /* ESTABLISHED: the initial window */
 void tcp_cc_on_ack(struct tcp_conn *c, uint32_t acked, uint32_t flight_before);
 void tcp_cc_on_fast_retransmit(struct tcp_conn *c);

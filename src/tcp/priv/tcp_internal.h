@@ -109,7 +109,7 @@ struct tcp_conn {
     uint32_t fin_seq;                /* our FIN's sequence number, once sent */
     uint32_t rtt_seq;                /* the timed segment is acked when SEG.ACK >= rtt_seq */
     uint32_t recover;                /* RFC 6582-style recovery point */
-    uint32_t cwnd;                   /* no congestion control: UINT32_MAX (see tcp_send_window) */
+    uint32_t cwnd;                   /* bytes (tcp_cc.c); no congestion control: UINT32_MAX */
     uint32_t retransmissions;
 
     uint16_t snd_mss;                /* min(peer's MSS option or profile mss, profile mss) */
