@@ -1223,8 +1223,137 @@ static void test_SYN_ACK_retransmission_schedule_rfc9293(void)
     harness_destroy(h);
 }
 
-/* A FIN nobody acknowledges: LAST_ACK retransmits it data_retries times,
- * then gives up. */
+/* ---- congestion control, tail loss probe, delayed ACKs (linux profile) ---- */
+
+static size_t data_segments_since(const struct harness *h, int from, sim_time since, sim_time until)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < harness_sent_since(h, from, since); i++) {
+        const struct h_segment *s = harness_sent_nth(h, from, since, i);
+        if (s->seg.len > 0 && s->t < until)
+            n++;
+    }
+    return n;
+}
+
+/* RFC 6928: 10 segments leave at once, the other 4 of 20000 bytes when the
+ * first ACKs come back (one RTT, 20 ms); without congestion control all 14. */
+static void test_initial_window_is_10_segments_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    struct tcp_conn *server = NULL;
+    establish(h, &server);
+    sim_time start = now(h);
+    tcp_send(server, NULL, 20000);
+    advance_by(h, 5 * MS);
+    CU_ASSERT_EQUAL(data_segments_since(h, H_SERVER, start, now(h)), 10);
+    advance_by(h, 30 * MS);
+    CU_ASSERT_EQUAL(data_segments_since(h, H_SERVER, start, now(h)), 14);
+    CU_ASSERT_EQUAL(h->app[H_CLIENT].received_len, 20000);
+    harness_destroy(h);
+
+    struct harness_config cfg;
+    harness_config_defaults(&cfg, "linux");
+    cfg.host[H_SERVER].profile.congestion = TCP_CC_NONE;
+    h = harness_create(&cfg);
+    establish(h, &server);
+    start = now(h);
+    tcp_send(server, NULL, 20000);
+    advance_by(h, 5 * MS);
+    CU_ASSERT_EQUAL(data_segments_since(h, H_SERVER, start, now(h)), 14);
+    harness_destroy(h);
+}
+
+/* RFC 5681 3.1: an RTO sets ssthresh (reno: FlightSize/2, at least 2 MSS;
+ * cubic: 0.7 cwnd) and the loss window of one segment; the retransmission
+ * leaves alone and slow start grows the window again from there. */
+static void test_loss_window_after_RTO_cubic_and_reno(void)
+{
+    for (int cc = TCP_CC_RENO; cc <= TCP_CC_CUBIC; cc++) {
+        struct harness_config cfg;
+        harness_config_defaults(&cfg, "linux");
+        cfg.host[H_SERVER].profile.congestion = (enum tcp_congestion)cc;
+        cfg.host[H_SERVER].profile.tail_loss_probe = false;
+        struct harness *h = harness_create(&cfg);
+        struct tcp_conn *server = NULL;
+        establish(h, &server);
+        h->cut = true;
+        sim_time start = now(h);
+        tcp_send(server, NULL, 5000);
+        advance_by(h, 1 * MS);
+        CU_ASSERT_EQUAL(data_segments_since(h, H_SERVER, start, now(h)), 4);
+        CU_ASSERT_EQUAL(server->cwnd, 10u * server->snd_mss);
+        h->cut = false; /* the four are lost (the cut applies when sent) */
+        sim_time before_rto = now(h);
+        while (harness_sent_since(h, H_SERVER, before_rto) == 0)
+            advance_by(h, 1 * MS);
+        const struct h_segment *first = harness_sent_nth(h, H_SERVER, before_rto, 0);
+        CU_ASSERT_TRUE(first->seg.retransmission);
+        CU_ASSERT_EQUAL(server->cwnd, server->snd_mss);
+        CU_ASSERT_EQUAL(server->cc.ssthresh, cc == TCP_CC_RENO ? 2u * server->snd_mss
+                                                               : (uint32_t)(0.7 * 10 * server->snd_mss));
+        advance_by(h, 25 * MS); /* its ACK: slow start, cwnd 2 MSS */
+        CU_ASSERT_EQUAL(server->cwnd, 2u * server->snd_mss);
+        advance_by(h, 100 * MS);
+        CU_ASSERT_EQUAL(h->app[H_CLIENT].received_len, 5000);
+        harness_destroy(h);
+    }
+}
+
+/* RFC 8985: a lost FIN is probed at min(2 SRTT + rto_min, RTO) without
+ * backoff, then the RTO runs in full: gaps RTO, RTO, 2 RTO (each late by
+ * up to one bucket of the linux profile's timer wheel: 32 ms at HZ 250). */
+static void test_tail_loss_probe_resends_FIN_before_backoff(void)
+{
+    struct harness *h = make_profile("linux");
+    struct tcp_conn *client = establish(h, NULL);
+    harness_drop(h, H_CLIENT, HK_FIN, 1);
+    harness_drop(h, H_CLIENT, HK_FIN, 2);
+    harness_drop(h, H_CLIENT, HK_FIN, 3);
+    sim_time start = now(h);
+    tcp_close(client);
+    advance_by(h, 3 * S);
+    sim_time fin[4];
+    size_t n = 0;
+    for (size_t i = 0; i < harness_sent_since(h, H_CLIENT, start) && n < 4; i++) {
+        const struct h_segment *s = harness_sent_nth(h, H_CLIENT, start, i);
+        if (s->seg.flags & FIN)
+            fin[n++] = s->t;
+    }
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    sim_time rto = fin[1] - fin[0];
+    CU_ASSERT_TRUE(rto >= 200 * MS && rto <= 260 * MS);
+    CU_ASSERT_TRUE(llabs((fin[2] - fin[1]) - rto) <= 32 * MS);
+    CU_ASSERT_TRUE(llabs((fin[3] - fin[2]) - 2 * rto) <= 32 * MS);
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_FIN_WAIT_2);
+    harness_destroy(h);
+}
+
+/* Quick-ack first; once the server answered within 40 ms it is
+ * interactive, and the ACK of the client's next data waits 40 ms. */
+static void test_delayed_ack_after_quickack_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    sim_time start = now(h);
+    tcp_send(client, NULL, 100);
+    advance_by(h, 15 * MS);
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, start), 1); /* the quick ACK, at 10 ms */
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_SERVER, start, 0)->t, start + 10 * MS);
+    tcp_send(server, NULL, 100); /* an answer 5 ms after the request: interactive */
+    advance_by(h, 100 * MS);
+    sim_time second = now(h);
+    tcp_send(client, NULL, 100);
+    advance_by(h, 100 * MS);
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, second), 1);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_SERVER, second, 0)->t, second + 10 * MS + 40 * MS);
+    harness_destroy(h);
+}
+
+/* A FIN nobody acknowledges: LAST_ACK probes it once (the tail loss probe,
+ * which does not count as a retry), retransmits it data_retries times, then
+ * gives up. */
 static void test_FIN_retransmissions_exhausted_in_LAST_ACK(void)
 {
     struct harness *h = make_profile("linux");
@@ -1237,8 +1366,8 @@ static void test_FIN_retransmissions_exhausted_in_LAST_ACK(void)
     sim_time start = now(h);
     tcp_close(server);
     harness_run_until(h, 5000 * S);
-    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, start), 16);
-    for (size_t k = 1; k < 16; k++) {
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, start), 17);
+    for (size_t k = 1; k < 17; k++) {
         const struct h_segment *f = harness_sent_nth(h, H_SERVER, start, k);
         CU_ASSERT_EQUAL(f->seg.flags, FIN | ACK);
         CU_ASSERT_EQUAL(f->seg.seq, harness_sent_nth(h, H_SERVER, start, 0)->seg.seq);
@@ -2166,6 +2295,10 @@ static const struct {
     TEST(test_SYN_ACK_retransmission_schedule_linux),
     TEST(test_SYN_ACK_retransmission_schedule_rfc9293),
     TEST(test_FIN_retransmissions_exhausted_in_LAST_ACK),
+    TEST(test_initial_window_is_10_segments_linux),
+    TEST(test_loss_window_after_RTO_cubic_and_reno),
+    TEST(test_tail_loss_probe_resends_FIN_before_backoff),
+    TEST(test_delayed_ack_after_quickack_linux),
     TEST(test_RTO_is_3s_for_data_after_lost_SYN),
     TEST(test_RTO_is_3s_for_server_data_after_lost_SYN_ACK),
     TEST(test_TIME_WAIT_restarted_by_retransmitted_FIN),

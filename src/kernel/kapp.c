@@ -68,7 +68,8 @@ static struct sockaddr_in ipv4(uint32_t addr, uint16_t port)
 static int host_socket(struct krun *r, int h, uint16_t port)
 {
     const struct kernel_host_settings *set = &r->host[h].settings;
-    return netns_tcp_socket(&r->host[h].ns, r->host[h].addr, port, set->mss, set->snd_buf);
+    return netns_tcp_socket(&r->host[h].ns, r->host[h].addr, port, set->mss, set->snd_buf,
+                            set->congestion);
 }
 
 static uint16_t local_port(int fd)

@@ -352,10 +352,22 @@ static bool run_loop(struct krun *r, const struct kernel_options *o)
 
 /* ---- the run's record ---- */
 
-static struct trace_param *run_params(const struct scenario *sc, const char *refused,
-                                      const char *ignored, size_t *count)
+/* "client=cubic server=cubic": the net.ipv4.tcp_congestion_control each
+ * namespace ran with, so that a run says which algorithm it compares. */
+static void describe_congestion(const struct scenario *sc, char *out, size_t size)
 {
-    struct trace_param *params = calloc(sc->param_count + 2, sizeof *params);
+    out[0] = '\0';
+    for (int h = 0; h < sc->host_count; h++) {
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s=%s", h ? " " : "", sc->hosts[h].name,
+                 tcp_congestion_names[sc->hosts[h].config.profile.congestion]);
+    }
+}
+
+static struct trace_param *run_params(const struct scenario *sc, const char *refused,
+                                      const char *ignored, const char *congestion, size_t *count)
+{
+    struct trace_param *params = calloc(sc->param_count + 3, sizeof *params);
     if (!params)
         return NULL;
     size_t n = 0;
@@ -365,6 +377,7 @@ static struct trace_param *run_params(const struct scenario *sc, const char *ref
         params[n++] = (struct trace_param){"kernel.not_applied", refused};
     if (ignored[0])
         params[n++] = (struct trace_param){"kernel.ignored", ignored};
+    params[n++] = (struct trace_param){"kernel.congestion_control", congestion};
     *count = n;
     return params;
 }
@@ -396,7 +409,9 @@ static int run_recorded(struct krun *r, const struct kernel_options *o, const ch
     if (uname(&uts) == 0)
         snprintf(stack, sizeof stack, "linux %s", uts.release);
     size_t param_count = 0;
-    struct trace_param *params = run_params(r->sc, refused, ignored, &param_count);
+    char congestion[128];
+    describe_congestion(r->sc, congestion, sizeof congestion);
+    struct trace_param *params = run_params(r->sc, refused, ignored, congestion, &param_count);
     struct trace_run_info info = {r->sc->name, r->sc->sha256, o->seed, o->rep, params,
                                   param_count, stack};
     struct trace_sink *failed = NULL;

@@ -166,11 +166,18 @@ int netns_socket(const struct netns_host *host, int domain, int type, int protoc
 }
 
 int netns_tcp_socket(const struct netns_host *host, uint32_t addr, uint16_t port, uint32_t mss,
-                     uint32_t snd_buf)
+                     uint32_t snd_buf, const char *congestion)
 {
     int fd = netns_socket(host, AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    if (congestion[0] &&
+        setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, congestion, (socklen_t)strlen(congestion)) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
     int one = 1, maxseg = (int)mss, sndbuf = (int)(snd_buf / 2); /* the kernel doubles it */
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (maxseg)

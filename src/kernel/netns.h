@@ -37,9 +37,10 @@ int netns_sysctl(const struct netns_host *host, const char *key, const char *val
 int netns_socket(const struct netns_host *host, int domain, int type, int protocol);
 
 /* A non-blocking TCP socket inside the namespace, SO_REUSEADDR, with
- * TCP_MAXSEG mss and SO_SNDBUF snd_buf unless 0, bound to addr:port (port 0:
- * an ephemeral one). -1 with errno on failure. */
+ * TCP_MAXSEG mss and SO_SNDBUF snd_buf unless 0, TCP_CONGESTION congestion
+ * unless "", bound to addr:port (port 0: an ephemeral one). -1 with errno
+ * on failure. */
 int netns_tcp_socket(const struct netns_host *host, uint32_t addr, uint16_t port, uint32_t mss,
-                     uint32_t snd_buf);
+                     uint32_t snd_buf, const char *congestion);
 
 #endif

@@ -27,6 +27,30 @@ static void add_sysctl(struct kernel_host_settings *out, const char *key, int64_
     snprintf(s->value, sizeof s->value, "%" PRId64, value);
 }
 
+/* Congestion control, the tail loss probe and delayed ACKs. The
+ * algorithm is set always: a namespace inherits the machine's default (bbr
+ * on this one), which would not compare with the simulator's. It is set
+ * per socket (TCP_CONGESTION, which root may choose freely; accepted
+ * sockets inherit the listener's): a namespace other than the initial one
+ * may make only tcp_allowed_congestion_control (here "reno bbr") its
+ * default, so net.ipv4.tcp_congestion_control=cubic fails with EPERM. */
+static void map_sender(const char *host, const struct tcp_profile *p, const struct tcp_profile *l,
+                       struct kernel_host_settings *out, char *refused, size_t rsize)
+{
+    if (p->congestion == TCP_CC_NONE)
+        append_item(refused, rsize, host, "congestion",
+                    "Linux always runs a congestion control (reno, cubic or bbr)");
+    else
+        snprintf(out->congestion, sizeof out->congestion, "%s", tcp_congestion_names[p->congestion]);
+    if (p->initial_window != l->initial_window)
+        append_item(refused, rsize, host, "initial_window",
+                    "Linux's is 10 (TCP_INIT_CWND); a route's initcwnd is not set here");
+    add_sysctl(out, "tcp_early_retrans", p->tail_loss_probe ? 3 : 0);
+    if (p->delayed_ack != l->delayed_ack || p->quickack != l->quickack)
+        append_item(refused, rsize, host, p->delayed_ack != l->delayed_ack ? "delayed_ack" : "quickack",
+                    "Linux's delayed ACK (40 ms minimum, 16 quick ACKs) has no sysctl");
+}
+
 /* A retry count for a sysctl: Linux has no "no limit". */
 static void add_retries(struct kernel_host_settings *out, const char *host, const char *name,
                         const char *sysctl, int retries, char *refused, size_t rsize)
@@ -130,6 +154,7 @@ void kernel_settings_map(const struct scenario_host *host, struct kernel_host_se
     map_timers(host->name, p, &linux_profile, out, refused, refused_size);
     map_rules(host->name, p, &linux_profile, out, refused, refused_size);
     map_options(host->name, p, &linux_profile, out, refused, refused_size);
+    map_sender(host->name, p, &linux_profile, out, refused, refused_size);
     if (c->isn_mode == TCP_ISN_FIXED)
         append_item(ignored, ignored_size, host->name, "isn",
                     "Linux picks its own ISN; compare numbers relative to it");

@@ -29,6 +29,7 @@ struct kernel_host_settings {
     size_t sysctl_count;
     uint32_t mss;                 /* TCP_MAXSEG on the host's sockets; 0 = the kernel's */
     uint32_t snd_buf;             /* SO_SNDBUF; 0 = the kernel's */
+    char congestion[16];          /* TCP_CONGESTION on the host's sockets: "cubic" */
     uint16_t ephemeral_low, ephemeral_high; /* net.ipv4.ip_local_port_range */
 };
 

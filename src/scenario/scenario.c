@@ -1087,6 +1087,7 @@ static int setting_profile(const struct setting *row, const struct arg *a, const
 
 #define HOST(key, field, parse, min, max, doc) SETTING(struct tcp_host_config, key, field, parse, min, max, NULL, doc)
 #define PROFILE(field, parse, min, max, doc) HOST(#field, profile.field, parse, min, max, doc)
+_Static_assert(sizeof(enum tcp_congestion) == sizeof(int), "setting_choice stores an int");
 static const struct setting host_settings[] = {
     HOST("addr", addr, setting_addr, 0, 0, "A.B.C.D, or A.B.C.D/PREFIX for a population of addresses"),
     HOST("isn", isn, setting_isn, 0, UINT32_MAX, "random, rfc6528 or a fixed number"),
@@ -1119,6 +1120,12 @@ static const struct setting host_settings[] = {
     PROFILE(time_wait_syn_reopens, setting_bool, 0, 1, "a newer SYN in TIME_WAIT opens a new connection"),
     PROFILE(rst_ack_on_abort, setting_bool, 0, 1, "abort sends RST|ACK rather than RST"),
     PROFILE(timer_hz, setting_count, 0, 10000, "retransmission timers rounded as Linux's timer wheel at this HZ, 0 = exact"),
+    SETTING(struct tcp_host_config, "congestion", profile.congestion, setting_choice, 0, 0,
+            tcp_congestion_names, "none, reno, cubic, or bbr (tcpsim kernel only)"),
+    PROFILE(initial_window, setting_count, 1, INT_MAX, "congestion window at the start, in segments"),
+    PROFILE(tail_loss_probe, setting_bool, 0, 1, "RFC 8985 probe of the last segment before the RTO"),
+    PROFILE(delayed_ack, setting_timeout, 0, 500 * SIM_MS, "longest delay of an ACK, or none (at once)"),
+    PROFILE(quickack, setting_count, 0, INT_MAX, "ACKs sent at once after the first data"),
 };
 #undef PROFILE
 #undef HOST

@@ -116,6 +116,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial)
     c->state = (uint8_t)initial;
     c->rto = h->config.profile.rto_initial;
     c->cwnd = UINT32_MAX;
+    tcp_delack_init(c);
     c->snd_mss = (uint16_t)h->config.profile.mss;
     h->stats.tcbs++;
     h->stats.in_state[initial]++;

@@ -20,6 +20,17 @@ enum tcp_isn_mode {
     TCP_ISN_RFC6528, /* 4-microsecond clock plus a keyed hash of the 4-tuple (RFC 9293 3.4.1) */
 };
 
+/* Who limits what a sender has in flight besides the peer's window
+ * (tcp_cc.c). bbr exists for `tcpsim kernel` only: the simulator refuses
+ * it (its start-up paces the first window; no model here). */
+enum tcp_congestion {
+    TCP_CC_NONE,  /* no congestion window: everything the peer allows leaves at once */
+    TCP_CC_RENO,  /* RFC 5681 slow start, congestion avoidance, loss window */
+    TCP_CC_CUBIC, /* RFC 9438: reno's slow start, cubic growth, beta 0.7 */
+    TCP_CC_BBR,
+};
+extern const char *const tcp_congestion_names[]; /* by enum tcp_congestion, NULL-terminated */
+
 /* The numbers a user of the field knows. tcp_profile_rfc9293 and
  * tcp_profile_linux fill them; scenarios override them one by one. */
 struct tcp_profile {
@@ -51,6 +62,11 @@ struct tcp_profile {
     bool time_wait_syn_reopens;      /* a newer SYN in TIME_WAIT opens a new connection (Linux) */
     bool rst_ack_on_abort;           /* ABORT sends RST|ACK (Linux tcp_send_active_reset) */
     int timer_hz;                    /* retransmission timers on a Linux timer wheel of this HZ; 0 = exact */
+    enum tcp_congestion congestion;  /* none (rfc9293), cubic (linux) */
+    int initial_window;              /* segments: RFC 5681 3 (rfc9293), RFC 6928 10 (linux) */
+    bool tail_loss_probe;            /* RFC 8985 TLP before the RTO (Linux tcp_early_retrans=3) */
+    sim_time delayed_ack;            /* 0 = ACK at once; linux 40 ms (TCP_DELACK_MIN) */
+    int quickack;                    /* ACKs sent at once after the first data (linux 16) */
 };
 void tcp_profile_rfc9293(struct tcp_profile *profile);
 void tcp_profile_linux(struct tcp_profile *profile);

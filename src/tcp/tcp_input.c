@@ -17,8 +17,10 @@
  *  - A SYN in TIME-WAIT draws a challenge ACK, unless
  *    profile.time_wait_syn_reopens and it is newer (Linux, RFC 6191).
  *  - SYN|FIN in LISTEN is dropped (Linux); data on a SYN is not kept.
- *  - No delayed ACK: every segment carrying text or FIN is ACKed at once,
- *    after the application has read it (one ACK, with the reopened window).
+ *  - Every segment carrying text or FIN is ACKed at once, after the
+ *    application has read it (one ACK, with the reopened window), unless
+ *    profile.delayed_ack lets tcp_delack.c hold the ACK of in-order text
+ *    or of a FIN in ESTABLISHED.
  *  - FIN_WAIT_2 (profile.fin_wait_2_timeout): the timer restarts whenever
  *    text or a FIN arrives, so it bounds silence, not the half-close.
  */
@@ -39,6 +41,7 @@ struct rx {
     const struct segment *seg;
     struct seg_text text;
     bool ack_now;       /* an ACK is owed: text, FIN, or refused text */
+    bool ack_may_wait;  /* ... for in-order text or a FIN: a delayed ACK may pay it */
     bool fin_in_order;  /* the peer's FIN is next in sequence (step 8) */
 };
 
@@ -49,6 +52,7 @@ static bool has(const struct segment *seg, uint8_t flag) { return (seg->flags & 
 static void become_established(struct tcp_conn *c, enum tcp_cause cause, const struct segment *seg)
 {
     tcp_rto_after_handshake(c);
+    tcp_cc_init(c);
     tcp_set_state(c, TCP_ESTABLISHED, cause, seg);
     c->notify |= NOTIFY_CONNECTED;
     if (c->flags & TCPF_CLOSE_QUEUED) /* CLOSE issued in SYN-RECEIVED (3.10.4) */
@@ -81,7 +85,7 @@ static void respond(struct tcp_conn *c, const struct rx *rx)
             return;
     }
     tcp_output(c);
-    if (c->flags & TCPF_ACK_OWED)
+    if ((c->flags & TCPF_ACK_OWED) && !tcp_delack_defer(c, rx->ack_may_wait))
         tcp_send_ack(c);
 }
 
@@ -350,6 +354,7 @@ static void duplicate_ack(struct tcp_conn *c)
     if (c->dupacks == tcp_prof(c)->dupack_threshold && !(c->flags & TCPF_RECOVERY)) {
         c->recover = c->snd_nxt; /* fast retransmit */
         c->flags |= TCPF_RECOVERY;
+        tcp_cc_on_fast_retransmit(c);
         tcp_retransmit_oldest(c);
     }
 }
@@ -357,7 +362,10 @@ static void duplicate_ack(struct tcp_conn *c)
 static void new_ack(struct tcp_conn *c, const struct segment *seg)
 {
     uint32_t ack = seg->ack;
+    uint32_t flight_before = c->snd_nxt - c->snd_una;
     tcp_rtt_on_ack(c, seg);
+    tcp_cc_on_ack(c, ack - c->snd_una, flight_before);
+    tcp_tlp_on_ack(c, ack);
     c->snd_una = ack;
     tcp_snd_acked(c);
     c->retries = 0;
@@ -373,6 +381,7 @@ static void new_ack(struct tcp_conn *c, const struct segment *seg)
             tcp_timer_rexmit_stop(c);  /* RFC 6298 (5.2) */
         else
             tcp_timer_rexmit_start(c); /* (5.3) */
+        tcp_tlp_schedule(c);
     }
     if (partial)
         tcp_retransmit_oldest(c); /* the next hole, without waiting (RFC 6582 style) */
@@ -467,6 +476,8 @@ static void on_text(struct tcp_conn *c, struct rx *rx)
         return;
     }
     deliver(c, t->data, t->len);
+    tcp_delack_on_data(c);
+    rx->ack_may_wait = true;
     rx->fin_in_order = t->fin || reassemble(c);
 }
 
@@ -480,15 +491,19 @@ static void on_fin(struct tcp_conn *c, struct rx *rx)
     rx->ack_now = true;
     switch ((enum tcp_state)c->state) {
     case TCP_ESTABLISHED:
+        tcp_delack_on_fin(c); /* Linux tcp_fin: our FIN should carry the ACK */
+        rx->ack_may_wait = true;
         tcp_set_state(c, TCP_CLOSE_WAIT, TCP_CAUSE_RCV_FIN, rx->seg);
         break;
     case TCP_FIN_WAIT_1:
+        rx->ack_may_wait = false; /* the peer waits for this ACK to leave LAST_ACK */
         if (tcp_fin_acked(c)) /* acked "perhaps in this segment": straight to TIME-WAIT */
             enter_time_wait(c, TCP_CAUSE_RCV_FIN_ACK, rx->seg);
         else
             tcp_set_state(c, TCP_CLOSING, TCP_CAUSE_RCV_FIN, rx->seg); /* simultaneous close */
         break;
     case TCP_FIN_WAIT_2:
+        rx->ack_may_wait = false;
         enter_time_wait(c, TCP_CAUSE_RCV_FIN, rx->seg);
         break;
     default:
@@ -601,6 +616,7 @@ static void syn_sent_acked(struct tcp_conn *c, const struct segment *seg)
     rx.text = trim_to_window(c, seg, tcp_rcv_wnd(c));
     on_text(c, &rx);
     on_fin(c, &rx);
+    rx.ack_may_wait = false; /* the handshake's ACK leaves at once */
     respond(c, &rx);
 }
 

@@ -5,9 +5,10 @@
  * oldest unacknowledged segment, zero-window probes) and the reset for a
  * segment that has no TCB (RFC 9293 3.10.7.1).
  *
- * Choices: no Nagle and no congestion control (cwnd stays UINT32_MAX, the
- * hook is tcp_send_window), so everything the peer's window allows leaves
- * at once; a FIN waits for window like data does.
+ * Choices: no Nagle; congestion control (tcp_cc.c) sets cwnd, which
+ * tcp_send_window takes min() with (congestion=none: UINT32_MAX, so
+ * everything the peer's window allows leaves at once); a FIN waits for
+ * window like data does.
  */
 #include "tcp_internal.h"
 
@@ -21,11 +22,12 @@ uint32_t tcp_rcv_wnd(const struct tcp_conn *c)
     return unread >= buf ? 0 : buf - unread;
 }
 
-/* What the sender may have in flight: the peer's window, and the place
- * where congestion control would put min(cwnd, SND.WND). */
+/* What the sender may have in flight: min(SND.WND, what congestion
+ * control allows now). */
 uint32_t tcp_send_window(const struct tcp_conn *c)
 {
-    return c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+    uint32_t cwnd = tcp_cc_send_limit(c);
+    return c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 }
 
 /* Every segment leaves through here: the host's counters, then the wire. */
@@ -60,8 +62,10 @@ void tcp_send_segment(struct tcp_conn *c, uint8_t flags, uint32_t seq, const uin
     uint32_t advertised = tcp_options_window_advertised(c, &s);
     if ((flags & TCP_FLAG_ACK) && seq_gt(c->rcv_nxt + advertised, c->rcv_adv))
         c->rcv_adv = c->rcv_nxt + advertised;
-    if (flags & TCP_FLAG_ACK)
+    if (flags & TCP_FLAG_ACK) {
+        tcp_delack_on_ack_sent(c, (c->flags & TCPF_ACK_OWED) != 0);
         c->flags &= (uint16_t)~TCPF_ACK_OWED; /* any segment with ACK=RCV.NXT pays it */
+    }
     if (retransmission)
         c->retransmissions++;
     host_output(c->host, &s);
@@ -141,6 +145,7 @@ static void send_fin(struct tcp_conn *c)
     tcp_rtt_on_send(c, c->snd_nxt, false);
     tcp_send_segment(c, TCP_FLAG_FIN | TCP_FLAG_ACK, c->fin_seq, NULL, 0, false);
     tcp_timer_rexmit_ensure(c);
+    tcp_tlp_schedule(c);
 }
 
 /* The FIN waits for window like data (Linux tcp_snd_wnd_test): it leaves
@@ -149,10 +154,14 @@ static void send_fin(struct tcp_conn *c)
  * be dropped by the receiver (decision 17), and its retransmissions counted
  * against data_retries while the peer keeps answering (RFC 9293 3.8.6.1
  * MUST-37); a FIN sent during persist could be left behind when
- * leave_persist rewinds SND.NXT. */
-static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq)
+ * leave_persist rewinds SND.NXT. The congestion window counts segments
+ * as Linux does: a FIN riding on the last data segment needs no room of
+ * its own there, a FIN alone needs room for a segment (measured: after 10
+ * full segments Linux's lone FIN waits a round trip). */
+static bool fin_fits_window(const struct tcp_conn *c, uint32_t fin_seq, bool riding)
 {
-    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + tcp_send_window(c));
+    return !(c->flags & TCPF_PERSIST) && seq_lt(fin_seq, c->snd_una + c->snd_wnd) &&
+           (riding || tcp_cc_send_limit(c) != c->snd_nxt - c->snd_una);
 }
 
 /* Nothing may leave for want of window. With nothing in flight and SND.WND
@@ -179,7 +188,7 @@ static uint32_t next_segment_len(const struct tcp_conn *c, uint32_t unsent)
  * went. */
 static bool send_data(struct tcp_conn *c, uint32_t n, bool last)
 {
-    bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n);
+    bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n, true);
     uint8_t flags = TCP_FLAG_ACK | (last ? TCP_FLAG_PSH : 0) | (fin ? TCP_FLAG_FIN : 0);
     uint32_t seq = c->snd_nxt;
     c->snd_nxt += n;
@@ -189,7 +198,9 @@ static bool send_data(struct tcp_conn *c, uint32_t n, bool last)
     }
     tcp_rtt_on_send(c, c->snd_nxt, false);
     tcp_send_segment(c, flags, seq, snd_data_at(c, seq), n, false);
+    tcp_delack_on_data_sent(c);
     tcp_timer_rexmit_ensure(c);
+    tcp_tlp_schedule(c);
     return fin;
 }
 
@@ -199,7 +210,7 @@ static int send_fin_alone(struct tcp_conn *c)
 {
     if (!(c->flags & TCPF_CLOSE_QUEUED))
         return 0;
-    if (!fin_fits_window(c, c->snd_nxt)) {
+    if (!fin_fits_window(c, c->snd_nxt, false)) {
         wait_for_window(c);
         return 0;
     }
@@ -229,8 +240,31 @@ int tcp_output(struct tcp_conn *c)
     }
 }
 
-/* RFC 6298 (5.4): retransmit the earliest segment not yet acknowledged,
- * with the same sequence numbers as before (a FIN keeps its number). */
+/* The end of the data sent so far (the FIN, if sent, follows it). */
+static uint32_t sent_data_end(const struct tcp_conn *c)
+{
+    uint32_t data_end = tcp_snd_data_end(c);
+    return seq_gt(data_end, c->snd_nxt) ? c->snd_nxt : data_end;
+}
+
+/* Resends at most snd_mss bytes from seq, with the FIN if it follows
+ * them, with the same sequence numbers as before (a FIN keeps its number). */
+static void retransmit_from(struct tcp_conn *c, uint32_t seq)
+{
+    uint32_t data_end = sent_data_end(c);
+    uint32_t n = seq_gt(data_end, seq) ? data_end - seq : 0;
+    if (n > c->snd_mss)
+        n = c->snd_mss;
+    bool fin = (c->flags & TCPF_FIN_SENT) && seq + n == c->fin_seq;
+    uint8_t flags = TCP_FLAG_ACK | (fin ? TCP_FLAG_FIN : 0) |
+                    (n && seq + n == tcp_snd_data_end(c) ? TCP_FLAG_PSH : 0);
+    if (n == 0 && !fin)
+        return;
+    tcp_rtt_on_send(c, seq + n + fin, true);
+    tcp_send_segment(c, flags, seq, n ? snd_data_at(c, seq) : NULL, n, true);
+}
+
+/* RFC 6298 (5.4): retransmit the earliest segment not yet acknowledged. */
 void tcp_retransmit_oldest(struct tcp_conn *c)
 {
     if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED) {
@@ -239,20 +273,17 @@ void tcp_retransmit_oldest(struct tcp_conn *c)
     }
     if (c->snd_una == c->snd_nxt || !c->buf)
         return;
-    uint32_t data_end = tcp_snd_data_end(c);
-    if (seq_gt(data_end, c->snd_nxt))
-        data_end = c->snd_nxt;
-    uint32_t n = seq_gt(data_end, c->snd_una) ? data_end - c->snd_una : 0;
-    if (n > c->snd_mss)
-        n = c->snd_mss;
-    uint32_t seq = c->snd_una;
-    bool fin = (c->flags & TCPF_FIN_SENT) && seq + n == c->fin_seq;
-    uint8_t flags = TCP_FLAG_ACK | (fin ? TCP_FLAG_FIN : 0) |
-                    (n && seq + n == tcp_snd_data_end(c) ? TCP_FLAG_PSH : 0);
-    if (n == 0 && !fin)
+    retransmit_from(c, c->snd_una);
+}
+
+void tcp_retransmit_last(struct tcp_conn *c)
+{
+    if (c->snd_una == c->snd_nxt || !c->buf)
         return;
-    tcp_rtt_on_send(c, seq + n + fin, true);
-    tcp_send_segment(c, flags, seq, n ? snd_data_at(c, seq) : NULL, n, true);
+    uint32_t data_end = sent_data_end(c), seq = data_end - c->snd_mss;
+    if (seq_lt(seq, c->snd_una) || seq_gt(seq, data_end))
+        seq = c->snd_una;
+    retransmit_from(c, seq);
 }
 
 void tcp_send_probe(struct tcp_conn *c)

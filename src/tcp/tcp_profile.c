@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const tcp_congestion_names[] = {"none", "reno", "cubic", "bbr", NULL};
+
 void tcp_profile_rfc9293(struct tcp_profile *p)
 {
     memset(p, 0, sizeof *p);
@@ -34,6 +36,16 @@ void tcp_profile_rfc9293(struct tcp_profile *p)
     p->snd_buf = 1 << 20;
     p->dupack_threshold = 3;
     p->window_scale = -1;                     /* the other fidelity fields: false / 0 */
+    /* RFC 9293 3.8.2 delegates congestion control to RFC 5681 (MUST-19)
+     * but defines no window of its own; this profile is the state
+     * machine's reference, whose every figure (and the Cardwell
+     * validation) assumes a sender limited by the peer's window only.
+     * congestion=reno turns RFC 5681 on, with its initial window. */
+    p->congestion = TCP_CC_NONE;
+    p->initial_window = 3;                    /* RFC 5681 3.1: 4380 bytes at MSS 1460 */
+    p->tail_loss_probe = false;               /* RFC 8985 is not part of RFC 9293 */
+    p->delayed_ack = 0;                       /* SHLD-18 allows up to 0.5 s; tcpsim ACKs at once */
+    p->quickack = 0;
 }
 
 void tcp_profile_linux(struct tcp_profile *p)
@@ -62,6 +74,11 @@ void tcp_profile_linux(struct tcp_profile *p)
     p->time_wait_syn_reopens = true;          /* tcp_timewait_state_process: TCP_TW_SYN */
     p->rst_ack_on_abort = true;               /* tcp_send_active_reset */
     p->timer_hz = 250;                        /* CONFIG_HZ of this machine's kernel (Fedora: 1000) */
+    p->congestion = TCP_CC_CUBIC;             /* the default of most distributions */
+    p->initial_window = 10;                   /* TCP_INIT_CWND, RFC 6928 */
+    p->tail_loss_probe = true;                /* tcp_early_retrans = 3 */
+    p->delayed_ack = 40 * SIM_MS;             /* TCP_DELACK_MIN (TCP_ATO_MIN) */
+    p->quickack = 16;                         /* TCP_MAX_QUICKACKS */
 }
 
 int tcp_profile_by_name(const char *name, struct tcp_profile *profile)

@@ -158,6 +158,7 @@ static void data_timeout(struct tcp_conn *c)
         tcp_enter_closed(c, TCP_CAUSE_RETRANSMISSIONS, NULL, TCP_ERR_TIMEOUT);
         return;
     }
+    tcp_cc_on_rto(c);
     c->retries++;
     if (c->backoff < BACKOFF_MAX)
         c->backoff++;
@@ -195,7 +196,9 @@ static void on_rexmit_timeout(struct sim *sim, void *context, void *argument)
     (void)argument;
     c->rexmit_timer = SIM_NO_EVENT;
     tcp_hold(c);
-    if (c->flags & TCPF_PERSIST)
+    if (c->tlp.armed)
+        tcp_tlp_fire(c);
+    else if (c->flags & TCPF_PERSIST)
         persist_timeout(c);
     else if (c->state == TCP_SYN_SENT)
         syn_timeout(c);
@@ -254,11 +257,20 @@ static sim_time wheel_delay(const struct tcp_conn *c, sim_time delay)
     return bucket * jiffy - now;
 }
 
-void tcp_timer_rexmit_start(struct tcp_conn *c)
+/* The retransmission timer (also the tail loss probe's, tcp_tlp.c), on
+ * the timer wheel of the profile. */
+void tcp_timer_rexmit_after(struct tcp_conn *c, sim_time delay)
 {
     cancel(c, &c->rexmit_timer);
-    c->rexmit_timer = sim_schedule(c->host->sim, wheel_delay(c, tcp_current_rto(c)),
-                                   on_rexmit_timeout, c, NULL);
+    c->rexmit_timer = sim_schedule(c->host->sim, wheel_delay(c, delay), on_rexmit_timeout, c, NULL);
+}
+
+void tcp_timer_rexmit_start(struct tcp_conn *c)
+{
+    sim_time rto = tcp_current_rto(c);
+    tcp_timer_rexmit_after(c, rto);
+    c->tlp.armed = false;
+    c->tlp.rto_due = tcp_now(c) + rto;
 }
 
 void tcp_timer_rexmit_ensure(struct tcp_conn *c)
@@ -267,7 +279,11 @@ void tcp_timer_rexmit_ensure(struct tcp_conn *c)
         tcp_timer_rexmit_start(c);
 }
 
-void tcp_timer_rexmit_stop(struct tcp_conn *c) { cancel(c, &c->rexmit_timer); }
+void tcp_timer_rexmit_stop(struct tcp_conn *c)
+{
+    cancel(c, &c->rexmit_timer);
+    c->tlp.armed = false;
+}
 
 void tcp_timer_persist_ensure(struct tcp_conn *c)
 {
@@ -297,4 +313,5 @@ void tcp_timers_stop(struct tcp_conn *c)
 {
     cancel(c, &c->rexmit_timer);
     cancel(c, &c->state_timer);
+    tcp_delack_stop(c);
 }

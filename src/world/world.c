@@ -1110,9 +1110,24 @@ struct link *world_link_create(const struct scenario *sc, struct sim *sim, uint6
     return link_create(sim, &config, seed, trace); /* the link owns the fault, also on failure */
 }
 
+/* Settings only the kernel backend can run: refused here, by name. */
+static int refuse_kernel_only(const struct scenario *sc, char *error, size_t size)
+{
+    for (int h = 0; h < sc->host_count; h++)
+        if (sc->hosts[h].config.profile.congestion == TCP_CC_BBR) {
+            snprintf(error, size, "%s.congestion=bbr: the simulator has no model of BBR (its "
+                     "start-up paces the first window); use reno or cubic, or run it on the "
+                     "kernel with `tcpsim kernel`", sc->hosts[h].name);
+            return -1;
+        }
+    return 0;
+}
+
 static int world_build(struct world *w, const struct scenario *sc, uint64_t seed, char *error,
                        size_t size)
 {
+    if (refuse_kernel_only(sc, error, size) != 0)
+        return -1;
     w->sim = sim_create();
     w->network = w->sim ? tcp_network_create(w->sim, w->trace) : NULL;
     if (!w->network)

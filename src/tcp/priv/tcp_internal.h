@@ -21,6 +21,7 @@
 #define TCPSIM_TCP_INTERNAL_H
 
 #include "tcp.h"
+#include "tcp_cc.h"
 
 /* ---- buffers: allocated while a connection carries data ---- */
 
@@ -109,7 +110,7 @@ struct tcp_conn {
     uint32_t fin_seq;                /* our FIN's sequence number, once sent */
     uint32_t rtt_seq;                /* the timed segment is acked when SEG.ACK >= rtt_seq */
     uint32_t recover;                /* RFC 6582-style recovery point */
-    uint32_t cwnd;                   /* no congestion control: UINT32_MAX (see tcp_send_window) */
+    uint32_t cwnd;                   /* bytes (tcp_cc.c); no congestion control: UINT32_MAX */
     uint32_t retransmissions;
     uint32_t ts_recent;              /* RFC 7323 TS.Recent: the TSval we echo */
     uint8_t opts;                    /* TCP_OPT_* agreed with the peer (tcp_options.c) */
@@ -125,6 +126,10 @@ struct tcp_conn {
     uint8_t busy;                    /* entry points working on this TCB */
     uint8_t close_why;               /* enum tcp_error for closed() */
     int32_t backlog, backlog_used;   /* listeners: SYN_RECEIVED children allowed / present */
+
+    struct tcp_cc cc;                /* tcp_cc.c: ssthresh, cubic's epoch */
+    struct tcp_tlp tlp;              /* tcp_tlp.c: tail loss probe */
+    struct tcp_delack delack;        /* tcp_delack.c: delayed-ACK timer, quick-ack credit */
 };
 
 /* ---- one host ---- */
@@ -268,6 +273,8 @@ void tcp_send_reset(struct tcp_conn *c);               /* ABORT's RST (3.10.5) *
 int tcp_output(struct tcp_conn *c);
 /* Resends the oldest unacknowledged segment. */
 void tcp_retransmit_oldest(struct tcp_conn *c);
+/* Resends the last segment sent (the tail loss probe, RFC 8985 7.3). */
+void tcp_retransmit_last(struct tcp_conn *c);
 /* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct tcp_conn *c);
 
@@ -316,6 +323,7 @@ sim_time tcp_current_rto(const struct tcp_conn *c);
 void tcp_rto_after_handshake(struct tcp_conn *c);
 
 void tcp_timer_rexmit_start(struct tcp_conn *c);    /* (re)start with the current timeout */
+void tcp_timer_rexmit_after(struct tcp_conn *c, sim_time delay); /* (re)start: the probe (tcp_tlp.c) */
 void tcp_timer_rexmit_ensure(struct tcp_conn *c);   /* start unless running (RFC 6298 5.1) */
 void tcp_timer_rexmit_stop(struct tcp_conn *c);
 void tcp_timer_persist_ensure(struct tcp_conn *c);
