@@ -13,6 +13,7 @@ int cmd_check(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
+int cmd_html(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_merge(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
     {"check", cmd_check, "parse and validate a scenario without running it"},
     {"ladder", cmd_ladder, "draw the ladder (sequence) diagram of a recorded run"},
     {"dot", cmd_dot, "the observed state diagram of runs, as Graphviz DOT"},
+    {"html", cmd_html, "write the interactive teaching page (HTML) of a recorded run"},
     {"pcap", cmd_pcap, "write a capture file (pcap) of a recorded run"},
     {"sweep", cmd_sweep, "run a grid of settings x replications in parallel into one database"},
     {"stats", cmd_stats, "per parameter point: completion, handshake latency with 95% CI, ..."},
