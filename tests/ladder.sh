@@ -2,7 +2,8 @@
 # ladder.sh: the ladder diagrams of the shipped scenarios, byte for byte.
 # tests/golden/NAME.txt is the spec: `tcpsim ladder --ascii --width 100
 # --color=never` of each teaching scenario (workloads: connection 1), plus
-# handshake with --explain, with --relative and in Unicode. A change to a
+# handshake with --explain, with --relative and in Unicode, and at 80
+# columns the cases where labels and arrows in flight used to collide. A change to a
 # golden file is a reviewed change: regenerate them with `make update-golden`
 # (UPDATE_GOLDEN=1 runs this script in writing mode), then read the diff.
 # Also: `run --ladder --no-db` draws the same picture as `ladder DB`, every
@@ -51,6 +52,9 @@ time-wait-accumulation time-wait-accumulation --ascii --conn 1
 handshake.explain      handshake              --ascii --explain
 handshake.relative     handshake              --ascii --relative
 handshake.unicode      handshake
+lossy-link.conn19.w80  lossy-link             --ascii --conn 19 --width 80
+close-wait-leak.w80    close-wait-leak        --ascii --conn 1 --width 80
+lost-synack.w80        lost-synack            --ascii --width 80
 '
 : >"$tmp/failures"
 : >"$tmp/compared"

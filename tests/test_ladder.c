@@ -262,6 +262,41 @@ static void test_unknown_transition_gets_a_true_generic_line(void)
     CU_ASSERT_STRING_EQUAL(line, "CLOSING: an event -> LISTEN (see 3.10 for this event)");
 }
 
+/* Four segments sent at once each way and a 5% loss (lossy-link's
+ * workload): at every width and option, no arrow meets a label or an
+ * explanation and no label is written over another. */
+static const char *burst_scenario =
+    "scenario burst \"data and FIN in flight together\"\n"
+    "link delay=50ms loss=5%\n"
+    "host client addr=10.0.0.1 profile=linux\n"
+    "host server addr=10.0.0.2 profile=linux\n"
+    "workload client->server:80 count=20 interval=1s arrivals=fixed size=2000B"
+    " server_close=after-fin\n"
+    "run until=10min\n";
+
+static void test_no_text_meets_an_arrow(void)
+{
+    static const int widths[] = {LADDER_MIN_WIDTH, 80, 100, 160};
+    char err[256];
+    struct trace_sink *db = record(burst_scenario);
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
+        for (int variant = 0; variant < 4; variant++) {
+            long collisions = -1;
+            struct ladder_options o = ascii_options(widths[w]);
+            o.explain = variant & 1;
+            o.conn_id = variant & 2 ? LADDER_ALL_CONNECTIONS : 19;
+            o.collisions = &collisions;
+            char *text = render(db, o, err, sizeof err);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+            CU_ASSERT_EQUAL(collisions, 0);
+            if (collisions != 0)
+                fprintf(stderr, "width %d, variant %d: %ld collisions\n%s", widths[w], variant,
+                        collisions, text);
+            free(text);
+        }
+    db->ops->destroy(db);
+}
+
 static void test_options_are_checked(void)
 {
     struct ladder_options o = LADDER_OPTIONS_DEFAULT;
@@ -300,6 +335,7 @@ int main(void)
     CU_add_test(drawing, "a missing run or connection is an error",
                 test_missing_run_or_connection_is_an_error);
     CU_add_test(drawing, "options are checked", test_options_are_checked);
+    CU_add_test(drawing, "no text meets an arrow", test_no_text_meets_an_arrow);
     CU_add_test(explain, "every transition the TCP makes is explained",
                 test_explain_covers_every_transition_the_tcp_makes);
     CU_add_test(explain, "every cause is in the TCP's table of transitions",

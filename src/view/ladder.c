@@ -588,6 +588,7 @@ struct overlay {
     long row;
     int col;                   /* first column */
     uint8_t attr;
+    int width;                 /* columns */
     char *text;                /* UTF-8 */
 };
 
@@ -661,9 +662,10 @@ static void add_text(struct layout *l, long row, int col, bool align_right, cons
         return;
     }
     strcpy(copy, text);
+    int width = text_width(text);
     if (align_right)
-        col -= text_width(text) - 1;
-    l->overlays[l->noverlays++] = (struct overlay){row, col < 0 ? 0 : col, attr, copy};
+        col -= width - 1;
+    l->overlays[l->noverlays++] = (struct overlay){row, col < 0 ? 0 : col, attr, width, copy};
 }
 
 /* Seconds with precision (3, 6 or 9) decimals: "242.050". */
@@ -789,6 +791,24 @@ static const char *retransmission_mark(const struct layout *l, const char *label
     return l->o->ascii ? " (re)" : " \u21bb";
 }
 
+/* Where a segment's label starts: a few columns from the sender's lifeline,
+ * pulled in so it ends inside the gap. */
+static int label_column(const struct layout *l, int side, int len)
+{
+    int col;
+    if (side == LEFT) {
+        col = l->g.left + 4;
+        if (col + len > l->g.right - 1)
+            col = l->g.right - 1 - len;
+    } else {
+        col = l->g.right - 4 - len + 1;
+    }
+    return col < l->g.left + 2 ? l->g.left + 2 : col;
+}
+
+/* The label on the send row; one that is wider than the gap wraps at its
+ * spaces onto rows of its own below, so it never runs over the other
+ * lifeline (the arrow leaves after the last of them). */
 static void on_send(struct layout *l, struct lseg *s)
 {
     char label[160];
@@ -797,22 +817,27 @@ static void on_send(struct layout *l, struct lseg *s)
     l->in_flight++;
     segment_label(l->v, s, l->o->relative, label, sizeof label);
     const char *rexmit = s->rexmit ? retransmission_mark(l, label) : "";
-    int len = text_width(label) + text_width(rexmit);
-    int col;
-    if (s->side == LEFT) {
-        col = l->g.left + 4;
-        if (col + len > l->g.right - 1)
-            col = l->g.right - 1 - len;
-        if (col < l->g.left + 2)
-            col = l->g.left + 2;
-    } else {
-        col = l->g.right - 4 - len + 1;
-        if (col < l->g.left + 2)
-            col = l->g.left + 2;
-    }
     uint8_t attr = s->side == LEFT ? A_LEFT : A_RIGHT;
-    add_text(l, row, col, false, label, attr);
-    add_text(l, row, col + text_width(label), false, rexmit, A_REXMIT);
+    int room = l->g.gap - 2;
+    for (const char *p = label; *p; p = skip_spaces(p)) {
+        int cut = wrap_at(p, room);
+        bool last = !p[cut] || !*skip_spaces(p + cut);
+        char line[sizeof label];
+        snprintf(line, sizeof line, "%.*s", cut, p);
+        if (last && text_width(line) + text_width(rexmit) > room)
+            last = false; /* the mark goes on a row of its own */
+        int len = text_width(line) + (last ? text_width(rexmit) : 0);
+        int col = label_column(l, s->side, len);
+        if (p != label)
+            row = new_row(l, ROW_NOTE, 0);
+        add_text(l, row, col, false, line, attr);
+        if (last)
+            add_text(l, row, col + text_width(line), false, rexmit, A_REXMIT);
+        p += cut;
+        if (!*skip_spaces(p) && !last && *rexmit)
+            add_text(l, new_row(l, ROW_NOTE, 0), label_column(l, s->side, text_width(rexmit)),
+                     false, skip_spaces(rexmit), A_REXMIT);
+    }
 }
 
 /* The link's extra copy starts where its original did. */
@@ -968,6 +993,7 @@ struct canvas {
     long first;                /* the window's first row */
     long count;                /* rows in the window */
     struct cell *cells;        /* WINDOW_ROWS x canvas_w */
+    long collisions;           /* cells where text met an arrow or other text */
 };
 
 static void put(struct canvas *c, long row, int col, uint32_t ch, uint8_t attr, uint8_t prio)
@@ -976,6 +1002,11 @@ static void put(struct canvas *c, long row, int col, uint32_t ch, uint8_t attr, 
         return;
     struct cell *cell = &c->cells[(size_t)(row - c->first) * (size_t)c->l->g.canvas_w +
                                   (size_t)col];
+    /* Text on an arrow or on text, or an arrow on text: the layout failed
+     * to keep them apart (counted for the tests; the text stays readable). */
+    if ((prio == PRIO_TEXT && cell->prio >= PRIO_ARROW) ||
+        (prio >= PRIO_ARROW && cell->prio == PRIO_TEXT))
+        c->collisions++;
     if (prio >= cell->prio)
         *cell = (struct cell){ch, attr, prio};
 }
@@ -1018,6 +1049,101 @@ static void draw_climb_row(struct canvas *c, long row, int xs, int xe, int dir, 
     put_glyph(c, row, xe, last ? end : down, last ? end_attr : attr, last ? PRIO_END : PRIO_ARROW);
 }
 
+/* ---- arrows around the text ---- */
+
+/* The first overlay of row or a later one: the overlays are in row order. */
+static size_t first_overlay(const struct layout *l, long row)
+{
+    size_t lo = 0, hi = l->noverlays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->overlays[mid].row < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool row_has_text(const struct layout *l, long row)
+{
+    size_t i = first_overlay(l, row);
+    return i < l->noverlays && l->overlays[i].row == row;
+}
+
+/* Whether text in the gap covers column col of row. */
+static bool text_covers(const struct layout *l, long row, int col)
+{
+    for (size_t i = first_overlay(l, row); i < l->noverlays && l->overlays[i].row == row; i++)
+        if (col >= l->overlays[i].col && col < l->overlays[i].col + l->overlays[i].width)
+            return true;
+    return false;
+}
+
+/* Whether text covers col on any of the rows of text that follow row
+ * without a break, before row end (an arrow must pass them all in one
+ * column, as it can move only on a row where nothing is written). */
+static bool covered_ahead(const struct layout *l, long row, long end, int col)
+{
+    for (long r = row + 1; r < end && row_has_text(l, r); r++)
+        if (text_covers(l, r, col))
+            return true;
+    return false;
+}
+
+/* Whether the cells from..to of row are free of text. */
+static bool run_free(const struct layout *l, long row, int from, int to, int dir)
+{
+    for (int x = from;; x += dir) {
+        if (text_covers(l, row, x))
+            return false;
+        if (x == to)
+            return true;
+    }
+}
+
+/* Where an arrow is at the end of each row of its climb: pos[0] the corner
+ * it leaves from on its send row, pos[k] the column where row r0+k ends
+ * (pos[m] the target). It climbs in a straight line, as the rows' time
+ * scale says, until text is in the way: it moves only over free cells, and
+ * before rows of text it takes a column that is free on all of them, past
+ * the text when it can get there, else behind it (beside its own lifeline,
+ * where no text is written, when nothing else is free), and from there
+ * heads for the target again. The trade-off: where text sits among arrows
+ * in flight an arrow's slope bends, but no arrow runs through a label. */
+static void route_arrow(const struct layout *l, long r0, long m, int c0, int a, int target,
+                        int dir, int *pos)
+{
+    long r1 = r0 + m;
+    int p = a, base = a;
+    long base_k = 0;
+    if (text_covers(l, r0, a) || covered_ahead(l, r0, r1, a))
+        p = base = c0;
+    pos[0] = p;
+    for (long k = 1; k < m; k++) {
+        long row = r0 + k;
+        int ideal = base + (int)((long)(target - base) * (k - base_k) / (m - base_k)), q = ideal;
+        while (q != p && !run_free(l, row, p + dir, q, dir))
+            q -= dir;
+        if (covered_ahead(l, row, r1, q)) {
+            int past = q;
+            while (past != target && covered_ahead(l, row, r1, past))
+                past += dir;
+            if (!covered_ahead(l, row, r1, past) && run_free(l, row, p, past, dir))
+                q = past;
+            else
+                while (q != p && covered_ahead(l, row, r1, q))
+                    q -= dir;
+        }
+        if (q != ideal) {
+            base = q;
+            base_k = k;
+        }
+        pos[k] = p = q;
+    }
+    pos[m] = target;
+}
+
 static void draw_arrow(struct canvas *c, const struct lseg *s)
 {
     const struct geometry *g = &c->l->g;
@@ -1031,17 +1157,21 @@ static void draw_arrow(struct canvas *c, const struct lseg *s)
     bool crossed = lost || s->fate == FATE_CORRUPTED;
     enum glyph end = crossed ? G_CROSS : (dir > 0 ? G_HEAD_R : G_HEAD_L);
     uint8_t attr = s->side == LEFT ? A_LEFT : A_RIGHT;
+    long m = r1 - r0;
+    int *pos = malloc((size_t)(m + 1) * sizeof *pos);
+    if (!pos)
+        return; /* the picture lacks this arrow; drawing goes on */
+    route_arrow(c->l, r0, m, c0, c0 + dir, target, dir, pos);
 
     put_glyph(c, r0, s->side == LEFT ? g->left : g->right,
               s->side == LEFT ? G_TEE_LEFT : G_TEE_RIGHT, attr, PRIO_END);
-    put_glyph(c, r0, c0, G_LINE, attr, PRIO_ARROW);
-    put_glyph(c, r0, c0 + dir, dir > 0 ? G_CORNER_DOWN_R : G_CORNER_DOWN_L, attr, PRIO_ARROW);
-    long m = r1 - r0;
-    int a = c0 + dir, span = target - a;
-    for (long k = 1; k <= m; k++) {
-        int xs = a + (int)(span * (k - 1) / m), xe = a + (int)(span * k / m);
-        draw_climb_row(c, r0 + k, xs, xe, dir, k == m, end, attr, crossed ? A_LOST : attr);
-    }
+    if (pos[0] != c0)
+        put_glyph(c, r0, c0, G_LINE, attr, PRIO_ARROW);
+    put_glyph(c, r0, pos[0], dir > 0 ? G_CORNER_DOWN_R : G_CORNER_DOWN_L, attr, PRIO_ARROW);
+    for (long k = 1; k <= m; k++)
+        draw_climb_row(c, r0 + k, pos[k - 1], pos[k], dir, k == m, end, attr,
+                       crossed ? A_LOST : attr);
+    free(pos);
 }
 
 static void draw_row_frame(struct canvas *c, long index)
@@ -1120,7 +1250,7 @@ static int draw_rows(struct layout *l, FILE *out)
 {
     size_t w = (size_t)l->g.canvas_w;
     struct canvas c = {l, l->o->ascii ? ascii_glyphs : unicode_glyphs, 0, 0,
-                       malloc(WINDOW_ROWS * w * sizeof(struct cell))};
+                       malloc(WINDOW_ROWS * w * sizeof(struct cell)), 0};
     size_t *active = malloc((l->v->nsegs ? l->v->nsegs : 1) * sizeof *active);
     size_t nactive = 0, next_seg = 0, next_text = 0;
     bool color = l->o->color == LADDER_COLOR_ALWAYS;
@@ -1153,6 +1283,8 @@ static int draw_rows(struct layout *l, FILE *out)
     }
     free(c.cells);
     free(active);
+    if (l->o->collisions)
+        *l->o->collisions = c.collisions;
     return 0;
 }
 
@@ -1185,7 +1317,7 @@ static void print_heading(const struct layout *l, FILE *out)
     if (!cells)
         return;
     clear_cells(cells, w);
-    struct canvas c = {l, unicode_glyphs, 0, 1, cells};
+    struct canvas c = {l, unicode_glyphs, 0, 1, cells, 0};
     put_text(&c, 0, g->time_w - 8, "time (s)", A_PLAIN);
     char name[2][NAME_LEN + ENDPOINT_LEN + 2];
     int start[2];
