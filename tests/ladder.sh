@@ -125,6 +125,20 @@ if [ "$longest" -le 72 ]; then ok; else bad "COLUMNS=72 gave lines of $longest c
     >"$tmp/all.txt"
 if grep -q '#100 CLOSE_WAIT' "$tmp/all.txt"; then ok; else bad "--conn all misses connection 100"; fi
 
+# --from/--to: a window with each host's state when it opens; the title
+# names the --set settings of the run.
+"$TCPSIM" ladder "$(db_of lost-final-ack)" --from 2s --to 3.05s --ascii --width 100 \
+    >"$tmp/window.txt"
+if grep -q 'FIN_WAIT_2 | *from here *| CLOSE_WAIT' "$tmp/window.txt" &&
+    ! grep -q 'SYN' "$tmp/window.txt" && grep -q 'end of window (states at 3.050 s)' "$tmp/window.txt"
+then ok; else bad "--from/--to: unexpected window:"; cat "$tmp/window.txt"; fi
+expect_status 2 "--to before --from" "$TCPSIM" ladder "$db" --from 2s --to 1s
+expect_status 2 "--from without a unit" "$TCPSIM" ladder "$db" --from 2
+"$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" --no-db --no-expect --set link.delay=200ms \
+    --ladder --ascii --width 100 -q >"$tmp/set.txt"
+if head -n 1 "$tmp/set.txt" | grep -q 'absolute seq/ack; --set link.delay=200ms$'; then ok; else
+    bad "the title does not name --set: $(head -n 1 "$tmp/set.txt")"; fi
+
 # dot: the observed diagram, an edge per transition with cause and count.
 expect_status 0 "dot" "$TCPSIM" dot "$db" -o "$tmp/handshake.dot"
 if grep -q 'SYN_SENT -> ESTABLISHED \[label="rcv SYN|ACK ×1"' "$tmp/handshake.dot" &&

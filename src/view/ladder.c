@@ -184,6 +184,9 @@ struct lseg {
 
 struct view {
     int64_t run_id, conn_id;      /* conn_id LADDER_ALL_CONNECTIONS or 0: everything */
+    sim_time from, to;            /* the window (to -1: no end) */
+    enum tcp_state state_at_from[2]; /* each side's state when the window opens */
+    bool has_state_at_from[2];
     int64_t conn_count;
     char scenario[sizeof ((struct results_run *)0)->scenario], status[16];
     uint64_t seed;
@@ -191,6 +194,7 @@ struct view {
     sim_time sim_end;
     char host[2][NAME_LEN];
     char endpoint[2][ENDPOINT_LEN];
+    char settings[512];           /* "--set k=v k=v": what the run changed from its file */
     struct lconn *conns;
     size_t nconns, capconns;
     struct ltrans *trans;
@@ -268,6 +272,11 @@ static bool showing_one_connection(const struct view *v)
     return v->conn_id > 0;
 }
 
+static bool in_window(const struct view *v, sim_time t)
+{
+    return t >= v->from && (v->to < 0 || t <= v->to);
+}
+
 static int take_transition(void *context, const struct results_transition *rt)
 {
     struct view *v = context;
@@ -275,6 +284,14 @@ static int take_transition(void *context, const struct results_transition *rt)
     /* A listener's transitions belong to no connection: show the server's. */
     if (showing_one_connection(v) && t->conn_id == 0 && strcmp(t->host, v->host[RIGHT]) != 0)
         return 0;
+    if (!in_window(v, t->t_ns)) {
+        if (t->t_ns < v->from) { /* the state the window opens with */
+            int side = side_of(v, t->host);
+            v->state_at_from[side] = t->to_state;
+            v->has_state_at_from[side] = true;
+        }
+        return 0;
+    }
     struct ltrans *trans = grow(v->trans, &v->captrans, v->ntrans, sizeof *trans);
     if (!trans) {
         v->oom = true;
@@ -310,7 +327,7 @@ static bool segment_in_view(const struct view *v, const struct segment *seg)
 static int take_segment(void *context, const struct results_segment *rs)
 {
     struct view *v = context;
-    if (!segment_in_view(v, &rs->seg))
+    if (!segment_in_view(v, &rs->seg) || !in_window(v, rs->sent_ns))
         return 0;
     struct lseg *segs = grow(v->segs, &v->capsegs, v->nsegs, sizeof *segs);
     if (!segs) {
@@ -333,6 +350,21 @@ static int take_segment(void *context, const struct results_segment *rs)
     s->rexmit = rs->seg.retransmission;
     s->trace_seq = rs->record;
     s->start_row = s->end_row = -1;
+    return 0;
+}
+
+/* Appends " key=value" to the settings (cut with "..." when they are too
+ * many for the title). */
+static int take_param(void *context, const struct trace_param *param)
+{
+    struct view *v = context;
+    size_t n = strlen(v->settings), size = sizeof v->settings;
+    int wrote = snprintf(v->settings + n, size - n, "%s%s=%s", n ? " " : "--set ", param->key,
+                         param->value);
+    if (wrote < 0 || (size_t)wrote >= size - n) {
+        snprintf(v->settings + (n < size - 5 ? n : size - 5), 5, " ...");
+        return 1;
+    }
     return 0;
 }
 
@@ -361,6 +393,8 @@ static int load_run(struct results_db *db, struct view *v, int64_t run_id, char 
     v->rep = run.rep;
     v->sim_end = run.sim_end_ns;
     v->conn_count = run.connection_count;
+    if (results_params(db, id, take_param, v) != 0)
+        goto failed;
     return 0;
 failed:
     snprintf(err, errlen, "%s", results_error(db));
@@ -893,13 +927,40 @@ static void place_event(struct layout *l, const struct event *e)
     }
 }
 
+/* The row a window opens on: each host's state at that moment. */
+static void place_start(struct layout *l)
+{
+    const struct view *v = l->v;
+    if (v->from <= 0)
+        return;
+    long row = new_row(l, ROW_EVENT, v->from);
+    const char *text = "from here";
+    add_text(l, row, l->g.left + 1 + (l->g.gap - (int)strlen(text)) / 2, false, text, A_NOTE);
+    for (int side = 0; side < 2; side++)
+        if (v->has_state_at_from[side]) {
+            char label[LABEL_LEN];
+            state_label(v, 0, tcp_state_name(v->state_at_from[side]), label, sizeof label);
+            set_label(l, row, side, label, A_NOTE);
+            if (showing_one_connection(v)) {
+                copy_text(l->state[side], LABEL_LEN, label);
+                l->waiting[side] = v->state_at_from[side] == TCP_TIME_WAIT;
+                l->rows[row].waiting[side] = l->waiting[side];
+            }
+        }
+}
+
 static void place_end(struct layout *l, sim_time last)
 {
-    sim_time end = l->v->sim_end > last ? l->v->sim_end : last;
+    sim_time sim_end = l->v->to >= 0 && l->v->to < l->v->sim_end ? l->v->to : l->v->sim_end;
+    sim_time end = sim_end > last ? sim_end : last;
     if (end > last)
         add_gap(l, last, end);
     long row = new_row(l, ROW_END, end);
-    const char *text = "end of run";
+    char text[64], at[32];
+    format_seconds(sim_end, l->g.precision, at, sizeof at);
+    /* After --to only arrows still in flight go on: the states are those at --to. */
+    snprintf(text, sizeof text, sim_end < l->v->sim_end ? "end of window (states at %s s)" :
+             "end of run", at);
     add_text(l, row, l->g.left + 1 + (l->g.gap - (int)strlen(text)) / 2, false, text, A_NOTE);
     for (int side = 0; side < 2; side++)
         if (l->state[side][0])
@@ -908,7 +969,8 @@ static void place_end(struct layout *l, sim_time last)
 
 static void lay_out(struct layout *l, const struct event *ev, size_t count)
 {
-    sim_time prev = 0;
+    sim_time prev = l->v->from;
+    place_start(l);
     for (size_t i = 0; i < count && !l->oom; i++) {
         if (l->nrows > 0 && ev[i].t > prev)
             add_gap(l, prev, ev[i].t);
@@ -945,6 +1007,10 @@ static void measure(struct layout *l, const struct event *ev, size_t count)
         if ((int)strlen(buf) > *m)
             *m = (int)strlen(buf);
     }
+    for (int side = 0; side < 2; side++)
+        if (v->has_state_at_from[side] && (int)strlen(tcp_state_name(v->state_at_from[side])) >
+                                              g->margin[side])
+            g->margin[side] = (int)strlen(tcp_state_name(v->state_at_from[side]));
     for (size_t i = 0; i < v->nsegs; i++) {
         int *m = &g->margin[!v->segs[i].side];
         if ((v->segs[i].fate == FATE_CORRUPTED || v->segs[i].fate == FATE_DUPLICATED) && *m < 9)
@@ -1302,10 +1368,11 @@ static void print_heading(const struct layout *l, FILE *out)
         snprintf(what, sizeof what, "all %" PRId64 " connections", v->conn_count);
     else
         snprintf(what, sizeof what, "no connections");
-    char title[512];
+    char title[1024];
     snprintf(title, sizeof title, "%s: run %" PRId64 " (seed %" PRIu64 ", rep %" PRId64
-             ", %s), %s, %s", v->scenario, v->run_id, v->seed, v->rep, v->status, what,
-             l->o->relative ? "seq/ack relative to each ISN" : "absolute seq/ack");
+             ", %s), %s, %s%s%s", v->scenario, v->run_id, v->seed, v->rep, v->status, what,
+             l->o->relative ? "seq/ack relative to each ISN" : "absolute seq/ack",
+             v->settings[0] ? "; " : "", v->settings);
     for (const char *p = title; *p; p = skip_spaces(p)) {
         int cut = wrap_at(p, g->width);
         fprintf(out, "%.*s\n", cut, p);
@@ -1374,6 +1441,8 @@ int ladder_render(struct results_db *db, const struct ladder_options *o, FILE *o
 {
     struct view v;
     memset(&v, 0, sizeof v);
+    v.from = o->from;
+    v.to = o->to;
     int rc = load_run(db, &v, o->run_id, err, errlen);
     if (rc == 0)
         rc = load_connections(db, &v, o->conn_id == LADDER_ALL_CONNECTIONS ? -1 : o->conn_id,
