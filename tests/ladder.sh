@@ -105,6 +105,13 @@ if grep -q '(see 3\.10' "$tmp/explained.txt"; then
     grep '(see 3\.10' "$tmp/explained.txt" | sort -u | head
 else ok; fi
 
+# A segment that changes no state has its line too: lost-final-ack's
+# TIME_WAIT answers the retransmitted FIN (once: the first ACK has the
+# transition's line).
+"$TCPSIM" ladder "$(db_of lost-final-ack)" --explain --ascii --width 100 >"$tmp/re-ack.txt"
+if [ "$(grep -c "TIME_WAIT: the peer's FIN came again" "$tmp/re-ack.txt")" = 1 ]; then ok; else
+    bad "lost-final-ack --explain: no single line for the TIME_WAIT re-ACK"; fi
+
 # Options and errors.
 db=$(db_of handshake)
 expect_status 0 "ladder --help" "$TCPSIM" ladder --help

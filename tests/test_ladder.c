@@ -297,6 +297,50 @@ static void test_no_text_meets_an_arrow(void)
     db->ops->destroy(db);
 }
 
+/* The lines for segments that change no state, from the pattern on the
+ * wire; ordinary segments get none. */
+static void test_explain_segments_that_change_no_state(void)
+{
+    char why[512];
+    struct explain_segment re_ack = {.state = TCP_TIME_WAIT, .flags = TCP_FLAG_ACK,
+                                     .answers = true, .answered_flags = TCP_FLAG_FIN | TCP_FLAG_ACK};
+    CU_ASSERT(explain_segment_sent(&re_ack, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "TIME_WAIT: the peer's FIN came again"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "restart the 2MSL timer"));
+    re_ack.answered_changed_state = true; /* the first FIN: the transition explains it */
+    CU_ASSERT_FALSE(explain_segment_sent(&re_ack, why, sizeof why));
+
+    struct explain_segment challenge = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_ACK,
+                                        .answers = true, .answered_flags = TCP_FLAG_SYN};
+    CU_ASSERT(explain_segment_sent(&challenge, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "challenge ACK"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "RFC 5961 4.2"));
+    challenge.answered_flags = TCP_FLAG_RST;
+    CU_ASSERT(explain_segment_sent(&challenge, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "RFC 5961 3.2"));
+
+    struct explain_segment dup_syn = {.state = TCP_SYN_RECEIVED,
+                                      .flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .answers = true,
+                                      .answered_flags = TCP_FLAG_SYN};
+    CU_ASSERT(explain_segment_sent(&dup_syn, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "SYN_RECEIVED: the peer's SYN came again"));
+
+    struct explain_segment probe = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_ACK, .len = 1,
+                                    .peer_window_zero = true};
+    CU_ASSERT(explain_segment_sent(&probe, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "window probe"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "3.8.6.1"));
+
+    struct explain_segment data = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_ACK, .len = 1460};
+    CU_ASSERT_FALSE(explain_segment_sent(&data, why, sizeof why));
+
+    struct explain_segment rst = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_RST};
+    CU_ASSERT(explain_segment_arrived(&rst, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "ESTABLISHED: the RST changes nothing"));
+    rst.answered_changed_state = true; /* it reset the connection */
+    CU_ASSERT_FALSE(explain_segment_arrived(&rst, why, sizeof why));
+}
+
 static void test_options_are_checked(void)
 {
     struct ladder_options o = LADDER_OPTIONS_DEFAULT;
@@ -336,6 +380,8 @@ int main(void)
                 test_missing_run_or_connection_is_an_error);
     CU_add_test(drawing, "options are checked", test_options_are_checked);
     CU_add_test(drawing, "no text meets an arrow", test_no_text_meets_an_arrow);
+    CU_add_test(explain, "segments that change no state are explained",
+                test_explain_segments_that_change_no_state);
     CU_add_test(explain, "every transition the TCP makes is explained",
                 test_explain_covers_every_transition_the_tcp_makes);
     CU_add_test(explain, "every cause is in the TCP's table of transitions",

@@ -646,6 +646,8 @@ struct layout {
     sim_time last_shown;       /* the time on the latest row that shows one */
     bool waiting[2];
     char state[2][LABEL_LEN];  /* each host's latest state (one connection shown) */
+    enum tcp_state current[2]; /* the same as an enum, for --explain */
+    const struct lseg *last_arrival[2]; /* the latest segment to reach each host */
     bool oom;
 };
 
@@ -795,6 +797,7 @@ static void on_transition(struct layout *l, const struct ltrans *tr)
                  !last->label[tr->side][0];
     state_label(l->v, tr->conn_id, tcp_state_name(tr->to), label, sizeof label);
     if (showing_one_connection(l->v)) {
+        l->current[tr->side] = tr->to;
         copy_text(l->state[tr->side], LABEL_LEN, label);
         l->waiting[tr->side] = tr->to == TCP_TIME_WAIT;
     }
@@ -823,6 +826,49 @@ static const char *retransmission_mark(const struct layout *l, const char *label
     if (text_width(label) + text_width(words) <= l->g.gap - 5)
         return words;
     return l->o->ascii ? " (re)" : " \u21bb";
+}
+
+/* Whether a transition names seg_id as its trigger. */
+static bool changed_state(const struct view *v, int64_t seg_id)
+{
+    for (size_t i = 0; i < v->ntrans; i++)
+        if (v->trans[i].seg_id == seg_id)
+            return true;
+    return false;
+}
+
+/* --explain under a segment that changes no state (explain.c says which):
+ * only with one connection shown, where each host's state is known. */
+static void explain_send(struct layout *l, const struct lseg *s)
+{
+    if (!l->o->explain || !showing_one_connection(l->v))
+        return;
+    const struct lseg *in = l->last_arrival[s->side];
+    struct explain_segment e = {
+        .state = l->current[s->side], .flags = s->flags, .len = s->len,
+        .answers = in && in->arrived == s->sent,
+        .peer_window_zero = in && has_ack(in) && in->wnd == 0,
+    };
+    if (e.answers) {
+        e.answered_flags = in->flags;
+        e.answered_changed_state = changed_state(l->v, in->seg_id);
+    }
+    char why[512];
+    if (explain_segment_sent(&e, why, sizeof why))
+        add_explanation(l, s->side, why);
+}
+
+static void explain_arrival(struct layout *l, const struct lseg *s)
+{
+    if (!l->o->explain || !showing_one_connection(l->v) || !(s->flags & TCP_FLAG_RST))
+        return;
+    struct explain_segment e = {
+        .state = l->current[!s->side], .flags = s->flags, .len = s->len,
+        .answered_changed_state = changed_state(l->v, s->seg_id),
+    };
+    char why[512];
+    if (explain_segment_arrived(&e, why, sizeof why))
+        add_explanation(l, !s->side, why);
 }
 
 /* Where a segment's label starts: a few columns from the sender's lifeline,
@@ -872,6 +918,7 @@ static void on_send(struct layout *l, struct lseg *s)
             add_text(l, new_row(l, ROW_NOTE, 0), label_column(l, s->side, text_width(rexmit)),
                      false, skip_spaces(rexmit), A_REXMIT);
     }
+    explain_send(l, s);
 }
 
 /* The link's extra copy starts where its original did. */
@@ -901,6 +948,10 @@ static void on_arrive(struct layout *l, struct lseg *s)
         set_label(l, row, receiver, "corrupted", A_LOST);
     else if (s->fate == FATE_DUPLICATED)
         set_label(l, row, receiver, "duplicate", A_NOTE);
+    if (s->fate != FATE_CORRUPTED) { /* a corrupted segment is discarded unread */
+        l->last_arrival[receiver] = s;
+        explain_arrival(l, s);
+    }
 }
 
 static void on_lost(struct layout *l, struct lseg *s, sim_time t)
@@ -942,6 +993,7 @@ static void place_start(struct layout *l)
             state_label(v, 0, tcp_state_name(v->state_at_from[side]), label, sizeof label);
             set_label(l, row, side, label, A_NOTE);
             if (showing_one_connection(v)) {
+                l->current[side] = v->state_at_from[side];
                 copy_text(l->state[side], LABEL_LEN, label);
                 l->waiting[side] = v->state_at_from[side] == TCP_TIME_WAIT;
                 l->rows[row].waiting[side] = l->waiting[side];
