@@ -154,6 +154,13 @@ if grep -q 'SYN_SENT -> ESTABLISHED \[label="rcv SYN|ACK ×1"' "$tmp/handshake.d
 if grep -q '^  CLOSING \[color=grey' "$tmp/all-states.dot"; then ok; else
     bad "dot --all-states does not draw CLOSING faded"
 fi
+# The RFC's edges no run took are the grey backdrop; observed edges are in
+# the colour of their host's role (handshake: the server listens).
+if grep -q '^  LISTEN -> SYN_SENT \[label="SEND\\nsnd SYN", color=grey75' "$tmp/all-states.dot" &&
+    ! grep -q '^  SYN_SENT -> ESTABLISHED \[.*grey' "$tmp/all-states.dot" &&
+    grep -q '^  CLOSED -> LISTEN \[label="app LISTEN ×1", color="#d95f02"' "$tmp/all-states.dot" &&
+    grep -q '^  CLOSED -> SYN_SENT \[label="app CONNECT ×1", color="#1f77b4"' "$tmp/all-states.dot"
+then ok; else bad "dot --all-states: no RFC backdrop or no colours by role"; fi
 expect_status 2 "dot: no such run" "$TCPSIM" dot "$db" --run 99
 if command -v dot >/dev/null 2>&1; then
     if dot -Tsvg "$tmp/all-states.dot" -o "$tmp/all-states.svg"; then ok; else
