@@ -55,6 +55,7 @@ handshake.unicode      handshake
 lossy-link.conn19.w80  lossy-link             --ascii --conn 19 --width 80
 close-wait-leak.w80    close-wait-leak        --ascii --conn 1 --width 80
 lost-synack.w80        lost-synack            --ascii --width 80
+half-close.compact     half-close             --ascii --compact
 '
 : >"$tmp/failures"
 : >"$tmp/compared"

@@ -263,8 +263,9 @@ static void test_unknown_transition_gets_a_true_generic_line(void)
 }
 
 /* Four segments sent at once each way and a 5% loss (lossy-link's
- * workload): at every width and option, no arrow meets a label or an
- * explanation and no label is written over another. */
+ * workload): at every width, with and without --explain and --compact,
+ * no arrow meets a label or an explanation and no label is written over
+ * another. */
 static const char *burst_scenario =
     "scenario burst \"data and FIN in flight together\"\n"
     "link delay=50ms loss=5%\n"
@@ -280,11 +281,12 @@ static void test_no_text_meets_an_arrow(void)
     char err[256];
     struct trace_sink *db = record(burst_scenario);
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
-        for (int variant = 0; variant < 4; variant++) {
+        for (int variant = 0; variant < 8; variant++) {
             long collisions = -1;
             struct ladder_options o = ascii_options(widths[w]);
             o.explain = variant & 1;
             o.conn_id = variant & 2 ? LADDER_ALL_CONNECTIONS : 19;
+            o.compact = variant & 4;
             o.collisions = &collisions;
             char *text = render(db, o, err, sizeof err);
             CU_ASSERT_PTR_NOT_NULL_FATAL(text);

@@ -11,7 +11,7 @@
 #include "results.h"
 #include "scenario.h"
 
-enum { OPT_FROM = 0x4c80, OPT_TO };
+enum { OPT_FROM = 0x4c80, OPT_TO, OPT_COMPACT };
 
 static void usage(FILE *out)
 {
@@ -24,7 +24,9 @@ static void usage(FILE *out)
     fprintf(out, "      --from TIME        start the picture at TIME (e.g. 59s, 1.5min), with each\n"
                  "                         host's state then\n"
                  "      --to TIME          end it at TIME (segments sent before it are drawn to\n"
-                 "                         their arrival)\n");
+                 "                         their arrival)\n"
+                 "      --compact          a burst (segments a host sends at one instant) as one\n"
+                 "                         label, its arrows fanning out from one point\n");
     fprintf(out, "  -h, --help             this help\n\n"
                  "Exit status: 0 ok, 1 the diagram could not be written, 2 usage or input\n"
                  "error (not a tcpsim database, no such run or connection).\n");
@@ -43,6 +45,7 @@ int cmd_ladder(int argc, char **argv)
         {"colour", optional_argument, NULL, LADDER_OPT_COLOR},
         {"from", required_argument, NULL, OPT_FROM},
         {"to", required_argument, NULL, OPT_TO},
+        {"compact", no_argument, NULL, OPT_COMPACT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -54,6 +57,10 @@ int cmd_ladder(int argc, char **argv)
         if (opt == 'h') {
             usage(stdout);
             return EXIT_OK;
+        }
+        if (opt == OPT_COMPACT) {
+            o.compact = true;
+            continue;
         }
         if (opt == OPT_FROM || opt == OPT_TO) {
             sim_time t;

@@ -179,6 +179,7 @@ struct lseg {
     enum segment_fate fate;
     uint32_t seq, ack, len, wnd;
     bool rexmit;
+    bool folded;                  /* --compact: delivered in a burst, drawn by its lead */
     long start_row, end_row;      /* laid out; -1 until then */
 };
 
@@ -350,6 +351,7 @@ static int take_segment(void *context, const struct results_segment *rs)
     s->rexmit = rs->seg.retransmission;
     s->trace_seq = rs->record;
     s->start_row = s->end_row = -1;
+    s->folded = false;
     return 0;
 }
 
@@ -889,13 +891,15 @@ static int label_column(const struct layout *l, int side, int len)
 /* The label on the send row; one that is wider than the gap wraps at its
  * spaces onto rows of its own below, so it never runs over the other
  * lifeline (the arrow leaves after the last of them). */
-static void on_send(struct layout *l, struct lseg *s)
+static void on_send(struct layout *l, struct lseg *s, const char *burst)
 {
-    char label[160];
+    char label[512];
     long row = new_row(l, ROW_EVENT, s->sent);
     s->start_row = row;
     l->in_flight++;
     segment_label(l->v, s, l->o->relative, label, sizeof label);
+    size_t n = strlen(label);
+    snprintf(label + n, sizeof label - n, "%s", burst);
     const char *rexmit = s->rexmit ? retransmission_mark(l, label) : "";
     uint8_t attr = s->side == LEFT ? A_LEFT : A_RIGHT;
     int room = l->g.gap - 2;
@@ -971,7 +975,7 @@ static void place_event(struct layout *l, const struct event *e)
 {
     switch (e->kind) {
     case EV_TRANSITION: on_transition(l, &l->v->trans[e->index]); break;
-    case EV_SEND: on_send(l, &l->v->segs[e->index]); break;
+    case EV_SEND: on_send(l, &l->v->segs[e->index], ""); break;
     case EV_COPY: on_copy(l, &l->v->segs[e->index]); break;
     case EV_ARRIVE: on_arrive(l, &l->v->segs[e->index]); break;
     case EV_LOST: on_lost(l, &l->v->segs[e->index], e->t); break;
@@ -1019,15 +1023,84 @@ static void place_end(struct layout *l, sim_time last)
             set_label(l, row, side, l->state[side], A_NOTE);
 }
 
+/* --compact: how many sends from ev[i] on are one burst, the segments a
+ * host sends at one instant on one connection with nothing between. */
+static size_t burst_length(const struct layout *l, const struct event *ev, size_t count, size_t i)
+{
+    const struct lseg *lead = &l->v->segs[ev[i].index];
+    size_t n = 1;
+    while (i + n < count && ev[i + n].kind == EV_SEND && ev[i + n].t == ev[i].t &&
+           l->v->segs[ev[i + n].index].side == lead->side &&
+           l->v->segs[ev[i + n].index].conn_id == lead->conn_id)
+        n++;
+    return n;
+}
+
+enum { BURST_LISTED = 4 }; /* members named in a burst's label; the rest are counted */
+
+/* One label for a burst ("... + ACK len=1460 + FIN|ACK"), one start for
+ * its arrows, which fan out to their own arrivals (a lost one still ends
+ * at its cross). */
+static void place_burst(struct layout *l, const struct event *ev, size_t n)
+{
+    char burst[256] = "", flags[32];
+    size_t used = 0;
+    uint32_t more_len = 0;
+    for (size_t k = 1; k < n; k++) {
+        const struct lseg *m = &l->v->segs[ev[k].index];
+        if (k > BURST_LISTED) {
+            more_len += m->len;
+            continue;
+        }
+        used += (size_t)snprintf(burst + used, sizeof burst - used, " + %s",
+                                 segment_flags_string(m->flags, flags));
+        if (used < sizeof burst && m->len)
+            used += (size_t)snprintf(burst + used, sizeof burst - used, " len=%" PRIu32, m->len);
+        if (used < sizeof burst && m->rexmit)
+            used += (size_t)snprintf(burst + used, sizeof burst - used, " (re)");
+        if (used >= sizeof burst)
+            break;
+    }
+    if (n - 1 > BURST_LISTED && used < sizeof burst)
+        snprintf(burst + used, sizeof burst - used, " + %zu more (len=%" PRIu32 ")",
+                 n - 1 - BURST_LISTED, more_len);
+    struct lseg *lead = &l->v->segs[ev[0].index];
+    on_send(l, lead, burst);
+    for (size_t k = 1; k < n; k++) {
+        struct lseg *m = &l->v->segs[ev[k].index];
+        m->start_row = lead->start_row;
+        m->folded = m->fate == FATE_DELIVERED;
+        l->in_flight++;
+    }
+}
+
+/* A folded member's arrival: no row and no arrow of its own. */
+static bool place_folded_arrival(struct layout *l, const struct event *e)
+{
+    struct lseg *s = &l->v->segs[e->index];
+    if (e->kind != EV_ARRIVE || !s->folded)
+        return false;
+    l->in_flight--;
+    l->last_arrival[!s->side] = s;
+    return true;
+}
+
 static void lay_out(struct layout *l, const struct event *ev, size_t count)
 {
     sim_time prev = l->v->from;
     place_start(l);
     for (size_t i = 0; i < count && !l->oom; i++) {
+        if (place_folded_arrival(l, &ev[i]))
+            continue;
         if (l->nrows > 0 && ev[i].t > prev)
             add_gap(l, prev, ev[i].t);
-        place_event(l, &ev[i]);
+        size_t n = l->o->compact && ev[i].kind == EV_SEND ? burst_length(l, ev, count, i) : 1;
+        if (n > 1)
+            place_burst(l, &ev[i], n);
+        else
+            place_event(l, &ev[i]);
         prev = ev[i].t;
+        i += n - 1;
     }
     place_end(l, prev);
 }
