@@ -96,26 +96,18 @@ static int count_connection(void *context, const struct trace_connection *c)
 static int find_run(struct results_db *db, const struct html_command *o, int64_t *run_id,
                     char *err, size_t errlen)
 {
-    struct results_run run;
-    int found = 0;
     int64_t connections = 0;
-    *run_id = o->run_id;
-    if ((*run_id == 0 && results_latest_run(db, run_id) != 0) ||
-        (*run_id > 0 && (found = results_run(db, *run_id, &run)) < 0) ||
-        (found && o->page.conn_id &&
-         results_connections(db, *run_id, (int64_t)o->page.conn_id, count_connection,
-                             &connections) != 0)) {
-        snprintf(err, errlen, "%s: %s", o->db_path, results_error(db));
+    if (cli_find_run(db, o->db_path, o->run_id, run_id, err, errlen) != 0)
         return -1;
-    }
-    if (!found && *run_id > 0)
-        snprintf(err, errlen, "%s: no run %" PRId64, o->db_path, *run_id);
-    else if (!found)
-        snprintf(err, errlen, "%s: the database holds no runs", o->db_path);
-    else if (o->page.conn_id && connections == 0)
+    if (!o->page.conn_id)
+        return 0;
+    if (results_connections(db, *run_id, (int64_t)o->page.conn_id, count_connection,
+                            &connections) != 0)
+        snprintf(err, errlen, "%s: %s", o->db_path, results_error(db));
+    else if (connections == 0)
         snprintf(err, errlen, "%s: run %" PRId64 " has no connection %" PRIu64, o->db_path,
                  *run_id, o->page.conn_id);
-    return found && (!o->page.conn_id || connections) ? 0 : -1;
+    return connections ? 0 : -1;
 }
 
 int cmd_html(int argc, char **argv)

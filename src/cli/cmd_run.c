@@ -28,6 +28,7 @@
 
 struct run_options {
     const char *scenario_path;
+    char library_path[4096];      /* a shipped scenario named without a path */
     const char *db_path;          /* NULL: the default results/<scenario>.db */
     bool no_db;
     bool has_seed, has_reps;
@@ -177,7 +178,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         cli_error("--quiz is an option of the page: it needs --html FILE");
         return -1;
     }
-    o->scenario_path = argv[optind];
+    o->scenario_path = cli_scenario_path(argv[optind], o->library_path, sizeof o->library_path);
     return 0;
 }
 

@@ -16,6 +16,7 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"run", cmd_run, "run a scenario and record it in a results database"},
+    {"list", cmd_list, "list the shipped scenarios (run one by name: tcpsim run handshake)"},
     {"check", cmd_check, "parse and validate a scenario without running it"},
     {"ladder", cmd_ladder, "draw the ladder (sequence) diagram of a recorded run"},
     {"dot", cmd_dot, "the observed state diagram of runs, as Graphviz DOT"},

@@ -1,0 +1,28 @@
+/*
+ * cli_db.c: what the commands that read one recorded run share: settling
+ * --run (0: the latest) against the database, with the messages a user
+ * sees when there is no such run or no run at all.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "results.h"
+
+int cli_find_run(struct results_db *db, const char *db_path, int64_t wanted, int64_t *run_id,
+                 char *err, size_t errlen)
+{
+    struct results_run run;
+    int found = 0;
+    *run_id = wanted;
+    if ((*run_id == 0 && results_latest_run(db, run_id) != 0) ||
+        (*run_id > 0 && (found = results_run(db, *run_id, &run)) < 0)) {
+        snprintf(err, errlen, "%s: %s", db_path, results_error(db));
+        return -1;
+    }
+    if (!found && *run_id > 0)
+        snprintf(err, errlen, "%s: no run %" PRId64, db_path, *run_id);
+    else if (!found)
+        snprintf(err, errlen, "%s: the database holds no runs", db_path);
+    return found ? 0 : -1;
+}
