@@ -41,6 +41,12 @@ int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64
 struct results_db;
 int cli_find_run(struct results_db *db, const char *db_path, int64_t wanted, int64_t *run_id,
                  char *err, size_t errlen);
+/* Replays run run_id into sink, which stays the caller's. Returns the exit
+ * status, having printed why it is not EXIT_OK (1: the sink could not
+ * write, 2: a row of the database is not what tcpsim writes). */
+struct trace_sink;
+int cli_replay_into(struct results_db *db, const char *db_path, int64_t run_id,
+                    struct trace_sink *sink);
 
 /* A scenario argument as a path (scenario_library.c): arg itself when it
  * names a file or looks like a path, else the shipped scenario of that name

@@ -123,28 +123,14 @@ int cmd_html(int argc, char **argv)
         results_close(db);
         return EXIT_USAGE;
     }
-    int status = EXIT_OK;
-    struct trace trace;
+    int status = EXIT_FAILED;
     struct trace_sink *page = html_sink_open(o.out_path, &o.page, err, sizeof err);
-    trace_init(&trace);
-    if (!page) {
+    if (!page)
         cli_error("%s", err);
-        status = EXIT_FAILED;
-    } else {
-        trace_add_sink(&trace, page);
-        if (results_replay(db, run_id, &trace) != 0) {
-            /* The page could not be written (1), or a row of the database is
-             * not what tcpsim writes (2). */
-            if (page->error[0])
-                cli_error("%s", page->error);
-            else
-                cli_error("%s: %s", o.db_path, results_error(db));
-            status = page->error[0] ? EXIT_FAILED : EXIT_USAGE;
-        } else if (!o.quiet) {
-            printf("run %" PRId64 " of %s: page in %s\n", run_id, o.db_path, o.out_path);
-        }
-    }
-    trace_destroy_sinks(&trace);
+    else if ((status = cli_replay_into(db, o.db_path, run_id, page)) == EXIT_OK && !o.quiet)
+        printf("run %" PRId64 " of %s: page in %s\n", run_id, o.db_path, o.out_path);
+    if (page)
+        page->ops->destroy(page);
     results_close(db);
     return status;
 }

@@ -107,28 +107,15 @@ int cmd_pcap(int argc, char **argv)
         results_close(db);
         return EXIT_USAGE;
     }
-    int status = EXIT_OK;
-    struct trace trace;
+    int status = EXIT_FAILED;
     struct trace_sink *pcap = sink_pcap_open(o.out_path, o.side, err, sizeof err);
-    trace_init(&trace);
-    if (pcap)
-        trace_add_sink(&trace, pcap);
-    if (!pcap) {
+    if (!pcap)
         cli_error("%s", err);
-        status = EXIT_FAILED;
-    } else if (results_replay(db, run_id, &trace) != 0) {
-        /* The capture could not be written (1), or a row of the database is
-         * not what tcpsim writes (2). */
-        if (pcap->error[0])
-            cli_error("%s", pcap->error);
-        else
-            cli_error("%s: %s", o.db_path, results_error(db));
-        status = pcap->error[0] ? EXIT_FAILED : EXIT_USAGE;
-    } else if (!o.quiet) {
+    else if ((status = cli_replay_into(db, o.db_path, run_id, pcap)) == EXIT_OK && !o.quiet)
         printf("run %" PRId64 " of %s: %" PRIu64 " packets in %s\n", run_id, o.db_path,
                sink_pcap_packet_count(pcap), o.out_path);
-    }
-    trace_destroy_sinks(&trace);
+    if (pcap)
+        pcap->ops->destroy(pcap);
     results_close(db);
     return status;
 }
