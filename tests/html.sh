@@ -47,6 +47,20 @@ for scenario in handshake lost-final-ack simultaneous-close lossy-link; do
         bad "$scenario: tcpsim run --html failed"
         continue
     fi
+ # The page from the database is the page of the live run: the same arrows
+    # and state labels (data-seg-id, data-state), in the same order.
+    if "$TCPSIM" html "$db" --run 1 -q -o "$tmp/replayed.html"; then
+        elements() { grep -o 'data-seg-id="[^"]*"\|data-state="[^"]*"' "$1"; }
+        elements "$page" >"$tmp/live-elements"
+        elements "$tmp/replayed.html" >"$tmp/replayed-elements"
+        if [ -s "$tmp/live-elements" ] && cmp -s "$tmp/live-elements" "$tmp/replayed-elements"
+        then ok; else
+            bad "$scenario: tcpsim html's page differs from run --html's:"
+            diff "$tmp/live-elements" "$tmp/replayed-elements" | head -n 10
+        fi
+    else
+        bad "$scenario: tcpsim html failed"
+    fi
     chrome --dump-dom "file://$page#selftest" >"$tmp/dom" 2>"$tmp/log"
     if grep -q 'CONSOLE' "$tmp/log"; then
         bad "$scenario: the console says:"
@@ -78,6 +92,20 @@ for scenario in handshake lost-final-ack simultaneous-close lossy-link; do
         if [ -s "$shots/$scenario.png" ]; then ok; else bad "$scenario: no screenshot"; fi
     fi
 done
+
+# --quiz opens the page in quiz mode, from the database as from the run.
+db=$tmp/lost-final-ack.db
+if "$TCPSIM" html "$db" --quiz -q -o "$tmp/quiz.html" &&
+    "$TCPSIM" run "$srcdir/scenarios/lost-final-ack.tcpsim" -q --no-db --html "$tmp/quiz-live.html" --quiz &&
+    grep -q '^<body class="quiz">' "$tmp/quiz.html" && grep -q '"quiz":true' "$tmp/quiz.html" &&
+    grep -q '^<body class="quiz">' "$tmp/quiz-live.html"; then ok; else
+    bad "--quiz: the page does not open in quiz mode"
+fi
+if "$TCPSIM" html "$db" --conn 99 -o "$tmp/none.html" 2>"$tmp/err"; then
+    bad "tcpsim html --conn 99 accepted a connection the run does not have"
+elif grep -q 'has no connection 99' "$tmp/err"; then ok; else
+    bad "tcpsim html --conn 99: $(cat "$tmp/err")"
+fi
 
 echo "html: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

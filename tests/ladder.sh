@@ -2,7 +2,8 @@
 # ladder.sh: the ladder diagrams of the shipped scenarios, byte for byte.
 # tests/golden/NAME.txt is the spec: `tcpsim ladder --ascii --width 100
 # --color=never` of each teaching scenario (workloads: connection 1), plus
-# handshake with --explain, with --relative and in Unicode. A change to a
+# handshake with --explain, with --relative and in Unicode, and at 80
+# columns the cases where labels and arrows in flight used to collide. A change to a
 # golden file is a reviewed change: regenerate them with `make update-golden`
 # (UPDATE_GOLDEN=1 runs this script in writing mode), then read the diff.
 # Also: `run --ladder --no-db` draws the same picture as `ladder DB`, every
@@ -51,6 +52,10 @@ time-wait-accumulation time-wait-accumulation --ascii --conn 1
 handshake.explain      handshake              --ascii --explain
 handshake.relative     handshake              --ascii --relative
 handshake.unicode      handshake
+lossy-link.conn19.w80  lossy-link             --ascii --conn 19 --width 80
+close-wait-leak.w80    close-wait-leak        --ascii --conn 1 --width 80
+lost-synack.w80        lost-synack            --ascii --width 80
+half-close.compact     half-close             --ascii --compact
 '
 : >"$tmp/failures"
 : >"$tmp/compared"
@@ -101,6 +106,13 @@ if grep -q '(see 3\.10' "$tmp/explained.txt"; then
     grep '(see 3\.10' "$tmp/explained.txt" | sort -u | head
 else ok; fi
 
+# A segment that changes no state has its line too: lost-final-ack's
+# TIME_WAIT answers the retransmitted FIN (once: the first ACK has the
+# transition's line).
+"$TCPSIM" ladder "$(db_of lost-final-ack)" --explain --ascii --width 100 >"$tmp/re-ack.txt"
+if [ "$(grep -c "TIME_WAIT: the peer's FIN came again" "$tmp/re-ack.txt")" = 1 ]; then ok; else
+    bad "lost-final-ack --explain: no single line for the TIME_WAIT re-ACK"; fi
+
 # Options and errors.
 db=$(db_of handshake)
 expect_status 0 "ladder --help" "$TCPSIM" ladder --help
@@ -121,6 +133,20 @@ if [ "$longest" -le 72 ]; then ok; else bad "COLUMNS=72 gave lines of $longest c
     >"$tmp/all.txt"
 if grep -q '#100 CLOSE_WAIT' "$tmp/all.txt"; then ok; else bad "--conn all misses connection 100"; fi
 
+# --from/--to: a window with each host's state when it opens; the title
+# names the --set settings of the run.
+"$TCPSIM" ladder "$(db_of lost-final-ack)" --from 2s --to 3.05s --ascii --width 100 \
+    >"$tmp/window.txt"
+if grep -q 'FIN_WAIT_2 | *from here *| CLOSE_WAIT' "$tmp/window.txt" &&
+    ! grep -q 'SYN' "$tmp/window.txt" && grep -q 'end of window (states at 3.050 s)' "$tmp/window.txt"
+then ok; else bad "--from/--to: unexpected window:"; cat "$tmp/window.txt"; fi
+expect_status 2 "--to before --from" "$TCPSIM" ladder "$db" --from 2s --to 1s
+expect_status 2 "--from without a unit" "$TCPSIM" ladder "$db" --from 2
+"$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" --no-db --no-expect --set link.delay=200ms \
+    --ladder --ascii --width 100 -q >"$tmp/set.txt"
+if head -n 1 "$tmp/set.txt" | grep -q 'absolute seq/ack; --set link.delay=200ms$'; then ok; else
+    bad "the title does not name --set: $(head -n 1 "$tmp/set.txt")"; fi
+
 # dot: the observed diagram, an edge per transition with cause and count.
 expect_status 0 "dot" "$TCPSIM" dot "$db" -o "$tmp/handshake.dot"
 if grep -q 'SYN_SENT -> ESTABLISHED \[label="rcv SYN|ACK ×1"' "$tmp/handshake.dot" &&
@@ -129,6 +155,13 @@ if grep -q 'SYN_SENT -> ESTABLISHED \[label="rcv SYN|ACK ×1"' "$tmp/handshake.d
 if grep -q '^  CLOSING \[color=grey' "$tmp/all-states.dot"; then ok; else
     bad "dot --all-states does not draw CLOSING faded"
 fi
+# The RFC's edges no run took are the grey backdrop; observed edges are in
+# the colour of their host's role (handshake: the server listens).
+if grep -q '^  LISTEN -> SYN_SENT \[label="SEND\\nsnd SYN", color=grey75' "$tmp/all-states.dot" &&
+    ! grep -q '^  SYN_SENT -> ESTABLISHED \[.*grey' "$tmp/all-states.dot" &&
+    grep -q '^  CLOSED -> LISTEN \[label="app LISTEN ×1", color="#d95f02"' "$tmp/all-states.dot" &&
+    grep -q '^  CLOSED -> SYN_SENT \[label="app CONNECT ×1", color="#1f77b4"' "$tmp/all-states.dot"
+then ok; else bad "dot --all-states: no RFC backdrop or no colours by role"; fi
 expect_status 2 "dot: no such run" "$TCPSIM" dot "$db" --run 99
 if command -v dot >/dev/null 2>&1; then
     if dot -Tsvg "$tmp/all-states.dot" -o "$tmp/all-states.svg"; then ok; else

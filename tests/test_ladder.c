@@ -262,6 +262,87 @@ static void test_unknown_transition_gets_a_true_generic_line(void)
     CU_ASSERT_STRING_EQUAL(line, "CLOSING: an event -> LISTEN (see 3.10 for this event)");
 }
 
+/* Four segments sent at once each way and a 5% loss (lossy-link's
+ * workload): at every width, with and without --explain and --compact,
+ * no arrow meets a label or an explanation and no label is written over
+ * another. */
+static const char *burst_scenario =
+    "scenario burst \"data and FIN in flight together\"\n"
+    "link delay=50ms loss=5%\n"
+    "host client addr=10.0.0.1 profile=linux\n"
+    "host server addr=10.0.0.2 profile=linux\n"
+    "workload client->server:80 count=20 interval=1s arrivals=fixed size=2000B"
+    " server_close=after-fin\n"
+    "run until=10min\n";
+
+static void test_no_text_meets_an_arrow(void)
+{
+    static const int widths[] = {LADDER_MIN_WIDTH, 80, 100, 160};
+    char err[256];
+    struct trace_sink *db = record(burst_scenario);
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
+        for (int variant = 0; variant < 8; variant++) {
+            long collisions = -1;
+            struct ladder_options o = ascii_options(widths[w]);
+            o.explain = variant & 1;
+            o.conn_id = variant & 2 ? LADDER_ALL_CONNECTIONS : 19;
+            o.compact = variant & 4;
+            o.collisions = &collisions;
+            char *text = render(db, o, err, sizeof err);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+            CU_ASSERT_EQUAL(collisions, 0);
+            if (collisions != 0)
+                fprintf(stderr, "width %d, variant %d: %ld collisions\n%s", widths[w], variant,
+                        collisions, text);
+            free(text);
+        }
+    db->ops->destroy(db);
+}
+
+/* The lines for segments that change no state, from the pattern on the
+ * wire; ordinary segments get none. */
+static void test_explain_segments_that_change_no_state(void)
+{
+    char why[512];
+    struct explain_segment re_ack = {.state = TCP_TIME_WAIT, .flags = TCP_FLAG_ACK,
+                                     .answers = true, .answered_flags = TCP_FLAG_FIN | TCP_FLAG_ACK};
+    CU_ASSERT(explain_segment_sent(&re_ack, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "TIME_WAIT: the peer's FIN came again"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "restart the 2MSL timer"));
+    re_ack.answered_changed_state = true; /* the first FIN: the transition explains it */
+    CU_ASSERT_FALSE(explain_segment_sent(&re_ack, why, sizeof why));
+
+    struct explain_segment challenge = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_ACK,
+                                        .answers = true, .answered_flags = TCP_FLAG_SYN};
+    CU_ASSERT(explain_segment_sent(&challenge, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "challenge ACK"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "RFC 5961 4.2"));
+    challenge.answered_flags = TCP_FLAG_RST;
+    CU_ASSERT(explain_segment_sent(&challenge, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "RFC 5961 3.2"));
+
+    struct explain_segment dup_syn = {.state = TCP_SYN_RECEIVED,
+                                      .flags = TCP_FLAG_SYN | TCP_FLAG_ACK, .answers = true,
+                                      .answered_flags = TCP_FLAG_SYN};
+    CU_ASSERT(explain_segment_sent(&dup_syn, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "SYN_RECEIVED: the peer's SYN came again"));
+
+    struct explain_segment probe = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_ACK, .len = 1,
+                                    .peer_window_zero = true};
+    CU_ASSERT(explain_segment_sent(&probe, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "window probe"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "3.8.6.1"));
+
+    struct explain_segment data = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_ACK, .len = 1460};
+    CU_ASSERT_FALSE(explain_segment_sent(&data, why, sizeof why));
+
+    struct explain_segment rst = {.state = TCP_ESTABLISHED, .flags = TCP_FLAG_RST};
+    CU_ASSERT(explain_segment_arrived(&rst, why, sizeof why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "ESTABLISHED: the RST changes nothing"));
+    rst.answered_changed_state = true; /* it reset the connection */
+    CU_ASSERT_FALSE(explain_segment_arrived(&rst, why, sizeof why));
+}
+
 static void test_options_are_checked(void)
 {
     struct ladder_options o = LADDER_OPTIONS_DEFAULT;
@@ -300,6 +381,9 @@ int main(void)
     CU_add_test(drawing, "a missing run or connection is an error",
                 test_missing_run_or_connection_is_an_error);
     CU_add_test(drawing, "options are checked", test_options_are_checked);
+    CU_add_test(drawing, "no text meets an arrow", test_no_text_meets_an_arrow);
+    CU_add_test(explain, "segments that change no state are explained",
+                test_explain_segments_that_change_no_state);
     CU_add_test(explain, "every transition the TCP makes is explained",
                 test_explain_covers_every_transition_the_tcp_makes);
     CU_add_test(explain, "every cause is in the TCP's table of transitions",

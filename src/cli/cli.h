@@ -13,6 +13,8 @@ int cmd_check(int argc, char **argv);
 int cmd_ladder(int argc, char **argv);
 int cmd_dot(int argc, char **argv);
 int cmd_pcap(int argc, char **argv);
+int cmd_html(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
@@ -32,6 +34,25 @@ void cli_error(const char *fmt, ...)
  * "OPTION: 'TEXT' is not ..." and returns -1. */
 int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64_t max,
                       uint64_t *out);
+
+/* The run a command reading a database works on (cli_db.c): wanted, or
+ * the latest when wanted is 0, checked to exist. Returns 0, or -1 with a
+ * message that starts with db_path in err. */
+#include <stddef.h>
+struct results_db;
+int cli_find_run(struct results_db *db, const char *db_path, int64_t wanted, int64_t *run_id,
+                 char *err, size_t errlen);
+/* Replays run run_id into sink, which stays the caller's. Returns the exit
+ * status, having printed why it is not EXIT_OK (1: the sink could not
+ * write, 2: a row of the database is not what tcpsim writes). */
+struct trace_sink;
+int cli_replay_into(struct results_db *db, const char *db_path, int64_t run_id,
+                    struct trace_sink *sink);
+
+/* A scenario argument as a path (scenario_library.c): arg itself when it
+ * names a file or looks like a path, else the shipped scenario of that name
+ * (written into buf) when there is one, else arg. */
+const char *cli_scenario_path(const char *arg, char *buf, size_t size);
 
 /* `tcpsim run` and `tcpsim kernel` (cmd_run.c): the same options, sinks and
  * replications; kernel selects the real kernel's TCP as the backend. */

@@ -33,7 +33,9 @@ int cmd_check(int argc, char **argv)
         return EXIT_USAGE;
     }
     struct scenario_error err;
-    struct scenario *sc = scenario_parse_file(argv[optind], &err);
+    char library_path[4096];
+    const char *path = cli_scenario_path(argv[optind], library_path, sizeof library_path);
+    struct scenario *sc = scenario_parse_file(path, &err);
     if (!sc) {
         char message[1024];
         scenario_error_format(&err, message, sizeof message);

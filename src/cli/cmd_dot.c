@@ -15,11 +15,13 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: tcpsim dot DB [OPTION]...\n"
             "Print the state transitions recorded in DB as a Graphviz DOT graph: a node per\n"
-            "state, an edge per transition labelled with its causes and counts.\n"
+            "state, an edge per transition labelled with its causes and counts, clients' in\n"
+            "blue and servers' (hosts that LISTEN) in orange.\n"
             "Render it with e.g. `tcpsim dot DB | dot -Tsvg -o states.svg`.\n\n"
             "      --run ID           the run (default: the latest in the database)\n"
             "      --all-runs         every run of the database, counts added up\n"
-            "      --all-states       also the states never visited, in grey\n"
+            "      --all-states       RFC 9293's whole diagram as the backdrop: the states and\n"
+            "                         edges no run took, in grey\n"
             "  -o, --output FILE      write to FILE instead of standard output\n"
             "  -h, --help             this help\n\n"
             "Exit status: 0 ok, 1 the output could not be written, 2 usage or input error.\n");

@@ -9,6 +9,9 @@
 #include "cli.h"
 #include "ladder.h"
 #include "results.h"
+#include "scenario.h"
+
+enum { OPT_FROM = 0x4c80, OPT_TO, OPT_COMPACT };
 
 static void usage(FILE *out)
 {
@@ -18,6 +21,12 @@ static void usage(FILE *out)
                  "delay; a lost segment stops half-way at a cross; long idle gaps are shortened\n"
                  "to a marked break.\n\n");
     ladder_options_help(out, true);
+    fprintf(out, "      --from TIME        start the picture at TIME (e.g. 59s, 1.5min), with each\n"
+                 "                         host's state then\n"
+                 "      --to TIME          end it at TIME (segments sent before it are drawn to\n"
+                 "                         their arrival)\n"
+                 "      --compact          a burst (segments a host sends at one instant) as one\n"
+                 "                         label, its arrows fanning out from one point\n");
     fprintf(out, "  -h, --help             this help\n\n"
                  "Exit status: 0 ok, 1 the diagram could not be written, 2 usage or input\n"
                  "error (not a tcpsim database, no such run or connection).\n");
@@ -34,6 +43,9 @@ int cmd_ladder(int argc, char **argv)
         {"width", required_argument, NULL, LADDER_OPT_WIDTH},
         {"color", optional_argument, NULL, LADDER_OPT_COLOR},
         {"colour", optional_argument, NULL, LADDER_OPT_COLOR},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"to", required_argument, NULL, OPT_TO},
+        {"compact", no_argument, NULL, OPT_COMPACT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -46,6 +58,20 @@ int cmd_ladder(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
+        if (opt == OPT_COMPACT) {
+            o.compact = true;
+            continue;
+        }
+        if (opt == OPT_FROM || opt == OPT_TO) {
+            sim_time t;
+            if (scenario_parse_duration(optarg, &t) != 0 || t < 0) {
+                cli_error("%s: '%s' is not a time (e.g. 500ms, 59s, 2min)",
+                          opt == OPT_FROM ? "--from" : "--to", optarg);
+                return EXIT_USAGE;
+            }
+            *(opt == OPT_FROM ? &o.from : &o.to) = t;
+            continue;
+        }
         if (opt == '?' || ladder_set_option(&o, opt, optarg, err, sizeof err) != 0) {
             if (opt != '?')
                 cli_error("%s", err);
@@ -56,6 +82,10 @@ int cmd_ladder(int argc, char **argv)
     if (optind != argc - 1) {
         cli_error(optind < argc ? "ladder takes one database" : "ladder needs a database");
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (o.to >= 0 && o.to < o.from) {
+        cli_error("--to comes before --from");
         return EXIT_USAGE;
     }
     const char *path = argv[optind];

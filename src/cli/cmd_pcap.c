@@ -83,23 +83,15 @@ static int parse_options(int argc, char **argv, struct pcap_options *o)
 static int find_run(struct results_db *db, const struct pcap_options *o, int64_t *run_id,
                     char *err, size_t errlen)
 {
-    struct results_run run;
-    int found = 0, has_host = 1;
-    *run_id = o->run_id;
-    if ((*run_id == 0 && results_latest_run(db, run_id) != 0) ||
-        (*run_id > 0 && (found = results_run(db, *run_id, &run)) < 0) ||
-        (found && o->side && (has_host = results_run_has_host(db, *run_id, o->side)) < 0)) {
-        snprintf(err, errlen, "%s: %s", o->db_path, results_error(db));
+    if (cli_find_run(db, o->db_path, o->run_id, run_id, err, errlen) != 0)
         return -1;
-    }
-    if (!found && *run_id > 0)
-        snprintf(err, errlen, "%s: no run %" PRId64, o->db_path, *run_id);
-    else if (!found)
-        snprintf(err, errlen, "%s: the database holds no runs", o->db_path);
+    int has_host = o->side ? results_run_has_host(db, *run_id, o->side) : 1;
+    if (has_host < 0)
+        snprintf(err, errlen, "%s: %s", o->db_path, results_error(db));
     else if (!has_host)
         snprintf(err, errlen, "%s: --side: no host named '%s' in run %" PRId64, o->db_path,
                  o->side, *run_id);
-    return found && has_host ? 0 : -1;
+    return has_host > 0 ? 0 : -1;
 }
 
 int cmd_pcap(int argc, char **argv)
@@ -115,28 +107,15 @@ int cmd_pcap(int argc, char **argv)
         results_close(db);
         return EXIT_USAGE;
     }
-    int status = EXIT_OK;
-    struct trace trace;
+    int status = EXIT_FAILED;
     struct trace_sink *pcap = sink_pcap_open(o.out_path, o.side, err, sizeof err);
-    trace_init(&trace);
-    if (pcap)
-        trace_add_sink(&trace, pcap);
-    if (!pcap) {
+    if (!pcap)
         cli_error("%s", err);
-        status = EXIT_FAILED;
-    } else if (results_replay(db, run_id, &trace) != 0) {
-        /* The capture could not be written (1), or a row of the database is
-         * not what tcpsim writes (2). */
-        if (pcap->error[0])
-            cli_error("%s", pcap->error);
-        else
-            cli_error("%s: %s", o.db_path, results_error(db));
-        status = pcap->error[0] ? EXIT_FAILED : EXIT_USAGE;
-    } else if (!o.quiet) {
+    else if ((status = cli_replay_into(db, o.db_path, run_id, pcap)) == EXIT_OK && !o.quiet)
         printf("run %" PRId64 " of %s: %" PRIu64 " packets in %s\n", run_id, o.db_path,
                sink_pcap_packet_count(pcap), o.out_path);
-    }
-    trace_destroy_sinks(&trace);
+    if (pcap)
+        pcap->ops->destroy(pcap);
     results_close(db);
     return status;
 }

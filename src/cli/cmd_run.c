@@ -28,6 +28,7 @@
 
 struct run_options {
     const char *scenario_path;
+    char library_path[4096];      /* a shipped scenario named without a path */
     const char *db_path;          /* NULL: the default results/<scenario>.db */
     bool no_db;
     bool has_seed, has_reps;
@@ -39,6 +40,7 @@ struct run_options {
     const char *pcap_side;
     const char *log_path;         /* one line per transition and segment; "-" = stdout */
     const char *html_path;        /* the interactive page of the first replication */
+    bool html_quiz;               /* the page opens in quiz mode */
     bool no_expect;               /* do not check the scenario's expectations */
     bool quiet;
     bool ladder;                  /* draw each run's ladder diagram after it */
@@ -76,6 +78,7 @@ static void usage(FILE *out, bool kernel)
             "      --pcap-side HOST   capture what HOST's interface sees instead of the wire\n"
             "      --log FILE         write one line per transition and segment ('-': stdout)\n"
             "      --html FILE        write the first replication as an interactive HTML page\n"
+            "      --quiz             open that page in quiz mode\n"
             "  -q, --quiet            print nothing but errors\n"
             "  -h, --help             this help\n"
             "      --ladder           draw each run's ladder diagram after it (with --no-db, from\n"
@@ -93,7 +96,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"set", required_argument, NULL, 'S'},    {"pcap", required_argument, NULL, 'p'},
         {"pcap-side", required_argument, NULL, 'P'}, {"quiet", no_argument, NULL, 'q'},
         {"log", required_argument, NULL, 'l'},    {"no-expect", no_argument, NULL, 'E'},    {"ladder", no_argument, NULL, 'L'},
-        {"html", required_argument, NULL, 'H'},
+        {"html", required_argument, NULL, 'H'},  {"quiz", no_argument, NULL, 'Z'},
         {"conn", required_argument, NULL, LADDER_OPT_CONN},
         {"relative", no_argument, NULL, LADDER_OPT_RELATIVE},
         {"ascii", no_argument, NULL, LADDER_OPT_ASCII},
@@ -117,6 +120,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         case 'E': o->no_expect = true; break;
         case 'L': o->ladder = true; break;
         case 'H': o->html_path = optarg; break;
+        case 'Z': o->html_quiz = true; break;
         case 'K':
             if (!o->kernel) {
                 cli_error("--lenient is an option of 'tcpsim kernel'");
@@ -170,7 +174,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         cli_error("--no-db and --output contradict each other");
         return -1;
     }
-    o->scenario_path = argv[optind];
+    if (o->html_quiz && !o->html_path) {
+        cli_error("--quiz is an option of the page: it needs --html FILE");
+        return -1;
+    }
+    o->scenario_path = cli_scenario_path(argv[optind], o->library_path, sizeof o->library_path);
     return 0;
 }
 
@@ -248,6 +256,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
     }
     if (o->html_path) {
         struct html_options options = HTML_OPTIONS_DEFAULT;
+        options.quiz = o->html_quiz;
         struct trace_sink *page = html_sink_open(o->html_path, &options, error, sizeof error);
         if (!page) {
             cli_error("%s", error);

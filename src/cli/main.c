@@ -16,9 +16,11 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"run", cmd_run, "run a scenario and record it in a results database"},
+    {"list", cmd_list, "list the shipped scenarios (run one by name: tcpsim run handshake)"},
     {"check", cmd_check, "parse and validate a scenario without running it"},
     {"ladder", cmd_ladder, "draw the ladder (sequence) diagram of a recorded run"},
     {"dot", cmd_dot, "the observed state diagram of runs, as Graphviz DOT"},
+    {"html", cmd_html, "write the interactive teaching page (HTML) of a recorded run"},
     {"pcap", cmd_pcap, "write a capture file (pcap) of a recorded run"},
     {"sweep", cmd_sweep, "run a grid of settings x replications in parallel into one database"},
     {"stats", cmd_stats, "per parameter point: completion, handshake latency with 95% CI, ..."},

@@ -65,6 +65,12 @@ int results_run(struct results_db *db, int64_t run_id, struct results_run *run);
  * 1 yes, 0 no, -1 error. */
 int results_run_has_host(struct results_db *db, int64_t run_id, const char *host);
 
+/* The settings run run_id ran with that differ from its scenario file
+ * (--set, a sweep's point: run_params), by key. Their strings live until
+ * the callback returns. Returns 0 or -1. */
+typedef int results_param_fn(void *context, const struct trace_param *param);
+int results_params(struct results_db *db, int64_t run_id, results_param_fn *fn, void *context);
+
 /* A connection is the record the simulation reported: struct
  * trace_connection (ISNs with has_*_isn, times -1 for never). conn_id 0:
  * every connection of the run in conn_id order; else that one. */
@@ -112,7 +118,7 @@ int results_transition_counts(struct results_db *db, int64_t run_id,
                               results_transition_count_fn *fn, void *context);
 
 /* Feeds run run_id into trace's sinks as the simulation reported it:
- * run_start (scenario, digest, seed, rep; the params are not passed), the
+ * run_start (scenario, digest, seed, rep and the params), the
  * transitions and segments in record order, then the connections in
  * conn_id order (the database keeps no position for them among the
  * records), the expectations, and run_end with the recorded status, end

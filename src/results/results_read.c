@@ -243,6 +243,22 @@ int results_run_has_host(struct results_db *db, int64_t run_id, const char *host
     return sql_failed(db);
 }
 
+int results_params(struct results_db *db, int64_t run_id, results_param_fn *fn, void *context)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT key, value FROM run_params WHERE run_id = ?1 ORDER BY key",
+                               run_id, 0);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct trace_param param = {text_of(st, 0), text_of(st, 1)};
+        if (!param.key || !param.value || fn(context, &param) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_failed(db);
+}
+
 /* ---- connections ---- */
 
 static int decode_connection(struct results_db *db, int64_t run_id, sqlite3_stmt *st,

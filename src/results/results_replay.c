@@ -8,6 +8,41 @@
 #include "results_internal.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The run's params, copied out of the rows for run_start. */
+struct replay_params {
+    struct trace_param *items;
+    size_t count;
+    bool out_of_memory;
+};
+
+static int collect_param(void *context, const struct trace_param *param)
+{
+    struct replay_params *p = context;
+    struct trace_param *grown = realloc(p->items, (p->count + 1) * sizeof *grown);
+    char *key = strdup(param->key), *value = strdup(param->value);
+    if (grown)
+        p->items = grown;
+    if (!grown || !key || !value) {
+        free(key);
+        free(value);
+        p->out_of_memory = true;
+        return 1;
+    }
+    p->items[p->count++] = (struct trace_param){key, value};
+    return 0;
+}
+
+static void free_params(struct replay_params *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        free((char *)p->items[i].key);
+        free((char *)p->items[i].value);
+    }
+    free(p->items);
+}
 
 static struct trace_segment trace_segment_of(const struct results_segment *s)
 {
@@ -71,6 +106,23 @@ static int sink_failed(struct results_db *db, struct trace_sink *failed, const c
     return results_fail(db, "%s", failed ? failed->error : what);
 }
 
+/* run_start with the run's row and params. */
+static int replay_start(struct results_db *db, const struct results_run *run, struct trace *trace)
+{
+    struct replay_params params = {NULL, 0, false};
+    struct trace_sink *failed = NULL;
+    if (results_params(db, run->run_id, collect_param, &params) != 0 || params.out_of_memory) {
+        free_params(&params);
+        return params.out_of_memory ? results_fail(db, "out of memory") : -1;
+    }
+    struct trace_run_info info = {run->scenario,
+                                  run->scenario_sha256[0] ? run->scenario_sha256 : NULL,
+                                  run->seed, run->rep, params.items, params.count, NULL};
+    int rc = trace_run_start(trace, &info, &failed);
+    free_params(&params);
+    return rc == 0 ? 0 : sink_failed(db, failed, "cannot start the run");
+}
+
 int results_replay(struct results_db *db, int64_t run_id, struct trace *trace)
 {
     struct results_run run;
@@ -78,10 +130,8 @@ int results_replay(struct results_db *db, int64_t run_id, struct trace *trace)
     int found = results_run(db, run_id, &run);
     if (found <= 0)
         return found == 0 ? results_fail(db, "no run %" PRId64, run_id) : -1;
-    struct trace_run_info info = {run.scenario, run.scenario_sha256[0] ? run.scenario_sha256 : NULL,
-                                  run.seed, run.rep, NULL, 0, NULL};
-    if (trace_run_start(trace, &info, &failed) != 0)
-        return sink_failed(db, failed, "cannot start the run");
+    if (replay_start(db, &run, trace) != 0)
+        return -1;
     if (replay_records(db, run_id, trace) != 0 ||
         results_connections(db, run_id, 0, replay_connection, trace) != 0 ||
         replay_expectations(db, run_id, trace) != 0) {

@@ -1,9 +1,10 @@
 /*
  * dot.h: the state diagram that recorded runs actually went through, as
- * Graphviz DOT (`tcpsim dot`): a node per state, an edge per (from, to)
- * labelled with each cause and how often it happened ("rcv FIN ×3"). With
- * all_states the states never visited are drawn too, in grey, so the
- * picture is RFC 9293's whole diagram with the unused parts faded.
+ * Graphviz DOT (`tcpsim dot`): a node per state, an edge per (from, to) and
+ * role (clients blue, servers, the hosts that LISTEN, orange) labelled with
+ * each cause and how often it happened ("rcv FIN ×3"). With all_states the
+ * states and RFC 9293 Figure 5 edges no run took are drawn too, in grey, so
+ * the picture is the RFC's whole diagram with the unused parts faded.
  *
  *   struct dot_options o = {.run_id = 0};          // the latest run
  *   if (dot_write(db, &o, err, sizeof err) != DOT_OK) ...

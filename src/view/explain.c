@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include "segment.h"
+
 enum { ANY_STATE = -1 };
 
 struct explanation {
@@ -170,4 +172,61 @@ char *explain_transition(enum tcp_state from, enum tcp_state to, enum tcp_cause 
 bool explain_is_known(enum tcp_state from, enum tcp_state to, enum tcp_cause cause)
 {
     return find(from, to, cause) != NULL;
+}
+
+/* ---- segments that change no state ---- */
+
+static bool synchronized(enum tcp_state state)
+{
+    return state >= TCP_ESTABLISHED && state <= TCP_TIME_WAIT;
+}
+
+static bool only_ack(uint8_t flags)
+{
+    return (flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) == 0 && (flags & TCP_FLAG_ACK);
+}
+
+/* The rules are tried in order; each names the check of 3.10.7.4 (or the
+ * RFC) that sends the segment. They read the pattern on the wire (what
+ * arrived, in which state, what went back), which is all the database
+ * records: a segment carries no reason of its own. */
+bool explain_segment_sent(const struct explain_segment *s, char *buf, size_t size)
+{
+    const char *state = tcp_state_name(s->state);
+    uint8_t in = s->answered_flags;
+    bool answers = s->answers && !s->answered_changed_state; /* an answer that changes nothing */
+    bool answers_syn = answers && (in & TCP_FLAG_SYN) && !(in & TCP_FLAG_ACK);
+    if (answers && s->state == TCP_TIME_WAIT && (in & TCP_FLAG_FIN) && only_ack(s->flags) &&
+        s->len == 0)
+        snprintf(buf, size, "%s: the peer's FIN came again (our last ACK was lost): ACK it "
+                 "again and restart the 2MSL timer (3.10.7.4)", state);
+    else if (answers_syn && s->state == TCP_SYN_RECEIVED &&
+             (s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == (TCP_FLAG_SYN | TCP_FLAG_ACK))
+        snprintf(buf, size, "%s: the peer's SYN came again (our SYN,ACK was lost or is late): "
+                 "send SYN,ACK again (3.10.7.4)", state);
+    else if (answers_syn && synchronized(s->state) && only_ack(s->flags))
+        snprintf(buf, size, "%s: a SYN in a synchronized state (a duplicate, or a new "
+                 "connection on the same ports): send a challenge ACK and drop the SYN "
+                 "(RFC 5961 4.2, 3.10.7.4)", state);
+    else if (answers && (in & TCP_FLAG_RST) && only_ack(s->flags))
+        snprintf(buf, size, "%s: a RST in the window but not at RCV.NXT: send a challenge ACK, "
+                 "keep the connection; only a RST at exactly RCV.NXT resets it "
+                 "(RFC 5961 3.2)", state);
+    else if (s->peer_window_zero && s->len > 0 && !(s->flags & (TCP_FLAG_SYN | TCP_FLAG_RST)))
+        snprintf(buf, size, "%s: the peer's window is zero: a window probe (one byte beyond "
+                 "it) asks whether the window has opened; the persist timer repeats it "
+                 "(3.8.6.1)", state);
+    else
+        return false;
+    return true;
+}
+
+bool explain_segment_arrived(const struct explain_segment *s, char *buf, size_t size)
+{
+    if (!(s->flags & TCP_FLAG_RST) || s->answered_changed_state)
+        return false;
+    snprintf(buf, size, "%s: the RST changes nothing: its SEQ is outside the receive window "
+             "(or, with RFC 5961, not RCV.NXT), so it is not acceptable (3.10.7.4, "
+             "RFC 5961 3.2)", tcp_state_name(s->state));
+    return true;
 }

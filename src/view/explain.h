@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tcp_base.h"
 
@@ -24,6 +25,29 @@
  * database writes it ("SYN_SENT: ..."). */
 char *explain_transition(enum tcp_state from, enum tcp_state to, enum tcp_cause cause, char *buf,
                          size_t size);
+
+/* What the ladder knows about a segment a host sends, or one that reached
+ * it, to say why it was sent when no state changed. */
+struct explain_segment {
+    enum tcp_state state;   /* the host's state (the sender's; the receiver's on arrival) */
+    uint8_t flags;          /* TCP_FLAG_* of the segment */
+    uint32_t len;
+    bool answers;           /* sent at the instant a segment from the peer arrived */
+    uint8_t answered_flags; /* that segment's flags */
+    bool answered_changed_state; /* that segment (on arrival: this one) changed the
+                                    host's state */
+    bool peer_window_zero;  /* the peer's latest segment advertised a zero window */
+};
+
+/* The line for a segment sent without a change of state: the TIME_WAIT
+ * re-ACK and 2MSL restart, a challenge ACK (RFC 5961), the answer to a
+ * duplicate SYN, a zero-window probe. Returns false (buf untouched) when
+ * the segment is none of those: ordinary data and ACKs need no line. */
+bool explain_segment_sent(const struct explain_segment *s, char *buf, size_t size);
+
+/* The line for a segment that arrived and changed nothing a reader would
+ * expect it to: an ignored RST. Returns false when there is nothing to say. */
+bool explain_segment_arrived(const struct explain_segment *s, char *buf, size_t size);
 
 /* True when the table has a specific line for this combination (the
  * generic line is used otherwise). For tests. */

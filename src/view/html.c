@@ -512,6 +512,13 @@ static int write_page(FILE *out, struct html_run *run, const struct html_options
 
 /* ---- the rest of the sink ---- */
 
+static int by_conn_id(const void *a, const void *b)
+{
+    uint64_t x = ((const struct html_connection *)a)->conn.conn_id;
+    uint64_t y = ((const struct html_connection *)b)->conn.conn_id;
+    return (x > y) - (x < y);
+}
+
 static int html_run_end(struct trace_sink *sink, const struct trace_run_result *result)
 {
     struct html_sink *s = as_html_sink(sink);
@@ -521,6 +528,11 @@ static int html_run_end(struct trace_sink *sink, const struct trace_run_result *
     s->written = true;
     s->run.status = result->status;
     s->run.sim_end_ns = result->sim_end_ns;
+    /* A live run reports a connection when it ends, a replay in conn_id
+     * order: the page shows them by conn_id, so both pages are one page. */
+    if (s->run.connection_count > 1)
+        qsort(s->run.connections, s->run.connection_count, sizeof *s->run.connections,
+              by_conn_id);
     int status = s->failed ? -1 : write_page(s->out, &s->run, &s->options);
     s->run.status = NULL;
     if (fclose(s->out) != 0 && status == 0) {

@@ -179,11 +179,15 @@ struct lseg {
     enum segment_fate fate;
     uint32_t seq, ack, len, wnd;
     bool rexmit;
+    bool folded;                  /* --compact: delivered in a burst, drawn by its lead */
     long start_row, end_row;      /* laid out; -1 until then */
 };
 
 struct view {
     int64_t run_id, conn_id;      /* conn_id LADDER_ALL_CONNECTIONS or 0: everything */
+    sim_time from, to;            /* the window (to -1: no end) */
+    enum tcp_state state_at_from[2]; /* each side's state when the window opens */
+    bool has_state_at_from[2];
     int64_t conn_count;
     char scenario[sizeof ((struct results_run *)0)->scenario], status[16];
     uint64_t seed;
@@ -191,6 +195,7 @@ struct view {
     sim_time sim_end;
     char host[2][NAME_LEN];
     char endpoint[2][ENDPOINT_LEN];
+    char settings[512];           /* "--set k=v k=v": what the run changed from its file */
     struct lconn *conns;
     size_t nconns, capconns;
     struct ltrans *trans;
@@ -268,6 +273,11 @@ static bool showing_one_connection(const struct view *v)
     return v->conn_id > 0;
 }
 
+static bool in_window(const struct view *v, sim_time t)
+{
+    return t >= v->from && (v->to < 0 || t <= v->to);
+}
+
 static int take_transition(void *context, const struct results_transition *rt)
 {
     struct view *v = context;
@@ -275,6 +285,14 @@ static int take_transition(void *context, const struct results_transition *rt)
     /* A listener's transitions belong to no connection: show the server's. */
     if (showing_one_connection(v) && t->conn_id == 0 && strcmp(t->host, v->host[RIGHT]) != 0)
         return 0;
+    if (!in_window(v, t->t_ns)) {
+        if (t->t_ns < v->from) { /* the state the window opens with */
+            int side = side_of(v, t->host);
+            v->state_at_from[side] = t->to_state;
+            v->has_state_at_from[side] = true;
+        }
+        return 0;
+    }
     struct ltrans *trans = grow(v->trans, &v->captrans, v->ntrans, sizeof *trans);
     if (!trans) {
         v->oom = true;
@@ -310,7 +328,7 @@ static bool segment_in_view(const struct view *v, const struct segment *seg)
 static int take_segment(void *context, const struct results_segment *rs)
 {
     struct view *v = context;
-    if (!segment_in_view(v, &rs->seg))
+    if (!segment_in_view(v, &rs->seg) || !in_window(v, rs->sent_ns))
         return 0;
     struct lseg *segs = grow(v->segs, &v->capsegs, v->nsegs, sizeof *segs);
     if (!segs) {
@@ -333,6 +351,22 @@ static int take_segment(void *context, const struct results_segment *rs)
     s->rexmit = rs->seg.retransmission;
     s->trace_seq = rs->record;
     s->start_row = s->end_row = -1;
+    s->folded = false;
+    return 0;
+}
+
+/* Appends " key=value" to the settings (cut with "..." when they are too
+ * many for the title). */
+static int take_param(void *context, const struct trace_param *param)
+{
+    struct view *v = context;
+    size_t n = strlen(v->settings), size = sizeof v->settings;
+    int wrote = snprintf(v->settings + n, size - n, "%s%s=%s", n ? " " : "--set ", param->key,
+                         param->value);
+    if (wrote < 0 || (size_t)wrote >= size - n) {
+        snprintf(v->settings + (n < size - 5 ? n : size - 5), 5, " ...");
+        return 1;
+    }
     return 0;
 }
 
@@ -361,6 +395,8 @@ static int load_run(struct results_db *db, struct view *v, int64_t run_id, char 
     v->rep = run.rep;
     v->sim_end = run.sim_end_ns;
     v->conn_count = run.connection_count;
+    if (results_params(db, id, take_param, v) != 0)
+        goto failed;
     return 0;
 failed:
     snprintf(err, errlen, "%s", results_error(db));
@@ -588,6 +624,7 @@ struct overlay {
     long row;
     int col;                   /* first column */
     uint8_t attr;
+    int width;                 /* columns */
     char *text;                /* UTF-8 */
 };
 
@@ -611,6 +648,8 @@ struct layout {
     sim_time last_shown;       /* the time on the latest row that shows one */
     bool waiting[2];
     char state[2][LABEL_LEN];  /* each host's latest state (one connection shown) */
+    enum tcp_state current[2]; /* the same as an enum, for --explain */
+    const struct lseg *last_arrival[2]; /* the latest segment to reach each host */
     bool oom;
 };
 
@@ -661,9 +700,10 @@ static void add_text(struct layout *l, long row, int col, bool align_right, cons
         return;
     }
     strcpy(copy, text);
+    int width = text_width(text);
     if (align_right)
-        col -= text_width(text) - 1;
-    l->overlays[l->noverlays++] = (struct overlay){row, col < 0 ? 0 : col, attr, copy};
+        col -= width - 1;
+    l->overlays[l->noverlays++] = (struct overlay){row, col < 0 ? 0 : col, attr, width, copy};
 }
 
 /* Seconds with precision (3, 6 or 9) decimals: "242.050". */
@@ -759,6 +799,7 @@ static void on_transition(struct layout *l, const struct ltrans *tr)
                  !last->label[tr->side][0];
     state_label(l->v, tr->conn_id, tcp_state_name(tr->to), label, sizeof label);
     if (showing_one_connection(l->v)) {
+        l->current[tr->side] = tr->to;
         copy_text(l->state[tr->side], LABEL_LEN, label);
         l->waiting[tr->side] = tr->to == TCP_TIME_WAIT;
     }
@@ -789,30 +830,99 @@ static const char *retransmission_mark(const struct layout *l, const char *label
     return l->o->ascii ? " (re)" : " \u21bb";
 }
 
-static void on_send(struct layout *l, struct lseg *s)
+/* Whether a transition names seg_id as its trigger. */
+static bool changed_state(const struct view *v, int64_t seg_id)
 {
-    char label[160];
+    for (size_t i = 0; i < v->ntrans; i++)
+        if (v->trans[i].seg_id == seg_id)
+            return true;
+    return false;
+}
+
+/* --explain under a segment that changes no state (explain.c says which):
+ * only with one connection shown, where each host's state is known. */
+static void explain_send(struct layout *l, const struct lseg *s)
+{
+    if (!l->o->explain || !showing_one_connection(l->v))
+        return;
+    const struct lseg *in = l->last_arrival[s->side];
+    struct explain_segment e = {
+        .state = l->current[s->side], .flags = s->flags, .len = s->len,
+        .answers = in && in->arrived == s->sent,
+        .peer_window_zero = in && has_ack(in) && in->wnd == 0,
+    };
+    if (e.answers) {
+        e.answered_flags = in->flags;
+        e.answered_changed_state = changed_state(l->v, in->seg_id);
+    }
+    char why[512];
+    if (explain_segment_sent(&e, why, sizeof why))
+        add_explanation(l, s->side, why);
+}
+
+static void explain_arrival(struct layout *l, const struct lseg *s)
+{
+    if (!l->o->explain || !showing_one_connection(l->v) || !(s->flags & TCP_FLAG_RST))
+        return;
+    struct explain_segment e = {
+        .state = l->current[!s->side], .flags = s->flags, .len = s->len,
+        .answered_changed_state = changed_state(l->v, s->seg_id),
+    };
+    char why[512];
+    if (explain_segment_arrived(&e, why, sizeof why))
+        add_explanation(l, !s->side, why);
+}
+
+/* Where a segment's label starts: a few columns from the sender's lifeline,
+ * pulled in so it ends inside the gap. */
+static int label_column(const struct layout *l, int side, int len)
+{
+    int col;
+    if (side == LEFT) {
+        col = l->g.left + 4;
+        if (col + len > l->g.right - 1)
+            col = l->g.right - 1 - len;
+    } else {
+        col = l->g.right - 4 - len + 1;
+    }
+    return col < l->g.left + 2 ? l->g.left + 2 : col;
+}
+
+/* The label on the send row; one that is wider than the gap wraps at its
+ * spaces onto rows of its own below, so it never runs over the other
+ * lifeline (the arrow leaves after the last of them). */
+static void on_send(struct layout *l, struct lseg *s, const char *burst)
+{
+    char label[512];
     long row = new_row(l, ROW_EVENT, s->sent);
     s->start_row = row;
     l->in_flight++;
     segment_label(l->v, s, l->o->relative, label, sizeof label);
+    size_t n = strlen(label);
+    snprintf(label + n, sizeof label - n, "%s", burst);
     const char *rexmit = s->rexmit ? retransmission_mark(l, label) : "";
-    int len = text_width(label) + text_width(rexmit);
-    int col;
-    if (s->side == LEFT) {
-        col = l->g.left + 4;
-        if (col + len > l->g.right - 1)
-            col = l->g.right - 1 - len;
-        if (col < l->g.left + 2)
-            col = l->g.left + 2;
-    } else {
-        col = l->g.right - 4 - len + 1;
-        if (col < l->g.left + 2)
-            col = l->g.left + 2;
-    }
     uint8_t attr = s->side == LEFT ? A_LEFT : A_RIGHT;
-    add_text(l, row, col, false, label, attr);
-    add_text(l, row, col + text_width(label), false, rexmit, A_REXMIT);
+    int room = l->g.gap - 2;
+    for (const char *p = label; *p; p = skip_spaces(p)) {
+        int cut = wrap_at(p, room);
+        bool last = !p[cut] || !*skip_spaces(p + cut);
+        char line[sizeof label];
+        snprintf(line, sizeof line, "%.*s", cut, p);
+        if (last && text_width(line) + text_width(rexmit) > room)
+            last = false; /* the mark goes on a row of its own */
+        int len = text_width(line) + (last ? text_width(rexmit) : 0);
+        int col = label_column(l, s->side, len);
+        if (p != label)
+            row = new_row(l, ROW_NOTE, 0);
+        add_text(l, row, col, false, line, attr);
+        if (last)
+            add_text(l, row, col + text_width(line), false, rexmit, A_REXMIT);
+        p += cut;
+        if (!*skip_spaces(p) && !last && *rexmit)
+            add_text(l, new_row(l, ROW_NOTE, 0), label_column(l, s->side, text_width(rexmit)),
+                     false, skip_spaces(rexmit), A_REXMIT);
+    }
+    explain_send(l, s);
 }
 
 /* The link's extra copy starts where its original did. */
@@ -842,6 +952,10 @@ static void on_arrive(struct layout *l, struct lseg *s)
         set_label(l, row, receiver, "corrupted", A_LOST);
     else if (s->fate == FATE_DUPLICATED)
         set_label(l, row, receiver, "duplicate", A_NOTE);
+    if (s->fate != FATE_CORRUPTED) { /* a corrupted segment is discarded unread */
+        l->last_arrival[receiver] = s;
+        explain_arrival(l, s);
+    }
 }
 
 static void on_lost(struct layout *l, struct lseg *s, sim_time t)
@@ -861,34 +975,132 @@ static void place_event(struct layout *l, const struct event *e)
 {
     switch (e->kind) {
     case EV_TRANSITION: on_transition(l, &l->v->trans[e->index]); break;
-    case EV_SEND: on_send(l, &l->v->segs[e->index]); break;
+    case EV_SEND: on_send(l, &l->v->segs[e->index], ""); break;
     case EV_COPY: on_copy(l, &l->v->segs[e->index]); break;
     case EV_ARRIVE: on_arrive(l, &l->v->segs[e->index]); break;
     case EV_LOST: on_lost(l, &l->v->segs[e->index], e->t); break;
     }
 }
 
+/* The row a window opens on: each host's state at that moment. */
+static void place_start(struct layout *l)
+{
+    const struct view *v = l->v;
+    if (v->from <= 0)
+        return;
+    long row = new_row(l, ROW_EVENT, v->from);
+    const char *text = "from here";
+    add_text(l, row, l->g.left + 1 + (l->g.gap - (int)strlen(text)) / 2, false, text, A_NOTE);
+    for (int side = 0; side < 2; side++)
+        if (v->has_state_at_from[side]) {
+            char label[LABEL_LEN];
+            state_label(v, 0, tcp_state_name(v->state_at_from[side]), label, sizeof label);
+            set_label(l, row, side, label, A_NOTE);
+            if (showing_one_connection(v)) {
+                l->current[side] = v->state_at_from[side];
+                copy_text(l->state[side], LABEL_LEN, label);
+                l->waiting[side] = v->state_at_from[side] == TCP_TIME_WAIT;
+                l->rows[row].waiting[side] = l->waiting[side];
+            }
+        }
+}
+
 static void place_end(struct layout *l, sim_time last)
 {
-    sim_time end = l->v->sim_end > last ? l->v->sim_end : last;
+    sim_time sim_end = l->v->to >= 0 && l->v->to < l->v->sim_end ? l->v->to : l->v->sim_end;
+    sim_time end = sim_end > last ? sim_end : last;
     if (end > last)
         add_gap(l, last, end);
     long row = new_row(l, ROW_END, end);
-    const char *text = "end of run";
+    char text[64], at[32];
+    format_seconds(sim_end, l->g.precision, at, sizeof at);
+    /* After --to only arrows still in flight go on: the states are those at --to. */
+    snprintf(text, sizeof text, sim_end < l->v->sim_end ? "end of window (states at %s s)" :
+             "end of run", at);
     add_text(l, row, l->g.left + 1 + (l->g.gap - (int)strlen(text)) / 2, false, text, A_NOTE);
     for (int side = 0; side < 2; side++)
         if (l->state[side][0])
             set_label(l, row, side, l->state[side], A_NOTE);
 }
 
+/* --compact: how many sends from ev[i] on are one burst, the segments a
+ * host sends at one instant on one connection with nothing between. */
+static size_t burst_length(const struct layout *l, const struct event *ev, size_t count, size_t i)
+{
+    const struct lseg *lead = &l->v->segs[ev[i].index];
+    size_t n = 1;
+    while (i + n < count && ev[i + n].kind == EV_SEND && ev[i + n].t == ev[i].t &&
+           l->v->segs[ev[i + n].index].side == lead->side &&
+           l->v->segs[ev[i + n].index].conn_id == lead->conn_id)
+        n++;
+    return n;
+}
+
+enum { BURST_LISTED = 4 }; /* members named in a burst's label; the rest are counted */
+
+/* One label for a burst ("... + ACK len=1460 + FIN|ACK"), one start for
+ * its arrows, which fan out to their own arrivals (a lost one still ends
+ * at its cross). */
+static void place_burst(struct layout *l, const struct event *ev, size_t n)
+{
+    char burst[256] = "", flags[32];
+    size_t used = 0;
+    uint32_t more_len = 0;
+    for (size_t k = 1; k < n; k++) {
+        const struct lseg *m = &l->v->segs[ev[k].index];
+        if (k > BURST_LISTED) {
+            more_len += m->len;
+            continue;
+        }
+        used += (size_t)snprintf(burst + used, sizeof burst - used, " + %s",
+                                 segment_flags_string(m->flags, flags));
+        if (used < sizeof burst && m->len)
+            used += (size_t)snprintf(burst + used, sizeof burst - used, " len=%" PRIu32, m->len);
+        if (used < sizeof burst && m->rexmit)
+            used += (size_t)snprintf(burst + used, sizeof burst - used, " (re)");
+        if (used >= sizeof burst)
+            break;
+    }
+    if (n - 1 > BURST_LISTED && used < sizeof burst)
+        snprintf(burst + used, sizeof burst - used, " + %zu more (len=%" PRIu32 ")",
+                 n - 1 - BURST_LISTED, more_len);
+    struct lseg *lead = &l->v->segs[ev[0].index];
+    on_send(l, lead, burst);
+    for (size_t k = 1; k < n; k++) {
+        struct lseg *m = &l->v->segs[ev[k].index];
+        m->start_row = lead->start_row;
+        m->folded = m->fate == FATE_DELIVERED;
+        l->in_flight++;
+    }
+}
+
+/* A folded member's arrival: no row and no arrow of its own. */
+static bool place_folded_arrival(struct layout *l, const struct event *e)
+{
+    struct lseg *s = &l->v->segs[e->index];
+    if (e->kind != EV_ARRIVE || !s->folded)
+        return false;
+    l->in_flight--;
+    l->last_arrival[!s->side] = s;
+    return true;
+}
+
 static void lay_out(struct layout *l, const struct event *ev, size_t count)
 {
-    sim_time prev = 0;
+    sim_time prev = l->v->from;
+    place_start(l);
     for (size_t i = 0; i < count && !l->oom; i++) {
+        if (place_folded_arrival(l, &ev[i]))
+            continue;
         if (l->nrows > 0 && ev[i].t > prev)
             add_gap(l, prev, ev[i].t);
-        place_event(l, &ev[i]);
+        size_t n = l->o->compact && ev[i].kind == EV_SEND ? burst_length(l, ev, count, i) : 1;
+        if (n > 1)
+            place_burst(l, &ev[i], n);
+        else
+            place_event(l, &ev[i]);
         prev = ev[i].t;
+        i += n - 1;
     }
     place_end(l, prev);
 }
@@ -920,6 +1132,10 @@ static void measure(struct layout *l, const struct event *ev, size_t count)
         if ((int)strlen(buf) > *m)
             *m = (int)strlen(buf);
     }
+    for (int side = 0; side < 2; side++)
+        if (v->has_state_at_from[side] && (int)strlen(tcp_state_name(v->state_at_from[side])) >
+                                              g->margin[side])
+            g->margin[side] = (int)strlen(tcp_state_name(v->state_at_from[side]));
     for (size_t i = 0; i < v->nsegs; i++) {
         int *m = &g->margin[!v->segs[i].side];
         if ((v->segs[i].fate == FATE_CORRUPTED || v->segs[i].fate == FATE_DUPLICATED) && *m < 9)
@@ -968,6 +1184,7 @@ struct canvas {
     long first;                /* the window's first row */
     long count;                /* rows in the window */
     struct cell *cells;        /* WINDOW_ROWS x canvas_w */
+    long collisions;           /* cells where text met an arrow or other text */
 };
 
 static void put(struct canvas *c, long row, int col, uint32_t ch, uint8_t attr, uint8_t prio)
@@ -976,6 +1193,11 @@ static void put(struct canvas *c, long row, int col, uint32_t ch, uint8_t attr, 
         return;
     struct cell *cell = &c->cells[(size_t)(row - c->first) * (size_t)c->l->g.canvas_w +
                                   (size_t)col];
+    /* Text on an arrow or on text, or an arrow on text: the layout failed
+     * to keep them apart (counted for the tests; the text stays readable). */
+    if ((prio == PRIO_TEXT && cell->prio >= PRIO_ARROW) ||
+        (prio >= PRIO_ARROW && cell->prio == PRIO_TEXT))
+        c->collisions++;
     if (prio >= cell->prio)
         *cell = (struct cell){ch, attr, prio};
 }
@@ -1018,6 +1240,101 @@ static void draw_climb_row(struct canvas *c, long row, int xs, int xe, int dir, 
     put_glyph(c, row, xe, last ? end : down, last ? end_attr : attr, last ? PRIO_END : PRIO_ARROW);
 }
 
+/* ---- arrows around the text ---- */
+
+/* The first overlay of row or a later one: the overlays are in row order. */
+static size_t first_overlay(const struct layout *l, long row)
+{
+    size_t lo = 0, hi = l->noverlays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->overlays[mid].row < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool row_has_text(const struct layout *l, long row)
+{
+    size_t i = first_overlay(l, row);
+    return i < l->noverlays && l->overlays[i].row == row;
+}
+
+/* Whether text in the gap covers column col of row. */
+static bool text_covers(const struct layout *l, long row, int col)
+{
+    for (size_t i = first_overlay(l, row); i < l->noverlays && l->overlays[i].row == row; i++)
+        if (col >= l->overlays[i].col && col < l->overlays[i].col + l->overlays[i].width)
+            return true;
+    return false;
+}
+
+/* Whether text covers col on any of the rows of text that follow row
+ * without a break, before row end (an arrow must pass them all in one
+ * column, as it can move only on a row where nothing is written). */
+static bool covered_ahead(const struct layout *l, long row, long end, int col)
+{
+    for (long r = row + 1; r < end && row_has_text(l, r); r++)
+        if (text_covers(l, r, col))
+            return true;
+    return false;
+}
+
+/* Whether the cells from..to of row are free of text. */
+static bool run_free(const struct layout *l, long row, int from, int to, int dir)
+{
+    for (int x = from;; x += dir) {
+        if (text_covers(l, row, x))
+            return false;
+        if (x == to)
+            return true;
+    }
+}
+
+/* Where an arrow is at the end of each row of its climb: pos[0] the corner
+ * it leaves from on its send row, pos[k] the column where row r0+k ends
+ * (pos[m] the target). It climbs in a straight line, as the rows' time
+ * scale says, until text is in the way: it moves only over free cells, and
+ * before rows of text it takes a column that is free on all of them, past
+ * the text when it can get there, else behind it (beside its own lifeline,
+ * where no text is written, when nothing else is free), and from there
+ * heads for the target again. The trade-off: where text sits among arrows
+ * in flight an arrow's slope bends, but no arrow runs through a label. */
+static void route_arrow(const struct layout *l, long r0, long m, int c0, int a, int target,
+                        int dir, int *pos)
+{
+    long r1 = r0 + m;
+    int p = a, base = a;
+    long base_k = 0;
+    if (text_covers(l, r0, a) || covered_ahead(l, r0, r1, a))
+        p = base = c0;
+    pos[0] = p;
+    for (long k = 1; k < m; k++) {
+        long row = r0 + k;
+        int ideal = base + (int)((long)(target - base) * (k - base_k) / (m - base_k)), q = ideal;
+        while (q != p && !run_free(l, row, p + dir, q, dir))
+            q -= dir;
+        if (covered_ahead(l, row, r1, q)) {
+            int past = q;
+            while (past != target && covered_ahead(l, row, r1, past))
+                past += dir;
+            if (!covered_ahead(l, row, r1, past) && run_free(l, row, p, past, dir))
+                q = past;
+            else
+                while (q != p && covered_ahead(l, row, r1, q))
+                    q -= dir;
+        }
+        if (q != ideal) {
+            base = q;
+            base_k = k;
+        }
+        pos[k] = p = q;
+    }
+    pos[m] = target;
+}
+
 static void draw_arrow(struct canvas *c, const struct lseg *s)
 {
     const struct geometry *g = &c->l->g;
@@ -1031,17 +1348,21 @@ static void draw_arrow(struct canvas *c, const struct lseg *s)
     bool crossed = lost || s->fate == FATE_CORRUPTED;
     enum glyph end = crossed ? G_CROSS : (dir > 0 ? G_HEAD_R : G_HEAD_L);
     uint8_t attr = s->side == LEFT ? A_LEFT : A_RIGHT;
+    long m = r1 - r0;
+    int *pos = malloc((size_t)(m + 1) * sizeof *pos);
+    if (!pos)
+        return; /* the picture lacks this arrow; drawing goes on */
+    route_arrow(c->l, r0, m, c0, c0 + dir, target, dir, pos);
 
     put_glyph(c, r0, s->side == LEFT ? g->left : g->right,
               s->side == LEFT ? G_TEE_LEFT : G_TEE_RIGHT, attr, PRIO_END);
-    put_glyph(c, r0, c0, G_LINE, attr, PRIO_ARROW);
-    put_glyph(c, r0, c0 + dir, dir > 0 ? G_CORNER_DOWN_R : G_CORNER_DOWN_L, attr, PRIO_ARROW);
-    long m = r1 - r0;
-    int a = c0 + dir, span = target - a;
-    for (long k = 1; k <= m; k++) {
-        int xs = a + (int)(span * (k - 1) / m), xe = a + (int)(span * k / m);
-        draw_climb_row(c, r0 + k, xs, xe, dir, k == m, end, attr, crossed ? A_LOST : attr);
-    }
+    if (pos[0] != c0)
+        put_glyph(c, r0, c0, G_LINE, attr, PRIO_ARROW);
+    put_glyph(c, r0, pos[0], dir > 0 ? G_CORNER_DOWN_R : G_CORNER_DOWN_L, attr, PRIO_ARROW);
+    for (long k = 1; k <= m; k++)
+        draw_climb_row(c, r0 + k, pos[k - 1], pos[k], dir, k == m, end, attr,
+                       crossed ? A_LOST : attr);
+    free(pos);
 }
 
 static void draw_row_frame(struct canvas *c, long index)
@@ -1120,7 +1441,7 @@ static int draw_rows(struct layout *l, FILE *out)
 {
     size_t w = (size_t)l->g.canvas_w;
     struct canvas c = {l, l->o->ascii ? ascii_glyphs : unicode_glyphs, 0, 0,
-                       malloc(WINDOW_ROWS * w * sizeof(struct cell))};
+                       malloc(WINDOW_ROWS * w * sizeof(struct cell)), 0};
     size_t *active = malloc((l->v->nsegs ? l->v->nsegs : 1) * sizeof *active);
     size_t nactive = 0, next_seg = 0, next_text = 0;
     bool color = l->o->color == LADDER_COLOR_ALWAYS;
@@ -1153,6 +1474,8 @@ static int draw_rows(struct layout *l, FILE *out)
     }
     free(c.cells);
     free(active);
+    if (l->o->collisions)
+        *l->o->collisions = c.collisions;
     return 0;
 }
 
@@ -1170,10 +1493,11 @@ static void print_heading(const struct layout *l, FILE *out)
         snprintf(what, sizeof what, "all %" PRId64 " connections", v->conn_count);
     else
         snprintf(what, sizeof what, "no connections");
-    char title[512];
+    char title[1024];
     snprintf(title, sizeof title, "%s: run %" PRId64 " (seed %" PRIu64 ", rep %" PRId64
-             ", %s), %s, %s", v->scenario, v->run_id, v->seed, v->rep, v->status, what,
-             l->o->relative ? "seq/ack relative to each ISN" : "absolute seq/ack");
+             ", %s), %s, %s%s%s", v->scenario, v->run_id, v->seed, v->rep, v->status, what,
+             l->o->relative ? "seq/ack relative to each ISN" : "absolute seq/ack",
+             v->settings[0] ? "; " : "", v->settings);
     for (const char *p = title; *p; p = skip_spaces(p)) {
         int cut = wrap_at(p, g->width);
         fprintf(out, "%.*s\n", cut, p);
@@ -1185,7 +1509,7 @@ static void print_heading(const struct layout *l, FILE *out)
     if (!cells)
         return;
     clear_cells(cells, w);
-    struct canvas c = {l, unicode_glyphs, 0, 1, cells};
+    struct canvas c = {l, unicode_glyphs, 0, 1, cells, 0};
     put_text(&c, 0, g->time_w - 8, "time (s)", A_PLAIN);
     char name[2][NAME_LEN + ENDPOINT_LEN + 2];
     int start[2];
@@ -1242,6 +1566,8 @@ int ladder_render(struct results_db *db, const struct ladder_options *o, FILE *o
 {
     struct view v;
     memset(&v, 0, sizeof v);
+    v.from = o->from;
+    v.to = o->to;
     int rc = load_run(db, &v, o->run_id, err, errlen);
     if (rc == 0)
         rc = load_connections(db, &v, o->conn_id == LADDER_ALL_CONNECTIONS ? -1 : o->conn_id,

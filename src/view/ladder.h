@@ -41,9 +41,15 @@ struct ladder_options {
     bool explain;            /* a line under each transition saying why (RFC 9293) */
     int width;               /* columns; 0: fit the terminal (ladder_resolve_output) */
     enum ladder_color color; /* AUTO: only on a terminal (ladder_resolve_output) */
+    bool compact;            /* a burst (segments one host sends at one instant) as one
+                                label, its arrows leaving from one point */
+    sim_time from, to;       /* the window drawn: transitions in it and the segments sent
+                                in it (to their arrival); to -1: the end of the run */
+    long *collisions;        /* if not NULL, set to the cells where text met an arrow or
+                                other text: 0 unless the layout failed (for the tests) */
 };
 
-#define LADDER_OPTIONS_DEFAULT {0, 0, false, false, false, 0, LADDER_COLOR_AUTO}
+#define LADDER_OPTIONS_DEFAULT {0, 0, false, false, false, 0, LADDER_COLOR_AUTO, false, 0, -1, NULL}
 
 /* getopt_long codes of the options `tcpsim ladder` and `tcpsim run --ladder`
  * share: --run ID, --conn ID|all, --relative, --ascii, --explain,
