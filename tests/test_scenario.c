@@ -75,7 +75,7 @@ static void test_every_described_setting_is_reachable(void)
         CU_ASSERT_PTR_NULL(strstr(err.message, "unknown key"));
         CU_ASSERT_PTR_NOT_NULL(strstr(err.message, dotted));
     }
-    CU_ASSERT_EQUAL(count, 9 + 23 + 9 + 3);
+    CU_ASSERT_EQUAL(count, 9 + 27 + 9 + 3);
     scenario_free(s);
 }
 

@@ -71,6 +71,12 @@ struct ksock {
     struct kconn *conn;
     uint64_t pending;             /* bytes the application still has to write */
     bool connecting, close_pending, shut_wr, eof;
+    bool shutdown_pending;        /* shutdown(SHUT_WR) once the pending bytes are written */
+    bool not_reading;             /* read off: nothing is read, the window closes */
+    bool closed_by_app;           /* close(2) was called (not the run's own cleanup) */
+    int last_error;               /* the errno that killed it, reported once to a later call */
+    bool unwatched;               /* taken out of epoll while not reading (a level-triggered
+                                     EPOLLHUP would spin) */
 };
 
 struct krun;

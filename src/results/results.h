@@ -72,6 +72,12 @@ int results_connections(struct results_db *db, int64_t run_id, int64_t conn_id,
                         results_connection_fn *fn, void *context);
 
 /* A transition: the record reported, and its place in the run's records. */
+/* An application call and its outcome (the calls table). */
+struct results_call {
+    int64_t record;              /* calls.seq: one count with transitions' and segments' */
+    struct trace_call call;
+};
+
 struct results_transition {
     int64_t record;              /* transitions.seq: one count with segments' */
     struct trace_transition tr;  /* conn_id 0: a listener's; seg_id 0: no trigger */

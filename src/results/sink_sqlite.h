@@ -28,7 +28,10 @@ struct results_db;
 /* runs.stack came after the first files of version 1 were written: a file
  * without it gets the column when it is next written to (ALTER TABLE ADD
  * COLUMN, filled with 'tcpsim ' || tcpsim_version), and a merge from such a
- * file fills it the same way. Readers never need it to be there. */
+ * file fills it the same way. Readers never need it to be there. The calls
+ * table came later still, the same way: created when such a file is next
+ * written to, skipped by a merge from a file without it, and read as empty
+ * when it is missing. */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */
