@@ -99,6 +99,9 @@ struct results_segment {
  * which the caller sorts out. */
 typedef int results_transition_fn(void *context, const struct results_transition *t);
 typedef int results_segment_fn(void *context, const struct results_segment *s);
+typedef int results_call_fn(void *context, const struct results_call *c);
+/* Every call of the run in record order (none in a file without the table). */
+int results_calls(struct results_db *db, int64_t run_id, results_call_fn *fn, void *context);
 int results_transitions(struct results_db *db, int64_t run_id, int64_t conn_id,
                         results_transition_fn *fn, void *context);
 int results_segments(struct results_db *db, int64_t run_id, int64_t conn_id,

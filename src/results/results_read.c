@@ -501,6 +501,19 @@ int results_transitions(struct results_db *db, int64_t run_id, int64_t conn_id,
     return rc < 0 ? -1 : 0;
 }
 
+int results_calls(struct results_db *db, int64_t run_id, results_call_fn *fn, void *context)
+{
+    struct results_cursor c;
+    struct results_call call;
+    if (results_open_calls(db, run_id, &c) != 0)
+        return -1;
+    int rc;
+    while ((rc = results_next_call(&c, &call)) > 0 && fn(context, &call) == 0)
+        ;
+    results_close_cursor(&c);
+    return rc < 0 ? -1 : 0;
+}
+
 int results_segments(struct results_db *db, int64_t run_id, int64_t conn_id,
                      results_segment_fn *fn, void *context)
 {
