@@ -20,7 +20,8 @@ command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3 shell"
 unshare -n true 2>/dev/null || skip "cannot create network namespaces (unshare -n)"
 
 scenarios="abort half-close handshake lost-final-ack lost-syn lost-synack refused
-simultaneous-close simultaneous-open syn-retries-exhausted"
+simultaneous-close simultaneous-open syn-retries-exhausted
+zero-window close-unread linger-zero shutdown-late-answer close-late-answer"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -43,11 +44,13 @@ for s in $scenarios; do
 done
 wait
 
-# One line per (host, connection): "host conn: STATE STATE ...".
+# One line per (host, connection): "host conn: STATE STATE ...", then
+# one per application call: "host call: call result" (the calls table).
 paths() {
     sqlite3 "$1" "SELECT host || ' ' || conn_id || ':', from_state, group_concat(to_state, ' ')
                   FROM (SELECT * FROM transitions WHERE conn_id > 0 ORDER BY host, conn_id, seq)
                   GROUP BY host, conn_id ORDER BY host, conn_id" | sed 's/|/ /g'
+    sqlite3 "$1" "SELECT host || ' call:', call, result FROM calls ORDER BY seq" | sed 's/|/ /g'
 }
 
 failures=0

@@ -1654,6 +1654,72 @@ static void test_data_after_close_is_received_rfc9293(void)
     harness_destroy(h);
 }
 
+/* close() with unread data: RST in linux (RFC 2525 2.17), FIN in rfc9293. */
+static void close_with_unread_data(const char *profile, const char *server_path, uint8_t last_flags)
+{
+    struct harness *h = make_profile(profile);
+    h->app[H_SERVER].auto_read = false;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 1000);
+    advance_by(h, 100 * MS);
+    sim_time start = now(h);
+    CU_ASSERT_EQUAL(tcp_close(server), TCP_OK);
+    advance_by(h, 1 * MS);
+    CU_ASSERT_EQUAL_FATAL(harness_sent_since(h, H_SERVER, start), 1);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_SERVER, start, 0)->seg.flags, last_flags);
+    path_is(h, H_SERVER, id, server_path);
+    harness_destroy(h);
+}
+
+static void test_close_with_unread_data_sends_RST_linux(void)
+{
+    close_with_unread_data("linux", "LISTEN SYN_RECEIVED ESTABLISHED CLOSED", RST);
+}
+
+static void test_close_with_unread_data_sends_FIN_rfc9293(void)
+{
+    close_with_unread_data("rfc9293", "LISTEN SYN_RECEIVED ESTABLISHED FIN_WAIT_1", FIN | ACK);
+}
+
+/* SO_LINGER {1, 0}: close() is ABORT, whatever the profile. */
+static void test_close_with_linger_zero_is_an_abort(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    sim_time start = now(h);
+    tcp_set_linger_abort(client, true);
+    CU_ASSERT_EQUAL(tcp_close(client), TCP_OK);
+    advance_by(h, 100 * MS);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, start, 0)->seg.flags, RST);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED CLOSED");
+    CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_RESET);
+    harness_destroy(h);
+}
+
+/* shutdown: before the handshake ENOTCONN; a second SHUT_WR is no error;
+ * close() after it orphans the FIN_WAIT_2, whose timer then runs (linux). */
+static void test_shutdown_then_close_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn *early = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    CU_ASSERT_EQUAL(tcp_shutdown(early, false, true), TCP_ERR_NO_CONNECTION);
+    harness_run_until(h, 100 * MS);
+    uint64_t id = tcp_conn_id(early);
+    CU_ASSERT_EQUAL(tcp_shutdown(early, false, true), TCP_OK);
+    CU_ASSERT_EQUAL(tcp_shutdown(early, false, true), TCP_OK);
+    advance_by(h, 10 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(early), TCP_FIN_WAIT_2);
+    sim_time closed_at = now(h);
+    CU_ASSERT_EQUAL(tcp_close(early), TCP_OK);
+    harness_run_until(h, 400 * S);
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1), closed_at + 60 * S);
+    harness_destroy(h);
+}
+
 /* The receiving application reads before the ACK leaves, so each in-order
  * segment draws exactly one ACK, advertising the reopened window (no
  * separate window update). */
@@ -2090,6 +2156,10 @@ static const struct {
     TEST(test_orphan_FIN_WAIT_2_times_out_after_60s_linux),
     TEST(test_data_to_an_orphan_draws_RST_linux),
     TEST(test_data_after_close_is_received_rfc9293),
+    TEST(test_close_with_unread_data_sends_RST_linux),
+    TEST(test_close_with_unread_data_sends_FIN_rfc9293),
+    TEST(test_close_with_linger_zero_is_an_abort),
+    TEST(test_shutdown_then_close_linux),
     TEST(test_one_ACK_per_data_segment_to_a_reading_application),
     TEST(test_application_may_close_or_abort_inside_readable),
     TEST(test_sequence_wraparound_near_2_32),

@@ -301,6 +301,7 @@ struct live_conn {            /* a timeline connection the applications can name
     bool connecting;          /* an active OPEN whose outcome is still to be recorded */
     bool not_reading;         /* read off: data stays in the receive buffer */
     bool closed_by_app;       /* close() or abort was called */
+    bool peer_closed;         /* the peer's FIN was read (CLOSE_WAIT) */
 };
 
 /* A timeline connection whose TCB is gone: what its socket still says. */
@@ -506,8 +507,12 @@ static struct live_conn *live_find(struct host_app *app, const struct tcp_conn *
     return NULL;
 }
 
+/* Linux's tcp_reset reports EPIPE, not ECONNRESET, for a reset that comes
+ * after the peer's FIN (CLOSE_WAIT): a later send then says EPIPE only. */
 static void ended_add(struct host_app *app, const struct live_conn *live, enum tcp_error why)
 {
+    if (why == TCP_ERR_RESET && live->peer_closed)
+        why = TCP_ERR_CLOSING;
     struct ended_conn *grown = realloc(app->ended, (app->ended_count + 1) * sizeof *grown);
     if (!grown)
         return;
@@ -627,8 +632,12 @@ static void app_peer_closed(void *data, struct tcp_conn *conn)
 {
     struct host_app *app = data;
     struct workload_conn *wc = tcp_conn_app_data(conn);
-    if (!wc)
+    if (!wc) {
+        struct live_conn *live = live_find(app, conn);
+        if (live)
+            live->peer_closed = true;
         return;
+    }
     const struct workload_run *wl = wc->run;
     bool is_server = app->index == wl->spec->server;
     if (is_server && wl->spec->server_close == SERVER_CLOSE_AFTER_FIN)
