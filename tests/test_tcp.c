@@ -1590,18 +1590,25 @@ static uint64_t half_close_trickle(struct harness *h, int chunks, bool orphan)
     return id;
 }
 
+/* The server sends `chunks` into the client's FIN_WAIT_2, then closes: all
+ * of it arrives and both ends close normally. */
+static void trickle_then_close_arrives(const char *profile, int chunks, bool orphan)
+{
+    struct harness *h = make_profile(profile);
+    uint64_t id = half_close_trickle(h, chunks, orphan);
+    CU_ASSERT_EQUAL(tcp_close(h->app[H_SERVER].last_conn), TCP_OK);
+    harness_run_until(h, 400 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], (size_t)chunks * 1000));
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+    harness_destroy(h);
+}
+
 /* shutdown(SHUT_WR) keeps the socket: FIN_WAIT_2 lasts as long as the peer
  * wants (tcp_fin_timeout is for orphans only). 150 s of data all arrive. */
 static void test_FIN_WAIT_2_after_shutdown_receives_as_long_as_the_peer_sends_linux(void)
 {
-    struct harness *h = make_profile("linux");
-    uint64_t id = half_close_trickle(h, 15, false);
-    CU_ASSERT_EQUAL(tcp_close(h->app[H_SERVER].last_conn), TCP_OK);
-    harness_run_until(h, 400 * S);
-    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 15000));
-    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
-    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
-    harness_destroy(h);
+    trickle_then_close_arrives("linux", 15, false);
 }
 
 /* ... and a silent peer leaves it in FIN_WAIT_2 for good. */
@@ -1645,13 +1652,7 @@ static void test_data_to_an_orphan_draws_RST_linux(void)
 /* rfc9293: CLOSE is the half-close, with or without an "orphan". */
 static void test_data_after_close_is_received_rfc9293(void)
 {
-    struct harness *h = make_profile("rfc9293");
-    uint64_t id = half_close_trickle(h, 3, true);
-    CU_ASSERT_EQUAL(tcp_close(h->app[H_SERVER].last_conn), TCP_OK);
-    harness_run_until(h, 400 * S);
-    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 3000));
-    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
-    harness_destroy(h);
+    trickle_then_close_arrives("rfc9293", 3, true);
 }
 
 /* close() with unread data: RST in linux (RFC 2525 2.17), FIN in rfc9293. */

@@ -135,6 +135,19 @@ static struct recorded_conn *add_recorded(struct host_record *hr, uint64_t conn_
     return rc;
 }
 
+/* Room for one more of an array that doubles (from `first`): the array,
+ * moved if it had to grow, or NULL (the old one untouched) without memory. */
+static void *grow(void *array, size_t *capacity, size_t count, size_t size, size_t first)
+{
+    if (count < *capacity)
+        return array;
+    size_t n = *capacity ? *capacity * 2 : first;
+    void *grown = realloc(array, n * size);
+    if (grown)
+        *capacity = n;
+    return grown;
+}
+
 static void record_step(struct recorded_conn *rc, sim_time t, int state)
 {
     if (rc->step_count == rc->step_capacity) {
@@ -211,14 +224,10 @@ static void recorder_call(struct trace_sink *sink, const struct trace_call *tc)
     int h = recorder_host(rec, tc->host);
     if (h < 0)
         return;
-    if (rec->call_count == rec->call_capacity) {
-        size_t capacity = rec->call_capacity ? rec->call_capacity * 2 : 16;
-        struct recorded_call *calls = realloc(rec->calls, capacity * sizeof *calls);
-        if (!calls)
-            return;
-        rec->calls = calls;
-        rec->call_capacity = capacity;
-    }
+    struct recorded_call *calls = grow(rec->calls, &rec->call_capacity, rec->call_count, sizeof *calls, 16);
+    if (!calls)
+        return;
+    rec->calls = calls;
     rec->calls[rec->call_count++] = (struct recorded_call){h, tc->conn_id, tc->call, tc->result};
 }
 
@@ -417,14 +426,10 @@ static void workload_conn_free(struct world *w, struct workload_conn *wc)
 
 static void live_add(struct host_app *app, struct tcp_conn *conn)
 {
-    if (app->live_count == app->live_capacity) {
-        size_t capacity = app->live_capacity ? app->live_capacity * 2 : 8;
-        struct live_conn *live = realloc(app->live, capacity * sizeof *live);
-        if (!live)
-            return;
-        app->live = live;
-        app->live_capacity = capacity;
-    }
+    struct live_conn *live = grow(app->live, &app->live_capacity, app->live_count, sizeof *live, 8);
+    if (!live)
+        return;
+    app->live = live;
     app->live[app->live_count++] = (struct live_conn){.conn_id = tcp_conn_id(conn), .conn = conn};
 }
 
