@@ -48,6 +48,8 @@ struct kend {
     bool aborted;                 /* the application aborted (SO_LINGER 0) */
     bool time_wait, seen_in_diag; /* watched through sock_diag */
     sim_time time_wait_since;
+    bool orphan_fin_wait_2;       /* close(2)d in FIN_WAIT_2: a timewait mini-socket in its
+                                     FIN_WAIT2 substate, which the tracepoint does not follow */
 };
 
 struct kconn {
