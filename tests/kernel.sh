@@ -50,7 +50,7 @@ paths() {
     sqlite3 "$1" "SELECT host || ' ' || conn_id || ':', from_state, group_concat(to_state, ' ')
                   FROM (SELECT * FROM transitions WHERE conn_id > 0 ORDER BY host, conn_id, seq)
                   GROUP BY host, conn_id ORDER BY host, conn_id" | sed 's/|/ /g'
-    sqlite3 "$1" "SELECT host || ' call:', call, result FROM calls ORDER BY seq" | sed 's/|/ /g'
+    sqlite3 "$1" "SELECT host || ' call:', call, result FROM calls ORDER BY host, seq" | sed 's/|/ /g'
 }
 
 failures=0
