@@ -27,6 +27,19 @@ expect_status 2 "unknown command" "$TCPSIM" frobnicate
 expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
 expect_status 2 "missing scenario" "$TCPSIM" run
 
+# A failed application call is never silent: on stderr with -q, in the
+# calls table, in --log, and a failed `expect HOST CALL result=` fails the run.
+refused="$srcdir/scenarios/refused.tcpsim"
+expect_status 0 "refused -q" "$TCPSIM" run "$refused" -q -o "$tmp/calls.db"
+if grep -q "client connect: ECONNREFUSED" "$tmp/err"; then ok; else bad "-q hid the refused connect: $(cat "$tmp/err")"; fi
+if [ "$(sqlite3 "$tmp/calls.db" "SELECT call || ' ' || result FROM calls WHERE host = 'client'" 2>/dev/null)" = "connect ECONNREFUSED" ]; then ok
+else bad "calls table: $(sqlite3 "$tmp/calls.db" "SELECT * FROM calls" 2>&1)"; fi
+expect_status 0 "refused --log" "$TCPSIM" run "$refused" --no-db --log "$tmp/calls.log"
+if grep -q "client conn 1 call connect: ECONNREFUSED" "$tmp/calls.log"; then ok; else bad "--log lacks the call"; fi
+cp "$refused" "$tmp/refused-ok.tcpsim"
+printf 'expect client connect result=ok\n' >>"$tmp/refused-ok.tcpsim"
+expect_status 1 "expect connect result=ok on a refused connect" "$TCPSIM" run "$tmp/refused-ok.tcpsim" --no-db
+
 # A scenario error names file, line and column, exits 2, writes nothing.
 sed 's/^link  delay=50ms$/link  delay=-5ms/' "$handshake" >"$tmp/negative.tcpsim"
 line=$(grep -n 'delay=-5ms' "$tmp/negative.tcpsim" | cut -d: -f1)

@@ -21,7 +21,8 @@ skip() { echo "kernel: SKIP: $*"; exit 77; }
 unshare -n true 2>/dev/null || skip "cannot create network namespaces (unshare -n)"
 
 scenarios="abort half-close handshake lost-final-ack lost-syn lost-synack refused
-simultaneous-close simultaneous-open syn-retries-exhausted"
+simultaneous-close simultaneous-open syn-retries-exhausted
+zero-window close-unread linger-zero shutdown-late-answer close-late-answer"
 # scenarios/linux/ are written for the linux profile: their expectations
 # (timings included) must hold on both backends.
 scenarios="$scenarios $(cd "$srcdir/scenarios" && ls linux/*.tcpsim | sed 's/[.]tcpsim$//')"

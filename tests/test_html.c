@@ -50,8 +50,9 @@ static void count_transition(struct trace_sink *sink, const struct trace_transit
 }
 
 static const struct trace_sink_ops counting_ops = {
-    count_run_start, count_connection, count_transition, count_segment,
-    count_expectation, count_run_end, count_run_abort, count_destroy,
+    .run_start = count_run_start, .connection = count_connection, .transition = count_transition,
+    .segment = count_segment, .expectation = count_expectation, .run_end = count_run_end,
+    .run_abort = count_run_abort, .destroy = count_destroy,
 };
 
 static const char *lost_ack_scenario =

@@ -75,7 +75,7 @@ static void test_every_described_setting_is_reachable(void)
         CU_ASSERT_PTR_NULL(strstr(err.message, "unknown key"));
         CU_ASSERT_PTR_NOT_NULL(strstr(err.message, dotted));
     }
-    CU_ASSERT_EQUAL(count, 9 + 35 + 9 + 3);
+    CU_ASSERT_EQUAL(count, 9 + 39 + 9 + 3); /* link, host, workload, run settings */
     scenario_free(s);
 }
 
@@ -371,6 +371,17 @@ static const struct error_case error_cases[] = {
     {"at 1s client close conn=0\n", 3, 25, "conn=0"},
     {"at 1s client close now=1\n", 3, 20, "unknown key 'now' for close"},
     {"at 1s server listen 80 backlog=0\n", 3, 32, "backlog=0"},
+    {"at 1s client shutdown wrr\n", 3, 23, "'shutdown' takes wr|rd|rdwr, not 'wrr'"},
+    {"at 1s client shutdown wr now=1\n", 3, 26, "unknown key 'now' for shutdown"},
+    {"at 1s client read\n", 3, 18, "missing off|on after 'read'"},
+    {"at 1s client read of\n", 3, 19, "did you mean 'off'?"},
+    {"at 1s client setsockopt\n", 3, 24, "missing an option after 'setsockopt'"},
+    {"at 1s client setsockopt linger=5s\n", 3, 32, "must be 0"},
+    {"at 1s client setsockopt nodelay=1\n", 3, 25, "unknown key 'nodelay' for setsockopt"},
+    {"at 1s client connect server:80 linger=1s\n", 3, 39, "must be 0"},
+    {"expect client connect result=ECONREFUSED\n", 3, 30, "did you mean 'ECONNREFUSED'?"},
+    {"expect client connect\n", 3, 22, "missing result=ok or result=ERRNO"},
+    {"expect client send result=EPIPE conn=0\n", 3, 38, "conn=0"},
     {"drop client SYNACK #1\n", 3, 13, "unknown segment kind"},
     {"drop client SYN #0\n", 3, 17, "count from #1"},
     {"drop client SYN #3-1\n", 3, 17, "N <= M"},
@@ -713,6 +724,43 @@ static void test_actions_sorted_stably(void)
     scenario_free(s);
 }
 
+static void test_socket_calls_and_their_expectations(void)
+{
+    struct scenario *s = parse_with_hosts("at 1s client shutdown\n"
+                                          "at 1s client shutdown rd conn=2\n"
+                                          "at 1s client shutdown rdwr\n"
+                                          "at 2s server read off\n"
+                                          "at 3s server read on conn=1\n"
+                                          "at 4s client setsockopt linger=0 conn=1\n"
+                                          "at 5s client connect server:80 linger=0\n"
+                                          "expect client connect result=ECONNREFUSED\n"
+                                          "expect server send result=ok conn=2\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL_FATAL(s->action_count, 7);
+    CU_ASSERT_EQUAL(s->actions[0].kind, ACTION_SHUTDOWN);
+    CU_ASSERT_EQUAL(s->actions[0].how, SHUTDOWN_WR);
+    CU_ASSERT_EQUAL(s->actions[1].how, SHUTDOWN_RD);
+    CU_ASSERT_EQUAL(s->actions[1].conn, 2);
+    CU_ASSERT_EQUAL(s->actions[2].how, SHUTDOWN_RDWR);
+    CU_ASSERT_EQUAL(s->actions[3].kind, ACTION_READ);
+    CU_ASSERT_FALSE(s->actions[3].on);
+    CU_ASSERT_TRUE(s->actions[4].on);
+    CU_ASSERT_EQUAL(s->actions[4].conn, 1);
+    CU_ASSERT_EQUAL(s->actions[5].kind, ACTION_SETSOCKOPT);
+    CU_ASSERT_TRUE(s->actions[5].linger_abort);
+    CU_ASSERT_EQUAL(s->actions[6].kind, ACTION_CONNECT);
+    CU_ASSERT_TRUE(s->actions[6].linger_abort);
+    CU_ASSERT_EQUAL_FATAL(s->expect_count, 2);
+    CU_ASSERT_EQUAL(s->expects[0].kind, EXPECT_CALL);
+    CU_ASSERT_EQUAL(s->expects[0].call, TCP_CALL_CONNECT);
+    CU_ASSERT_EQUAL(s->expects[0].result, TCP_RESULT_ECONNREFUSED);
+    CU_ASSERT_EQUAL(s->expects[1].host, 1);
+    CU_ASSERT_EQUAL(s->expects[1].call, TCP_CALL_SEND);
+    CU_ASSERT_EQUAL(s->expects[1].result, TCP_RESULT_OK);
+    CU_ASSERT_EQUAL(s->expects[1].conn, 2);
+    scenario_free(s);
+}
+
 static void test_drops_and_expectations(void)
 {
     struct scenario *s = parse_with_hosts(
@@ -965,6 +1013,8 @@ int main(void)
     CU_add_test(file, "link settings for both directions and one", test_link_settings);
     CU_add_test(file, "actions sorted by time, file order for ties", test_actions_sorted_stably);
     CU_add_test(file, "drop rules and expectations of every form", test_drops_and_expectations);
+    CU_add_test(file, "shutdown, read, setsockopt and expect CALL result=",
+                test_socket_calls_and_their_expectations);
     CU_add_test(file, "workloads with rate, interval and close behaviours", test_workloads);
     CU_add_test(file, "shipped scenarios parse", test_shipped_scenarios_parse);
     CU_add_test(units, "durations are exact nanoseconds; mistakes are refused", test_durations);

@@ -1351,23 +1351,27 @@ static void test_delayed_ack_after_quickack_linux(void)
     harness_destroy(h);
 }
 
-/* A FIN nobody acknowledges: LAST_ACK probes it once (the tail loss probe,
- * which does not count as a retry), retransmits it data_retries times, then
- * gives up. */
-static void test_FIN_retransmissions_exhausted_in_LAST_ACK(void)
+/* The server's FIN is never acknowledged. LAST_ACK probes it once (the tail
+ * loss probe, which does not count as a retry), then retransmits it:
+ * shutdown(SHUT_WR) keeps the socket, tcp_retries2 (15) retransmissions;
+ * close() orphans it, Linux's tcp_orphan_retries, whose 0 means 8. */
+static void FIN_retransmissions_in_LAST_ACK(bool orphan, size_t fins)
 {
     struct harness *h = make_profile("linux");
     struct tcp_conn *server = NULL;
     struct tcp_conn *client = establish(h, &server);
     uint64_t id = tcp_conn_id(client);
-    tcp_close(client);
+    tcp_shutdown(client, false, true);
     harness_run_until(h, 500 * MS);
     h->cut = true;
     sim_time start = now(h);
-    tcp_close(server);
+    if (orphan)
+        tcp_close(server);
+    else
+        tcp_shutdown(server, false, true);
     harness_run_until(h, 5000 * S);
-    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, start), 17);
-    for (size_t k = 1; k < 17; k++) {
+    CU_ASSERT_EQUAL(harness_sent_since(h, H_SERVER, start), fins);
+    for (size_t k = 1; k < fins && k < harness_sent_since(h, H_SERVER, start); k++) {
         const struct h_segment *f = harness_sent_nth(h, H_SERVER, start, k);
         CU_ASSERT_EQUAL(f->seg.flags, FIN | ACK);
         CU_ASSERT_EQUAL(f->seg.seq, harness_sent_nth(h, H_SERVER, start, 0)->seg.seq);
@@ -1376,6 +1380,16 @@ static void test_FIN_retransmissions_exhausted_in_LAST_ACK(void)
     path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
     CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_TIMEOUT);
     harness_destroy(h);
+}
+
+static void test_FIN_retransmissions_exhausted_in_LAST_ACK(void)
+{
+    FIN_retransmissions_in_LAST_ACK(false, 1 + 1 + 15);
+}
+
+static void test_FIN_retransmissions_of_an_orphan_are_tcp_orphan_retries(void)
+{
+    FIN_retransmissions_in_LAST_ACK(true, 1 + 1 + 8);
 }
 
 /* RFC 6298 (5.7): the SYN was lost, so the first data RTO is 3 s. */
@@ -1824,53 +1838,153 @@ static void test_zero_window_ACKs_keep_a_retransmitting_sender_alive(void)
     harness_destroy(h);
 }
 
-/* linux: the server sends `chunks` of 1000 bytes, one every 10 s, into the
- * client's FIN_WAIT_2; the client's id is returned. (The server's TCB is
- * taken from last_conn each time: NULL once deleted.) */
-static uint64_t half_close_trickle(struct harness *h, int chunks)
+/* linux: the client half-closes (shutdown(SHUT_WR)) or closes (close(),
+ * an orphan), then the server sends `chunks` of 1000 bytes, one every
+ * 10 s, into the client's FIN_WAIT_2; the client's id is returned. (The
+ * server's TCB is taken from last_conn each time: NULL once deleted.) */
+static uint64_t half_close_trickle(struct harness *h, int chunks, bool orphan)
 {
     struct tcp_conn *client = establish(h, NULL);
     uint64_t id = tcp_conn_id(client);
-    tcp_close(client);
+    CU_ASSERT_EQUAL(orphan ? tcp_close(client) : tcp_shutdown(client, false, true), TCP_OK);
     harness_run_until(h, 1 * S);
     CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_FIN_WAIT_2);
-    for (int k = 0; k < chunks; k++) {
+    for (int k = 0; k < chunks && h->app[H_SERVER].last_conn; k++) {
         send_pattern(h->app[H_SERVER].last_conn, (size_t)k * 1000, 1000);
         advance_by(h, 10 * S);
     }
     return id;
 }
 
-/* Decision 12: the linux FIN_WAIT_2 timer bounds silence, not the
- * half-close. 150 s of data after the client's FIN all arrive. */
-static void test_FIN_WAIT_2_timer_restarts_while_data_arrives_linux(void)
+/* The server sends `chunks` into the client's FIN_WAIT_2, then closes: all
+ * of it arrives and both ends close normally. */
+static void trickle_then_close_arrives(const char *profile, int chunks, bool orphan)
 {
-    struct harness *h = make_profile("linux");
-    uint64_t id = half_close_trickle(h, 15);
+    struct harness *h = make_profile(profile);
+    uint64_t id = half_close_trickle(h, chunks, orphan);
     CU_ASSERT_EQUAL(tcp_close(h->app[H_SERVER].last_conn), TCP_OK);
     harness_run_until(h, 400 * S);
-    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 15000));
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], (size_t)chunks * 1000));
     path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED");
     path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
     harness_destroy(h);
 }
 
-/* ... and a FIN_WAIT_2 that goes silent ends 60 s after the last segment. */
-static void test_FIN_WAIT_2_times_out_60s_after_the_last_segment_linux(void)
+/* shutdown(SHUT_WR) keeps the socket: FIN_WAIT_2 lasts as long as the peer
+ * wants (tcp_fin_timeout is for orphans only). 150 s of data all arrive. */
+static void test_FIN_WAIT_2_after_shutdown_receives_as_long_as_the_peer_sends_linux(void)
+{
+    trickle_then_close_arrives("linux", 15, false);
+}
+
+/* ... and a silent peer leaves it in FIN_WAIT_2 for good. */
+static void test_FIN_WAIT_2_after_shutdown_has_no_timeout_linux(void)
 {
     struct harness *h = make_profile("linux");
-    uint64_t id = half_close_trickle(h, 10);
+    uint64_t id = half_close_trickle(h, 0, false);
     harness_run_until(h, 400 * S);
-    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 10000));
-    sim_time last = -1;
-    for (size_t i = 0; i < h->sent_count; i++)
-        if (h->sent[i].from == H_SERVER && h->sent[i].seg.len > 0)
-            last = h->sent[i].t;
-    CU_ASSERT(last > 90 * S);
-    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1),
-                    last + 10 * MS + 60 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2");
+    harness_destroy(h);
+}
+
+/* close() orphans the socket: an orphan's FIN_WAIT_2 ends after
+ * tcp_fin_timeout (60 s) ... */
+static void test_orphan_FIN_WAIT_2_times_out_after_60s_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    uint64_t id = half_close_trickle(h, 0, true);
+    sim_time entered = harness_transition_time(h, H_CLIENT, id, TCP_FIN_WAIT_2, 1);
+    harness_run_until(h, 400 * S);
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1), entered + 60 * S);
     CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_TIMEOUT);
     CU_ASSERT(log_has(h, "FIN_WAIT_2 -> CLOSED (FIN_WAIT_2 timeout)"));
+    harness_destroy(h);
+}
+
+/* ... and data arriving at it is answered with RST (nobody can read it). */
+static void test_data_to_an_orphan_draws_RST_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    uint64_t id = half_close_trickle(h, 1, true);
+    harness_run_until(h, 400 * S);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 CLOSED");
+    path_is(h, H_SERVER, id, "LISTEN SYN_RECEIVED ESTABLISHED CLOSE_WAIT CLOSED");
+    CU_ASSERT(log_has(h, "FIN_WAIT_2 -> CLOSED (rcv data after close"));
+    CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_RESET);
+    CU_ASSERT(received_is_pattern(&h->app[H_CLIENT], 0));
+    harness_destroy(h);
+}
+
+/* rfc9293: CLOSE is the half-close, with or without an "orphan". */
+static void test_data_after_close_is_received_rfc9293(void)
+{
+    trickle_then_close_arrives("rfc9293", 3, true);
+}
+
+/* close() with unread data: RST|ACK in linux (RFC 2525 2.17), FIN in rfc9293. */
+static void close_with_unread_data(const char *profile, const char *server_path, uint8_t last_flags)
+{
+    struct harness *h = make_profile(profile);
+    h->app[H_SERVER].auto_read = false;
+    struct tcp_conn *server = NULL;
+    struct tcp_conn *client = establish(h, &server);
+    uint64_t id = tcp_conn_id(client);
+    send_pattern(client, 0, 1000);
+    advance_by(h, 100 * MS);
+    sim_time start = now(h);
+    CU_ASSERT_EQUAL(tcp_close(server), TCP_OK);
+    advance_by(h, 1 * MS);
+    CU_ASSERT_EQUAL_FATAL(harness_sent_since(h, H_SERVER, start), 1);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_SERVER, start, 0)->seg.flags, last_flags);
+    path_is(h, H_SERVER, id, server_path);
+    harness_destroy(h);
+}
+
+static void test_close_with_unread_data_sends_RST_linux(void)
+{
+    /* Linux's tcp_close sends it through tcp_send_active_reset: RST|ACK. */
+    close_with_unread_data("linux", "LISTEN SYN_RECEIVED ESTABLISHED CLOSED", RST | ACK);
+}
+
+static void test_close_with_unread_data_sends_FIN_rfc9293(void)
+{
+    close_with_unread_data("rfc9293", "LISTEN SYN_RECEIVED ESTABLISHED FIN_WAIT_1", FIN | ACK);
+}
+
+/* SO_LINGER {1, 0}: close() is ABORT, whatever the profile. */
+static void test_close_with_linger_zero_is_an_abort(void)
+{
+    struct harness *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(h, NULL);
+    uint64_t id = tcp_conn_id(client);
+    sim_time start = now(h);
+    tcp_set_linger_abort(client, true);
+    CU_ASSERT_EQUAL(tcp_close(client), TCP_OK);
+    advance_by(h, 100 * MS);
+    CU_ASSERT_EQUAL(harness_sent_nth(h, H_CLIENT, start, 0)->seg.flags, RST);
+    path_is(h, H_CLIENT, id, "CLOSED SYN_SENT ESTABLISHED CLOSED");
+    CU_ASSERT_EQUAL(h->app[H_SERVER].last_error, TCP_ERR_RESET);
+    harness_destroy(h);
+}
+
+/* shutdown: before the handshake ENOTCONN; a second SHUT_WR is no error;
+ * close() after it orphans the FIN_WAIT_2, whose timer then runs (linux). */
+static void test_shutdown_then_close_linux(void)
+{
+    struct harness *h = make_profile("linux");
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn *early = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    CU_ASSERT_EQUAL(tcp_shutdown(early, false, true), TCP_ERR_NO_CONNECTION);
+    harness_run_until(h, 100 * MS);
+    uint64_t id = tcp_conn_id(early);
+    CU_ASSERT_EQUAL(tcp_shutdown(early, false, true), TCP_OK);
+    CU_ASSERT_EQUAL(tcp_shutdown(early, false, true), TCP_OK);
+    advance_by(h, 10 * S);
+    CU_ASSERT_EQUAL(tcp_conn_state(early), TCP_FIN_WAIT_2);
+    sim_time closed_at = now(h);
+    CU_ASSERT_EQUAL(tcp_close(early), TCP_OK);
+    harness_run_until(h, 400 * S);
+    CU_ASSERT_EQUAL(harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1), closed_at + 60 * S);
     harness_destroy(h);
 }
 
@@ -2299,6 +2413,7 @@ static const struct {
     TEST(test_loss_window_after_RTO_cubic_and_reno),
     TEST(test_tail_loss_probe_resends_FIN_before_backoff),
     TEST(test_delayed_ack_after_quickack_linux),
+    TEST(test_FIN_retransmissions_of_an_orphan_are_tcp_orphan_retries),
     TEST(test_RTO_is_3s_for_data_after_lost_SYN),
     TEST(test_RTO_is_3s_for_server_data_after_lost_SYN_ACK),
     TEST(test_TIME_WAIT_restarted_by_retransmitted_FIN),
@@ -2313,8 +2428,15 @@ static const struct {
     TEST(test_FIN_after_a_zero_window_probe_is_not_lost),
     TEST(test_FIN_waits_out_a_1000s_zero_window),
     TEST(test_zero_window_ACKs_keep_a_retransmitting_sender_alive),
-    TEST(test_FIN_WAIT_2_timer_restarts_while_data_arrives_linux),
-    TEST(test_FIN_WAIT_2_times_out_60s_after_the_last_segment_linux),
+    TEST(test_FIN_WAIT_2_after_shutdown_receives_as_long_as_the_peer_sends_linux),
+    TEST(test_FIN_WAIT_2_after_shutdown_has_no_timeout_linux),
+    TEST(test_orphan_FIN_WAIT_2_times_out_after_60s_linux),
+    TEST(test_data_to_an_orphan_draws_RST_linux),
+    TEST(test_data_after_close_is_received_rfc9293),
+    TEST(test_close_with_unread_data_sends_RST_linux),
+    TEST(test_close_with_unread_data_sends_FIN_rfc9293),
+    TEST(test_close_with_linger_zero_is_an_abort),
+    TEST(test_shutdown_then_close_linux),
     TEST(test_one_ACK_per_data_segment_to_a_reading_application),
     TEST(test_application_may_close_or_abort_inside_readable),
     TEST(test_sequence_wraparound_near_2_32),

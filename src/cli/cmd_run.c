@@ -343,6 +343,7 @@ int cli_run_command(int argc, char **argv, bool kernel)
             .seed = seed + rep,
             .rep = rep,
             .details = !o.quiet && reps == 1,
+            .notes = true,
             .skip_expectations = o.no_expect,
         };
         if (run_once(&o, sc, &options, &trace, &report) != 0) {
@@ -357,6 +358,9 @@ int cli_run_command(int argc, char **argv, bool kernel)
                       report.unlisted_transitions);
         if (options.details)
             run_summary_print(stdout, sc, &report);
+        else if (!o.kernel)
+            run_summary_print_notes(stderr, sc, &report); /* a failed call is never silent;
+                                                             the kernel run prints its own */
         world_report_free(&report);
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);

@@ -13,8 +13,8 @@ static void print_notes(FILE *out, const struct scenario *sc, const struct world
 {
     for (size_t i = 0; i < r->note_count; i++) {
         const struct world_note *n = &r->notes[i];
-        fprintf(out, "  at %.3f s %s %s: %s\n", (double)n->t / SIM_S, sc->hosts[n->host].name, n->call,
-                tcp_error_name(n->error));
+        fprintf(out, "  at %.3f s %s %s: %s\n", (double)n->t / SIM_S, sc->hosts[n->host].name,
+                tcp_call_name(n->call), tcp_call_result_name(n->result));
     }
 }
 
@@ -42,6 +42,11 @@ static void print_connection(FILE *out, const struct scenario *sc, const struct 
         fprintf(out, "    %-8s %" PRIu64 " segments sent, %" PRIu64 " retransmitted, %" PRIu64 " lost\n", "",
                 side->segments_sent, side->retransmissions, side->lost);
     }
+}
+
+void run_summary_print_notes(FILE *out, const struct scenario *sc, const struct world_report *r)
+{
+    print_notes(out, sc, r);
 }
 
 void run_summary_print(FILE *out, const struct scenario *sc, const struct world_report *r)

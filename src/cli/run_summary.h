@@ -12,5 +12,7 @@
 
 /* The notes, the totals, the first connections and the expectations. */
 void run_summary_print(FILE *out, const struct scenario *sc, const struct world_report *r);
+/* Only the application calls that failed (for -q and replications, on stderr). */
+void run_summary_print_notes(FILE *out, const struct scenario *sc, const struct world_report *r);
 
 #endif

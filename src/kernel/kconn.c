@@ -11,7 +11,11 @@
  * not show come from elsewhere. A passive open's SYN_RECEIVED (Linux keeps a
  * request mini-socket until the handshake's ACK) is taken at the SYN's
  * delivery; TIME_WAIT (a timewait mini-socket) at the change to CLOSE of an
- * end that had received the peer's FIN; its end from sock_diag. Causes are
+ * end that had received the peer's FIN; its end from sock_diag. An orphan
+ * (close(2)d) in FIN_WAIT_2 also becomes a timewait mini-socket, in its
+ * FIN_WAIT2 substate: it stays FIN_WAIT_2 in the record until the peer's
+ * FIN reaches it (TIME_WAIT) or it leaves the sock_diag dump (CLOSED:
+ * tcp_fin_timeout, or a RST it sent on data). Causes are
  * inferred from the state change and the segments last delivered to the
  * end, TCP_CAUSE_KERNEL where they cannot be.
  */
@@ -210,6 +214,11 @@ void kconn_tracepoint_event(void *context, const struct tracepoint_event *ev)
         to = TCP_TIME_WAIT; /* the socket went to a timewait mini-socket */
         e->time_wait = true;
         e->time_wait_since = t;
+    } else if (to == TCP_CLOSED && e->state == TCP_FIN_WAIT_2 && !e->aborted &&
+               !seen_by(&e->rst, t)) {
+        e->orphan_fin_wait_2 = true; /* see the top of the file */
+        e->time_wait_since = t;
+        return;
     }
     transition(r, c, h, to, t);
 }
@@ -220,7 +229,7 @@ bool kconn_any_time_wait(const struct krun *r)
 {
     for (size_t i = 0; i < r->conn_count; i++)
         for (int h = 0; h < SCENARIO_HOSTS; h++)
-            if (r->conns[i]->end[h].time_wait)
+            if (r->conns[i]->end[h].time_wait || r->conns[i]->end[h].orphan_fin_wait_2)
                 return true;
     return false;
 }
@@ -244,7 +253,7 @@ void kconn_poll_time_wait(struct krun *r)
         for (size_t i = 0; i < r->conn_count; i++) {
             struct kconn *c = r->conns[i];
             struct kend *e = &c->end[h];
-            if (!e->time_wait)
+            if (!e->time_wait && !e->orphan_fin_wait_2)
                 continue;
             if (count == -2)
                 count = sockdiag_time_wait(r->host[h].diag_fd, tuples, 256);
@@ -254,8 +263,12 @@ void kconn_poll_time_wait(struct krun *r)
             if (in_dump(tuples, count < 256 ? count : 256, c, h)) {
                 e->seen_in_diag = true;
             } else if (e->seen_in_diag || now - e->time_wait_since > SIM_S) {
-                e->time_wait = false;
-                transition(r, c, h, TCP_CLOSED, now);
+                if (e->orphan_fin_wait_2 &&
+                    now - e->time_wait_since >= r->sc->hosts[h].config.profile.fin_wait_2_timeout)
+                    emit(r, c, h, TCP_CLOSED, TCP_CAUSE_FIN_WAIT_2_TIMEOUT, 0, now);
+                else
+                    transition(r, c, h, TCP_CLOSED, now);
+                e->time_wait = e->orphan_fin_wait_2 = e->seen_in_diag = false;
             }
         }
     }
@@ -378,6 +391,12 @@ static void note_delivered(struct krun *r, struct kconn *c, int h, const struct 
         e->syn = seen;
     if (f & TCP_FLAG_FIN)
         e->fin = seen;
+    if ((f & TCP_FLAG_FIN) && e->orphan_fin_wait_2 && !(f & TCP_FLAG_RST)) {
+        e->orphan_fin_wait_2 = false; /* the mini-socket's FIN_WAIT2 -> TIME_WAIT */
+        e->time_wait = true;
+        e->time_wait_since = seen.t;
+        transition(r, c, h, TCP_TIME_WAIT, seen.t);
+    }
     if (f & TCP_FLAG_ACK) {
         e->ack = seen;
         if (!e->has_ack || seq_gt(seg->ack, e->ack_max))

@@ -48,6 +48,8 @@ struct kend {
     bool aborted;                 /* the application aborted (SO_LINGER 0) */
     bool time_wait, seen_in_diag; /* watched through sock_diag */
     sim_time time_wait_since;
+    bool orphan_fin_wait_2;       /* close(2)d in FIN_WAIT_2: a timewait mini-socket in its
+                                     FIN_WAIT2 substate, which the tracepoint does not follow */
 };
 
 struct kconn {
@@ -71,6 +73,12 @@ struct ksock {
     struct kconn *conn;
     uint64_t pending;             /* bytes the application still has to write */
     bool connecting, close_pending, shut_wr, eof;
+    bool shutdown_pending;        /* shutdown(SHUT_WR) once the pending bytes are written */
+    bool not_reading;             /* read off: nothing is read, the window closes */
+    bool closed_by_app;           /* close(2) was called (not the run's own cleanup) */
+    int last_error;               /* the errno that killed it, reported once to a later call */
+    bool unwatched;               /* taken out of epoll while not reading (a level-triggered
+                                     EPOLLHUP would spin) */
 };
 
 struct krun;

@@ -103,6 +103,12 @@ static void map_rules(const char *host, const struct tcp_profile *p, const struc
                     "Linux always answers a duplicate SYN with a SYN-ACK");
     if (p->rfc5961 != l->rfc5961)
         append_item(refused, rsize, host, "rfc5961", "Linux always sends challenge ACKs");
+    if (p->fin_wait_2_orphans_only != l->fin_wait_2_orphans_only ||
+        p->rst_on_data_after_close != l->rst_on_data_after_close ||
+        p->rst_on_close_unread != l->rst_on_close_unread)
+        append_item(refused, rsize, host, "fin_wait_2_orphans_only/rst_on_*",
+                    "Linux always applies its orphan rules");
+    add_retries(out, host, "orphan_retries", "tcp_orphan_retries", p->orphan_retries, refused, rsize);
     add_sysctl(out, "tcp_rfc1337", p->rfc1337);
     add_sysctl(out, "tcp_reordering", p->dupack_threshold);
     if (p->rcv_buf != l->rcv_buf)

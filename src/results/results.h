@@ -79,6 +79,12 @@ int results_connections(struct results_db *db, int64_t run_id, int64_t conn_id,
                         results_connection_fn *fn, void *context);
 
 /* A transition: the record reported, and its place in the run's records. */
+/* An application call and its outcome (the calls table). */
+struct results_call {
+    int64_t record;              /* calls.seq: one count with transitions' and segments' */
+    struct trace_call call;
+};
+
 struct results_transition {
     int64_t record;              /* transitions.seq: one count with segments' */
     struct trace_transition tr;  /* conn_id 0: a listener's; seg_id 0: no trigger */
@@ -100,6 +106,9 @@ struct results_segment {
  * which the caller sorts out. */
 typedef int results_transition_fn(void *context, const struct results_transition *t);
 typedef int results_segment_fn(void *context, const struct results_segment *s);
+typedef int results_call_fn(void *context, const struct results_call *c);
+/* Every call of the run in record order (none in a file without the table). */
+int results_calls(struct results_db *db, int64_t run_id, results_call_fn *fn, void *context);
 int results_transitions(struct results_db *db, int64_t run_id, int64_t conn_id,
                         results_transition_fn *fn, void *context);
 int results_segments(struct results_db *db, int64_t run_id, int64_t conn_id,

@@ -491,6 +491,40 @@ int results_next_expectation(struct results_cursor *c, struct trace_expectation 
     return 1;
 }
 
+int results_open_calls(struct results_db *db, int64_t run_id, struct results_cursor *c)
+{
+    c->db = db;
+    c->run_id = run_id;
+    c->st = NULL;
+    if (results_pragma_int(db->db, "SELECT count(*) FROM sqlite_master WHERE name = 'calls'") <= 0)
+        return 0;
+    return open_cursor(db, "SELECT seq, t_ns, host, conn_id, call, result FROM calls WHERE run_id = ?1"
+                           " ORDER BY seq", run_id, 0, c);
+}
+
+int results_next_call(struct results_cursor *c, struct results_call *out)
+{
+    if (!c->st)
+        return 0;
+    int rc = step(c);
+    if (rc <= 0)
+        return rc;
+    sqlite3_stmt *st = c->st;
+    int64_t conn_id;
+    out->record = sqlite3_column_int64(st, 0);
+    out->call.t_ns = sqlite3_column_int64(st, 1);
+    out->call.host = text_of(st, 2);
+    int call = text_of(st, 4) ? tcp_call_from_name(text_of(st, 4)) : -1;
+    int result = text_of(st, 5) ? tcp_call_result_from_name(text_of(st, 5)) : -1;
+    if (call < 0 || result < 0 || !out->call.host || !uint_of(st, 3, INT64_MAX, 0, &conn_id))
+        return bad_row(c->db, c->run_id, "call", out->record, "'%s: %s' is not a call and its result",
+                       shown(st, 4), shown(st, 5));
+    out->call.call = (enum tcp_call)call;
+    out->call.result = (enum tcp_call_result)result;
+    out->call.conn_id = (uint64_t)conn_id;
+    return 1;
+}
+
 int results_transitions(struct results_db *db, int64_t run_id, int64_t conn_id,
                         results_transition_fn *fn, void *context)
 {
@@ -500,6 +534,19 @@ int results_transitions(struct results_db *db, int64_t run_id, int64_t conn_id,
         return -1;
     int rc;
     while ((rc = results_next_transition(&c, &t)) > 0 && fn(context, &t) == 0)
+        ;
+    results_close_cursor(&c);
+    return rc < 0 ? -1 : 0;
+}
+
+int results_calls(struct results_db *db, int64_t run_id, results_call_fn *fn, void *context)
+{
+    struct results_cursor c;
+    struct results_call call;
+    if (results_open_calls(db, run_id, &c) != 0)
+        return -1;
+    int rc;
+    while ((rc = results_next_call(&c, &call)) > 0 && fn(context, &call) == 0)
         ;
     results_close_cursor(&c);
     return rc < 0 ? -1 : 0;

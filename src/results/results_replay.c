@@ -1,9 +1,10 @@
 /*
  * results_replay.c: a recorded run fed back into trace sinks, so anything a
  * sink makes of a live run (a capture, a text log, another database) can be
- * made later from the database alone. Transitions and segments share one
- * record count (transitions.seq, segments.trace_seq), so two cursors merged
- * by it give back the order the run reported them in, without a sort.
+ * made later from the database alone. Transitions, segments and calls share
+ * one record count (transitions.seq, segments.trace_seq, calls.seq), so
+ * three cursors merged by it give back the order the run reported them in,
+ * without a sort.
  */
 #include "results_internal.h"
 
@@ -52,34 +53,54 @@ static struct trace_segment trace_segment_of(const struct results_segment *s)
     };
 }
 
-/* Transitions and segments, the lower record number first. */
-static int replay_records(struct results_db *db, int64_t run_id, struct trace *trace)
-{
-    struct results_cursor tc, sc;
+/* Transitions, segments and calls, the lowest record number first. */
+struct replay_cursors {
+    struct results_cursor tc, sc, cc;
     struct results_transition t;
     struct results_segment s;
-    if (results_open_transitions(db, run_id, 0, &tc) != 0)
+    struct results_call c;
+    int have_t, have_s, have_c;   /* 1 a row, 0 done, -1 an error */
+};
+
+static bool first_of(int have, int64_t record, int have_a, int64_t a, int have_b, int64_t b)
+{
+    return have > 0 && (have_a <= 0 || record < a) && (have_b <= 0 || record < b);
+}
+
+static int replay_records(struct results_db *db, int64_t run_id, struct trace *trace)
+{
+    struct replay_cursors r;
+    if (results_open_transitions(db, run_id, 0, &r.tc) != 0)
         return -1;
-    if (results_open_segments(db, run_id, 0, &sc) != 0) {
-        results_close_cursor(&tc);
+    if (results_open_segments(db, run_id, 0, &r.sc) != 0) {
+        results_close_cursor(&r.tc);
         return -1;
     }
-    int have_t = results_next_transition(&tc, &t), have_s = results_next_segment(&sc, &s);
-    while (have_t > 0 || have_s > 0) {
-        if (have_t < 0 || have_s < 0)
-            break;
-        if (have_t > 0 && (have_s == 0 || t.record < s.record)) {
-            trace_transition(trace, &t.tr);
-            have_t = results_next_transition(&tc, &t);
-        } else {
-            struct trace_segment ts = trace_segment_of(&s);
+    if (results_open_calls(db, run_id, &r.cc) != 0) {
+        results_close_cursor(&r.tc);
+        results_close_cursor(&r.sc);
+        return -1;
+    }
+    r.have_t = results_next_transition(&r.tc, &r.t);
+    r.have_s = results_next_segment(&r.sc, &r.s);
+    r.have_c = results_next_call(&r.cc, &r.c);
+    while (r.have_t >= 0 && r.have_s >= 0 && r.have_c >= 0 && (r.have_t || r.have_s || r.have_c)) {
+        if (first_of(r.have_t, r.t.record, r.have_s, r.s.record, r.have_c, r.c.record)) {
+            trace_transition(trace, &r.t.tr);
+            r.have_t = results_next_transition(&r.tc, &r.t);
+        } else if (first_of(r.have_s, r.s.record, r.have_t, r.t.record, r.have_c, r.c.record)) {
+            struct trace_segment ts = trace_segment_of(&r.s);
             trace_segment(trace, &ts);
-            have_s = results_next_segment(&sc, &s);
+            r.have_s = results_next_segment(&r.sc, &r.s);
+        } else {
+            trace_call(trace, &r.c.call);
+            r.have_c = results_next_call(&r.cc, &r.c);
         }
     }
-    results_close_cursor(&tc);
-    results_close_cursor(&sc);
-    return have_t < 0 || have_s < 0 ? -1 : 0;
+    results_close_cursor(&r.tc);
+    results_close_cursor(&r.sc);
+    results_close_cursor(&r.cc);
+    return r.have_t < 0 || r.have_s < 0 || r.have_c < 0 ? -1 : 0;
 }
 
 static int replay_connection(void *context, const struct trace_connection *c)

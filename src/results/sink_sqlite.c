@@ -111,6 +111,20 @@ static const char schema_sql[] =
     " detail TEXT,"
     " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;";
 
+/* The application calls and their outcomes; seq is one count with
+ * transitions.seq and segments.trace_seq. Created with the schema, and
+ * added to a version 1 file from before it (see SINK_SQLITE_SCHEMA_VERSION). */
+static const char calls_sql[] =
+    "CREATE TABLE IF NOT EXISTS calls ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " host TEXT NOT NULL,"
+    " conn_id INTEGER,"
+    " call TEXT NOT NULL,"
+    " result TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;";
+
 /* Views: times in milliseconds (REAL) for people. */
 static const char views_sql[] =
     "CREATE VIEW handshake_latency AS"
@@ -219,6 +233,7 @@ enum stmt_id {
     STMT_INSERT_TRANSITION,
     STMT_INSERT_SEGMENT,
     STMT_INSERT_EXPECTATION,
+    STMT_INSERT_CALL,
     STMT_COUNT
 };
 
@@ -253,6 +268,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_INSERT_EXPECTATION] =
         "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [STMT_INSERT_CALL] =
+        "INSERT OR FAIL INTO calls (run_id, seq, t_ns, host, conn_id, call, result)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 };
 
 /* ---- batches: many rows per INSERT, written by a second thread ---- */
@@ -287,7 +305,7 @@ struct cell {
     uint8_t type;
 };
 
-enum batch_id { BATCH_CONNECTIONS, BATCH_TRANSITIONS, BATCH_SEGMENTS, BATCH_COUNT };
+enum batch_id { BATCH_CONNECTIONS, BATCH_TRANSITIONS, BATCH_SEGMENTS, BATCH_CALLS, BATCH_COUNT };
 
 /* How one table's rows are inserted. */
 struct batch_table {
@@ -472,7 +490,7 @@ static bool recording(const struct sqlite_sink *s)
 static int columns_of(const struct batch *b)
 {
     static const int columns[BATCH_COUNT] = {
-        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 21,
+        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 21, [BATCH_CALLS] = 7,
     };
     return columns[b->table];
 }
@@ -1005,12 +1023,29 @@ static void sqlite_destroy(struct trace_sink *sink)
     free(s);
 }
 
+static void sqlite_call(struct trace_sink *sink, const struct trace_call *call)
+{
+    struct sqlite_sink *s = as_sqlite_sink(sink);
+    if (!recording(s))
+        return;
+    struct batch *b = s->filling[BATCH_CALLS];
+    cell_int(b, s->run_id);
+    cell_int(b, s->next_record++); /* one count with transitions and segments: replay order */
+    cell_int(b, call->t_ns);
+    cell_text(b, call->host);
+    cell_int_or_null(b, (int64_t)call->conn_id, 0);
+    cell_text(b, tcp_call_name(call->call));
+    cell_text(b, tcp_call_result_name(call->result));
+    row_end(s, b);
+}
+
 static const struct trace_sink_ops sqlite_sink_ops = {
     .run_start = sqlite_run_start,
     .connection = sqlite_connection,
     .transition = sqlite_transition,
     .segment = sqlite_segment,
     .expectation = sqlite_expectation,
+    .call = sqlite_call,
     .run_end = sqlite_run_end,
     .run_abort = sqlite_run_abort,
     .destroy = sqlite_destroy,
@@ -1021,8 +1056,9 @@ static int create_schema(sqlite3 *db)
     char pragmas[128];
     snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
-    if (results_exec(db, schema_sql) != 0 || results_exec(db, views_sql) != 0 ||
-        results_exec(db, state_views_sql) != 0 || results_exec(db, more_views_sql) != 0)
+    if (results_exec(db, schema_sql) != 0 || results_exec(db, calls_sql) != 0 ||
+        results_exec(db, views_sql) != 0 || results_exec(db, state_views_sql) != 0 ||
+        results_exec(db, more_views_sql) != 0)
         return -1;
     return results_exec(db, pragmas);
 }
@@ -1049,9 +1085,12 @@ static int has_stack_column(sqlite3 *db, const char *schema)
 }
 
 /* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack,
- * runs.until_ns, segments.injected, segments.rule_line or segments.options. */
+ * runs.until_ns, segments.injected, segments.rule_line, segments.options or
+ * the calls table. */
 static int add_later_columns(sqlite3 *db)
 {
+    if (results_exec(db, calls_sql) != 0)
+        return -1;
     if (!has_column(db, "main", "runs", "until_ns") &&
         (results_exec(db, "ALTER TABLE runs ADD COLUMN until_ns INTEGER;"
                           "DROP VIEW IF EXISTS time_in_state; DROP VIEW IF EXISTS state_durations") != 0 ||
@@ -1068,6 +1107,14 @@ static int add_later_columns(sqlite3 *db)
         return 0;
     return results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
                             "UPDATE runs SET stack = 'tcpsim ' || tcpsim_version");
+}
+
+/* 1 when schema `db` ("main", "src") has the calls table. */
+static int has_calls_table(sqlite3 *db, const char *schema)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.sqlite_master WHERE name = 'calls'", schema);
+    return results_pragma_int(db, sql) > 0;
 }
 
 /* Under the write lock: an empty database gets the schema, a tcpsim one is
@@ -1163,7 +1210,8 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
                       "cannot record a connection") != 0 ||
         prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
                       "cannot record a transition") != 0 ||
-        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 21, "cannot record a segment") != 0) {
+        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 21, "cannot record a segment") != 0 ||
+        prepare_batch(s, BATCH_CALLS, STMT_INSERT_CALL, 7, "cannot record a call") != 0) {
         results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
     }
@@ -1338,6 +1386,11 @@ static const char *const copy_sql[] = {
     " SELECT m.dst_id, e.seq, e.expectation, e.passed, e.detail"
     " FROM temp.copy_map AS m CROSS JOIN src.expectations AS e ON e.run_id = m.src_id",
 };
+/* Only when the source has the table (a version 1 file may predate it). */
+static const char copy_calls_sql[] =
+    "INSERT INTO main.calls (run_id, seq, t_ns, host, conn_id, call, result)"
+    " SELECT m.dst_id, c.seq, c.t_ns, c.host, c.conn_id, c.call, c.result"
+    " FROM temp.copy_map AS m CROSS JOIN src.calls AS c ON c.run_id = m.src_id";
 
 static int attach_source(struct sqlite_sink *s, const char *src_path, char *err, size_t errlen)
 {
@@ -1420,6 +1473,11 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
         }
         if (i == 0)
             copied = sqlite3_changes(s->db);
+    }
+    if (has_calls_table(s->db, "src") && results_exec(s->db, copy_calls_sql) != 0) {
+        results_set_error(err, errlen, "%s: copying calls from %s: %s", s->path, src_path,
+                          sqlite3_errmsg(s->db));
+        return -1;
     }
     if (copied != mapped) {
         results_set_error(err, errlen, "%s: %" PRId64 " of the %" PRId64 " runs asked for are not there",

@@ -32,7 +32,11 @@ struct results_db;
  * segments.injected and segments.rule_line came later still and are added
  * the same way (0 and NULL for the older rows), and so is runs.until_ns
  * (NULL for older runs; the state_durations and time_in_state views are
- * made anew with it), and so is segments.options (NULL: no options kept). */
+ * made anew with it), and so is segments.options (NULL: no options kept).
+ * The calls table came later still, the same way: created when such a file
+ * is next written to, skipped by a merge from a file without it, and read as
+ * empty when it is missing. (Issue 15's schema version 2 ends this
+ * patchwork with one upgrade.) */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */

@@ -1106,6 +1106,12 @@ static const struct setting host_settings[] = {
     PROFILE(msl, setting_duration, 1, INT64_MAX / 2, "maximum segment lifetime; time_wait follows as 2*msl"),
     PROFILE(time_wait, setting_duration, 0, INT64_MAX, "how long TIME_WAIT lasts"),
     PROFILE(fin_wait_2_timeout, setting_timeout, 0, INT64_MAX, "longest silence in FIN_WAIT_2, or none"),
+    PROFILE(fin_wait_2_orphans_only, setting_bool, 0, 1, "Linux: fin_wait_2_timeout only after close(), "
+                                                            "not after shutdown"),
+    PROFILE(rst_on_data_after_close, setting_bool, 0, 1, "Linux: data arriving after close() is answered "
+                                                            "with RST"),
+    PROFILE(rst_on_close_unread, setting_bool, 0, 1, "close() with unread data sends RST (RFC 2525)"),
+    PROFILE(orphan_retries, setting_count, 0, INT_MAX, "retransmissions after close(); 0 means 8 (Linux)"),
     PROFILE(synack_on_duplicate_syn, setting_bool, 0, 1, "a duplicate SYN in SYN_RECEIVED gets a SYN-ACK"),
     PROFILE(rfc5961, setting_bool, 0, 1, "challenge ACKs for in-window RST and SYN"),
     PROFILE(rfc1337, setting_bool, 0, 1, "ignore RST in TIME_WAIT"),
@@ -1748,10 +1754,19 @@ static int action_unlisten(struct parser *p, struct scenario_action *act)
     return 0;
 }
 
-/* connect PEER:PORT [port=LOCAL] */
+/* linger=0: SO_LINGER with a zero timeout (close() resets). */
+static int arg_linger(const struct arg *a, const struct place *at, bool *abort)
+{
+    if (strcmp(a->value, "0") != 0 && strcmp(a->value, "0s") != 0)
+        return bad_value(a, at, "must be 0 (an abortive close); a lingering timeout is not modelled");
+    *abort = true;
+    return 0;
+}
+
+/* connect PEER:PORT [port=LOCAL] [linger=0] */
 static int action_connect(struct parser *p, struct scenario_action *act)
 {
-    static const char *const keys[] = {"port", NULL};
+    static const char *const keys[] = {"port", "linger", NULL};
     const struct token *t = need(p, 4, "PEER:PORT after 'connect'");
     size_t n;
     if (!t)
@@ -1767,7 +1782,13 @@ static int action_connect(struct parser *p, struct scenario_action *act)
         return fail(&p->at, t->col, "a host cannot connect to itself over the link");
     if (collect_known_args(p, 5, "connect", keys, &n))
         return -1;
-    return n == 1 ? arg_port(&p->args[0], &p->at, &act->local_port) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct arg *a = &p->args[i];
+        if (strcmp(a->key, "port") == 0 ? arg_port(a, &p->at, &act->local_port)
+                                        : arg_linger(a, &p->at, &act->linger_abort))
+            return -1;
+    }
+    return 0;
 }
 
 static int action_conn_args(struct parser *p, struct scenario_action *act, int first, const char *verb)
@@ -1890,6 +1911,82 @@ static int action_inject(struct parser *p, struct scenario_action *act)
     return 0;
 }
 
+enum tcp_call scenario_action_call(enum scenario_action_kind kind)
+{
+    switch (kind) {
+    case ACTION_LISTEN: return TCP_CALL_LISTEN;
+    case ACTION_CONNECT: return TCP_CALL_CONNECT;
+    case ACTION_SEND: return TCP_CALL_SEND;
+    case ACTION_CLOSE: return TCP_CALL_CLOSE;
+    case ACTION_ABORT: return TCP_CALL_ABORT;
+    case ACTION_UNLISTEN: return TCP_CALL_UNLISTEN;
+    case ACTION_SHUTDOWN: return TCP_CALL_SHUTDOWN;
+    case ACTION_READ: return TCP_CALL_READ;
+    case ACTION_SETSOCKOPT: return TCP_CALL_SETSOCKOPT;
+    case ACTION_INJECT: return TCP_CALL_INJECT;
+    }
+    return TCP_CALL_INJECT;
+}
+
+/* A word after the verb from `words` (its index), `fallback` when none is
+ * written (-1: one is required), or -1 with an error. */
+static int action_word(struct parser *p, const char *verb, const char *const *words, int fallback)
+{
+    const struct token *t = token_at(p, 4);
+    char list[64] = "";
+    for (int i = 0; words[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "|" : "", words[i]);
+    if (!t || t->value)
+        return fallback >= 0 ? fallback : fail(&p->at, end_col(p), "missing %s after '%s'", list, verb);
+    for (int i = 0; words[i]; i++)
+        if (same(t->text, words[i]))
+            return i;
+    const char *guess = closest(t->text, words);
+    return fail(&p->at, t->col, "'%s' takes %s, not '%.60s'%s%s%s", verb, list, t->text,
+                guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
+}
+
+/* shutdown [wr|rd|rdwr] [conn=N] */
+static int action_shutdown(struct parser *p, struct scenario_action *act)
+{
+    static const char *const hows[] = {"wr", "rd", "rdwr", NULL};
+    int how = action_word(p, "shutdown", hows, SHUTDOWN_WR);
+    if (how < 0)
+        return -1;
+    act->how = (enum shutdown_how)how;
+    bool written = token_at(p, 4) && !token_at(p, 4)->value;
+    return action_conn_args(p, act, written ? 5 : 4, "shutdown");
+}
+
+/* read off|on [conn=N] */
+static int action_read(struct parser *p, struct scenario_action *act)
+{
+    static const char *const modes[] = {"off", "on", NULL};
+    int mode = action_word(p, "read", modes, -1);
+    if (mode < 0)
+        return -1;
+    act->on = mode == 1;
+    return action_conn_args(p, act, 5, "read");
+}
+
+/* setsockopt linger=0 [conn=N] */
+static int action_setsockopt(struct parser *p, struct scenario_action *act)
+{
+    static const char *const keys[] = {"linger", "conn", NULL};
+    size_t n;
+    if (collect_known_args(p, 4, "setsockopt", keys, &n))
+        return -1;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct arg *a = &p->args[i];
+        bool linger = strcmp(a->key, "linger") == 0;
+        any |= linger;
+        if (linger ? arg_linger(a, &p->at, &act->linger_abort) : parse_conn(a, &p->at, &act->conn))
+            return -1;
+    }
+    return any ? 0 : fail(&p->at, end_col(p), "missing an option after 'setsockopt' (linger=0)");
+}
+
 struct verb {
     const char *name;
     enum scenario_action_kind kind;
@@ -1900,10 +1997,11 @@ static const struct verb verbs[] = {
     {"listen", ACTION_LISTEN, action_listen},       {"connect", ACTION_CONNECT, action_connect},
     {"send", ACTION_SEND, action_send},             {"close", ACTION_CLOSE, action_close},
     {"abort", ACTION_ABORT, action_close},          {"unlisten", ACTION_UNLISTEN, action_unlisten},
-    {"inject", ACTION_INJECT, action_inject},
+    {"shutdown", ACTION_SHUTDOWN, action_shutdown}, {"read", ACTION_READ, action_read},
+    {"setsockopt", ACTION_SETSOCKOPT, action_setsockopt}, {"inject", ACTION_INJECT, action_inject},
 };
-static const char *const verb_names[] = {"listen", "connect", "send", "close", "abort", "unlisten", "inject",
-                                         NULL};
+static const char *const verb_names[] = {"listen", "connect", "send", "close", "abort", "unlisten",
+                                         "shutdown", "read", "setsockopt", "inject", NULL};
 
 /* at TIME HOST VERB ... */
 static int directive_at(struct parser *p)
@@ -1917,7 +2015,7 @@ static int directive_at(struct parser *p)
     const struct token *host = need(p, 2, "a host after the time");
     if (!host || host_ref(p->s, host->text, host->col, &p->at, &act.host))
         return -1;
-    const struct token *verb = need(p, 3, "an action (listen, connect, send, close, abort, unlisten, inject)");
+    const struct token *verb = need(p, 3, "an action (listen, connect, send, shutdown, close, abort, read, setsockopt, unlisten, inject)");
     if (!verb)
         return -1;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
@@ -1932,8 +2030,8 @@ static int directive_at(struct parser *p)
         return push(p, (void **)&s->actions, &s->action_count, &p->action_cap, sizeof act, &act);
     }
     const char *guess = closest(verb->text, verb_names);
-    return fail(&p->at, verb->col, "unknown action '%.60s'%s%s%s (listen, connect, send, close, abort, unlisten, "
-                "inject)",
+    return fail(&p->at, verb->col, "unknown action '%.60s'%s%s%s (listen, connect, send, shutdown, close, abort, read, "
+                "setsockopt, unlisten, inject)",
                 verb->text, guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
 }
 
@@ -2334,6 +2432,43 @@ static int expect_sends(struct parser *p, struct scenario_expect *e)
     return push_expect(p, e);
 }
 
+/* The errno names a call result may have, for "did you mean". */
+static const char *const result_names[] = {"ok", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EPIPE",
+                                           "ENOTCONN", "EADDRINUSE", "EADDRNOTAVAIL", "ENOMEM",
+                                           "ECONNABORTED", "EINVAL", "EOTHER", NULL};
+
+/* expect HOST CALL result=ERRNO [conn=N] */
+static int expect_call(struct parser *p, struct scenario_expect *e, enum tcp_call call)
+{
+    static const char *const keys[] = {"result", "conn", NULL};
+    size_t n;
+    bool has_result = false;
+    e->kind = EXPECT_CALL;
+    e->call = call;
+    if (collect_known_args(p, 3, "expect", keys, &n))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct arg *a = &p->args[i];
+        if (strcmp(a->key, "conn") == 0) {
+            if (parse_conn(a, &p->at, &e->conn))
+                return -1;
+            continue;
+        }
+        int result = tcp_call_result_from_name(a->value);
+        if (result < 0) {
+            const char *guess = closest(a->value, result_names);
+            return fail(&p->at, a->value_col, "unknown result '%.60s'%s%s%s (ok or an errno name such "
+                        "as ECONNREFUSED, ETIMEDOUT, ECONNRESET, EPIPE, ENOTCONN)", a->value,
+                        guess ? "; did you mean '" : "", guess ? guess : "", guess ? "'?" : "");
+        }
+        e->result = (enum tcp_call_result)result;
+        has_result = true;
+    }
+    if (!has_result)
+        return fail(&p->at, end_col(p), "missing result=ok or result=ERRNO (e.g. result=ECONNREFUSED)");
+    return push_expect(p, e);
+}
+
 static int directive_expect(struct parser *p)
 {
     struct scenario_expect e = {.at = -1, .state = -1, .line = p->line.number};
@@ -2353,6 +2488,9 @@ static int directive_expect(struct parser *p)
         return expect_sends(p, &e);
     if (same(what->text, "state"))
         return fail(&p->at, what->col, "a state needs a time: expect at T HOST state STATE");
+    int call = what->value ? -1 : tcp_call_from_name(what->text);
+    if (call >= 0)
+        return expect_call(p, &e, (enum tcp_call)call);
     return expect_count(p, &e);
 }
 

@@ -43,11 +43,17 @@ enum scenario_action_kind {
     ACTION_LISTEN,   /* at T host listen PORT [backlog=N] */
     ACTION_CONNECT,  /* at T host connect PEER:PORT [port=LOCAL] */
     ACTION_SEND,     /* at T host send SIZE [conn=N] */
-    ACTION_CLOSE,    /* at T host close [conn=N]: CLOSE, i.e. FIN after queued data */
+    ACTION_CLOSE,    /* at T host close [conn=N]: close(2), the socket is orphaned */
     ACTION_ABORT,    /* at T host abort [conn=N]: RST */
     ACTION_UNLISTEN, /* at T host unlisten PORT: close the listener */
+    ACTION_SHUTDOWN, /* at T host shutdown [wr|rd|rdwr] [conn=N]: shutdown(2), default wr */
+    ACTION_READ,     /* at T host read off|on [conn=N]: the application stops/resumes reading */
+    ACTION_SETSOCKOPT, /* at T host setsockopt linger=0 [conn=N]: SO_LINGER {1, 0} */
     ACTION_INJECT,   /* at T host inject FLAGS ...: a segment the host's TCB did not write */
 };
+
+/* The call an action records in the calls table (TCP_CALL_INJECT for inject). */
+enum tcp_call scenario_action_call(enum scenario_action_kind kind);
 
 /* A sequence-space number as a scenario writes it: a number, or a field of
  * the host's side of the connection plus an offset (snd.nxt+100), read when
@@ -75,6 +81,8 @@ struct scenario_inject {
     uint16_t to_port, local_port;   /* 0 = the connection's */
 };
 
+enum shutdown_how { SHUTDOWN_WR, SHUTDOWN_RD, SHUTDOWN_RDWR };
+
 struct scenario_action {
     sim_time at;
     int host;                       /* index into hosts */
@@ -85,6 +93,9 @@ struct scenario_action {
     int backlog;                    /* LISTEN */
     uint64_t bytes;                 /* SEND */
     struct scenario_inject inject;  /* INJECT */
+    enum shutdown_how how;          /* SHUTDOWN */
+    bool on;                        /* READ: on */
+    bool linger_abort;              /* CONNECT, SETSOCKOPT: linger=0 */
     uint32_t conn;                  /* 1-based index among the host's connections in order of
                                        creation; 0 = the most recent one */
     int line;
@@ -127,6 +138,7 @@ enum expect_kind {
     EXPECT_PATH,     /* expect HOST path STATE STATE ... [conn=N] */
     EXPECT_STATE_AT, /* expect at T HOST state STATE [conn=N] */
     EXPECT_COUNT,    /* expect HOST COUNTER OP VALUE; expect HOST connections in STATE [at T] OP VALUE */
+    EXPECT_CALL,     /* expect HOST CALL result=ERRNO [conn=N]: some such call had that result */
     EXPECT_SENDS,    /* expect HOST sends FLAGS [seq=EXPR] [ack=EXPR] [len=SIZE] [at T [tolerance=T]]
                         [conn=N] [#N] */
     EXPECT_SENDS_NO, /* expect HOST sends no FLAGS [from=T] [until=T] [conn=N] */
@@ -168,6 +180,8 @@ struct scenario_expect {
     enum expect_op op;
     double value;                   /* EXPECT_COUNT; may be fractional, e.g. 0.95 */
     double tolerance;               /* EXPECT_COUNT with OP_EQ: |actual - value| <= tolerance */
+    enum tcp_call call;             /* EXPECT_CALL */
+    enum tcp_call_result result;    /* EXPECT_CALL */
     struct scenario_sends sends;    /* EXPECT_SENDS, EXPECT_SENDS_NO (at: the time above) */
     char text[SCENARIO_TEXT_MAX];   /* as written */
     int line;

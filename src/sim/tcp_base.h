@@ -55,13 +55,54 @@ enum tcp_cause {
     TCP_CAUSE_SYN_ACK_RETRIES,    /* "SYN-ACK retries exhausted" */
     TCP_CAUSE_RETRANSMISSIONS,    /* "retransmissions exhausted" */
     TCP_CAUSE_KERNEL,             /* "kernel": a transition the real stack made, cause unknown */
+    TCP_CAUSE_RCV_DATA_AFTER_CLOSE, /* "rcv data after close": Linux resets (tcp_rcv_state_process) */
 };
-enum { TCP_CAUSE_COUNT = TCP_CAUSE_KERNEL + 1 };
+enum { TCP_CAUSE_COUNT = TCP_CAUSE_RCV_DATA_AFTER_CLOSE + 1 };
 
 /* The cause as the database and the ladder write it ("rcv SYN|ACK");
  * NULL for TCP_CAUSE_NONE, "unknown" outside the enum. */
 const char *tcp_cause_name(enum tcp_cause cause);
 /* Parses those names; returns -1 for an unknown name. */
 int tcp_cause_from_name(const char *name);
+
+/* The application calls whose outcome a run records (the calls table). */
+enum tcp_call {
+    TCP_CALL_LISTEN,
+    TCP_CALL_CONNECT,   /* recorded when its outcome is known: ESTABLISHED or the error */
+    TCP_CALL_SEND,
+    TCP_CALL_SHUTDOWN,
+    TCP_CALL_CLOSE,
+    TCP_CALL_ABORT,
+    TCP_CALL_UNLISTEN,
+    TCP_CALL_READ,      /* read off|on */
+    TCP_CALL_SETSOCKOPT,
+    TCP_CALL_INJECT,    /* not a socket call: a segment the scenario injects (ENOTCONN: no TCB to read) */
+};
+enum { TCP_CALL_COUNT = TCP_CALL_INJECT + 1 };
+/* "listen", "connect", ... as the scenario language writes them. */
+const char *tcp_call_name(enum tcp_call call);
+int tcp_call_from_name(const char *name);
+
+/* A call's result: ok or the errno a socket would report. */
+enum tcp_call_result {
+    TCP_RESULT_OK,
+    TCP_RESULT_ECONNREFUSED,
+    TCP_RESULT_ETIMEDOUT,
+    TCP_RESULT_ECONNRESET,
+    TCP_RESULT_EPIPE,
+    TCP_RESULT_ENOTCONN,
+    TCP_RESULT_EADDRINUSE,
+    TCP_RESULT_EADDRNOTAVAIL,
+    TCP_RESULT_ENOMEM,
+    TCP_RESULT_ECONNABORTED,
+    TCP_RESULT_EINVAL,
+    TCP_RESULT_EOTHER,  /* an errno outside this list (the kernel backend) */
+};
+enum { TCP_RESULT_COUNT = TCP_RESULT_EOTHER + 1 };
+/* "ok", "ECONNREFUSED", ... */
+const char *tcp_call_result_name(enum tcp_call_result result);
+int tcp_call_result_from_name(const char *name);
+/* The result for a real errno value (0 = ok). */
+enum tcp_call_result tcp_call_result_from_errno(int error);
 
 #endif

@@ -84,6 +84,13 @@ void trace_expectation(struct trace *trace, const struct trace_expectation *exp)
             trace->sinks[i]->ops->expectation(trace->sinks[i], exp);
 }
 
+void trace_call(struct trace *trace, const struct trace_call *call)
+{
+    for (size_t i = 0; i < trace->sink_count; i++)
+        if (trace->sinks[i]->ops->call)
+            trace->sinks[i]->ops->call(trace->sinks[i], call);
+}
+
 int trace_run_end(struct trace *trace, const struct trace_run_result *result, struct trace_sink **failed)
 {
     int status = 0;

@@ -92,6 +92,15 @@ struct trace_segment {
                                     (drop, delay, duplicate, corrupt); 0 = none */
 };
 
+/* One application call and its outcome (the calls table). */
+struct trace_call {
+    sim_time t_ns;
+    const char *host;
+    uint64_t conn_id;            /* 0 = no connection (a listener, or none to name) */
+    enum tcp_call call;
+    enum tcp_call_result result;
+};
+
 struct trace_sink;
 struct trace_sink_ops {
     /* Returns 0, or -1 with a message in sink->error. */
@@ -105,6 +114,8 @@ struct trace_sink_ops {
     /* Throw away what the run recorded (failed or interrupted run). */
     void (*run_abort)(struct trace_sink *sink);
     void (*destroy)(struct trace_sink *sink);
+    /* Last, so that sinks initialised by position need not name it. */
+    void (*call)(struct trace_sink *sink, const struct trace_call *call);
 };
 
 struct trace_sink {
@@ -130,6 +141,7 @@ void trace_connection(struct trace *trace, const struct trace_connection *conn);
 void trace_transition(struct trace *trace, const struct trace_transition *tr);
 void trace_segment(struct trace *trace, const struct trace_segment *seg);
 void trace_expectation(struct trace *trace, const struct trace_expectation *exp);
+void trace_call(struct trace *trace, const struct trace_call *call);
 int trace_run_end(struct trace *trace, const struct trace_run_result *result, struct trace_sink **failed);
 void trace_run_abort(struct trace *trace);
 /* Destroys every sink. */

@@ -1,5 +1,6 @@
 /*
- * sink_text.c: the text log sink, one line per transition and segment.
+ * sink_text.c: the text log sink, one line per transition, segment and
+ * application call.
  */
 #include "sink_text.h"
 
@@ -81,6 +82,17 @@ static void text_expectation(struct trace_sink *sink, const struct trace_expecta
     fprintf(ts->out, "# %s: %s (%s)\n", e->text, e->passed ? "passed" : "FAILED", e->detail);
 }
 
+/* "1.000000000 client conn 1 call connect: ECONNREFUSED" */
+static void text_call(struct trace_sink *sink, const struct trace_call *c)
+{
+    struct text_sink *ts = (struct text_sink *)sink;
+    print_time(ts->out, c->t_ns);
+    fprintf(ts->out, " %s", c->host);
+    if (c->conn_id)
+        fprintf(ts->out, " conn %" PRIu64, c->conn_id);
+    fprintf(ts->out, " call %s: %s\n", tcp_call_name(c->call), tcp_call_result_name(c->result));
+}
+
 static int text_run_end(struct trace_sink *sink, const struct trace_run_result *r)
 {
     struct text_sink *ts = (struct text_sink *)sink;
@@ -100,6 +112,7 @@ static const struct trace_sink_ops text_ops = {
     .transition = text_transition,
     .segment = text_segment,
     .expectation = text_expectation,
+    .call = text_call,
     .run_end = text_run_end,
     .destroy = text_destroy,
 };

@@ -37,6 +37,8 @@ enum tcp_error {
     TCP_ERR_ABORTED,        /* the local application aborted */
 };
 const char *tcp_error_name(enum tcp_error error);
+/* The errno name a socket call returns for it (the calls table). */
+enum tcp_call_result tcp_error_result(enum tcp_error error);
 
 struct tcp_conn;   /* a TCB: a listener or a connection */
 struct tcp_host;
@@ -87,7 +89,14 @@ struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_
 enum tcp_error tcp_send(struct tcp_conn *conn, const uint8_t *data, size_t len);
 /* Takes up to max in-order bytes; returns how many. */
 size_t tcp_receive(struct tcp_conn *conn, uint8_t *buf, size_t max);
+/* close(): orphans the socket (the linux profile's orphan rules apply);
+ * resets instead with unread data (rst_on_close_unread) or SO_LINGER 0. */
 enum tcp_error tcp_close(struct tcp_conn *conn);
+/* shutdown(): SHUT_RD (reading), SHUT_WR (writing: RFC 9293's CLOSE, a
+ * half-close that keeps receiving), or both. */
+enum tcp_error tcp_shutdown(struct tcp_conn *conn, bool reading, bool writing);
+/* SO_LINGER with l_linger 0: close() aborts with RST. */
+void tcp_set_linger_abort(struct tcp_conn *conn, bool abort);
 enum tcp_error tcp_abort(struct tcp_conn *conn);
 
 /* Looking at a TCB. */

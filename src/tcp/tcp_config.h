@@ -47,6 +47,10 @@ struct tcp_profile {
     sim_time msl;                    /* RFC 9293 3.4.2: 2 min */
     sim_time time_wait;              /* 2*MSL (RFC); 60 s (Linux) */
     sim_time fin_wait_2_timeout;     /* 0 = none (RFC); linux 60 s: longest silence in FIN_WAIT_2 */
+    bool fin_wait_2_orphans_only;    /* Linux: the timeout bounds only sockets closed by close() */
+    bool rst_on_data_after_close;    /* Linux: data after close() (not shutdown) gets RST */
+    bool rst_on_close_unread;        /* Linux, RFC 2525 2.17: close() with unread data sends RST */
+    int orphan_retries;              /* data/FIN retransmissions once closed; 0 means 8 (Linux) */
     bool synack_on_duplicate_syn;    /* Linux: a retransmitted SYN in SYN_RECEIVED gets a new SYN-ACK */
     bool rfc5961;                    /* challenge ACKs for in-window RST and SYN */
     bool rfc1337;                    /* ignore RST in TIME_WAIT */

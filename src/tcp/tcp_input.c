@@ -466,6 +466,8 @@ static void on_text(struct tcp_conn *c, struct rx *rx)
     const struct seg_text *t = &rx->text;
     if (s != TCP_ESTABLISHED && s != TCP_FIN_WAIT_1 && s != TCP_FIN_WAIT_2)
         return;
+    if (t->len > 0 && tcp_reset_on_data_after_close(c, rx->seg, t->seq, t->len))
+        return;
     if (s == TCP_FIN_WAIT_2 && (rx->seg->len > 0 || has(rx->seg, TCP_FLAG_FIN)))
         tcp_timer_fin_wait_2(c); /* the timer measures silence (decision 12) */
     if ((t->len == 0 && !t->fin) || !c->buf)

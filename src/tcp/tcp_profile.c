@@ -28,6 +28,10 @@ void tcp_profile_rfc9293(struct tcp_profile *p)
     p->msl = 120 * SIM_S;                     /* RFC 9293 3.4.2 */
     p->time_wait = 2 * p->msl;                /* MUST-13 */
     p->fin_wait_2_timeout = 0;                /* the RFC waits indefinitely */
+    p->fin_wait_2_orphans_only = false;       /* CLOSE is a half-close: no orphans in the RFC */
+    p->rst_on_data_after_close = false;       /* FIN-WAIT states accept text (3.10.7.4) */
+    p->rst_on_close_unread = false;           /* RFC 9293 is silent; RFC 2525 2.17 advises RST */
+    p->orphan_retries = 15;                   /* as data_retries: the RFC has no orphans */
     p->synack_on_duplicate_syn = false;       /* strict 3.10.7.4: a duplicate SYN draws an ACK */
     p->rfc5961 = true;                        /* recommended in RFC 9293 3.10.7.4 */
     p->rfc1337 = false;
@@ -61,10 +65,12 @@ void tcp_profile_linux(struct tcp_profile *p)
     p->data_retries = 15;                     /* tcp_retries2 */
     p->time_wait = 60 * SIM_S;                /* TCP_TIMEWAIT_LEN */
     p->msl = 30 * SIM_S;                      /* so that 2*MSL = TIME_WAIT */
-    p->fin_wait_2_timeout = 60 * SIM_S;       /* tcp_fin_timeout. Linux applies it to orphaned
-                                                 sockets; tcpsim's applications keep reading, so
-                                                 here it bounds how long FIN_WAIT_2 may stay
-                                                 silent (restarted by arriving text or FIN) */
+    p->fin_wait_2_timeout = 60 * SIM_S;       /* tcp_fin_timeout */
+    p->fin_wait_2_orphans_only = true;        /* ... applied only to orphans (tcp_close);
+                                                 shutdown(SHUT_WR) waits as long as the peer */
+    p->rst_on_data_after_close = true;        /* tcp_rcv_state_process: TCPABORTONDATA */
+    p->rst_on_close_unread = true;            /* tcp_close: data_was_unread -> active reset */
+    p->orphan_retries = 0;                    /* tcp_orphan_retries: 0 means 8 */
     p->synack_on_duplicate_syn = true;        /* tcp_check_req: resend SYN-ACK */
     p->timestamps = true;                     /* tcp_timestamps = 1 */
     p->sack_permitted = true;                 /* tcp_sack = 1 */

@@ -154,7 +154,7 @@ static void data_timeout(struct tcp_conn *c)
 {
     if (c->snd_una == c->snd_nxt)
         return;
-    if (retries_exhausted(c, tcp_prof(c)->data_retries)) {
+    if (retries_exhausted(c, tcp_data_retry_limit(c))) {
         tcp_enter_closed(c, TCP_CAUSE_RETRANSMISSIONS, NULL, TCP_ERR_TIMEOUT);
         return;
     }
@@ -300,10 +300,13 @@ void tcp_timer_time_wait(struct tcp_conn *c)
         sim_schedule(c->host->sim, tcp_prof(c)->time_wait, on_state_timeout, c, NULL);
 }
 
-/* (Re)start: FIN_WAIT_2 may stay silent this long (decision 12). */
+/* (Re)start: FIN_WAIT_2 may stay silent this long (decision 12); in Linux
+ * (fin_wait_2_orphans_only) only a socket the application closed. */
 void tcp_timer_fin_wait_2(struct tcp_conn *c)
 {
     sim_time timeout = tcp_prof(c)->fin_wait_2_timeout;
+    if (tcp_prof(c)->fin_wait_2_orphans_only && !(c->flags & TCPF_ORPHAN))
+        timeout = 0;
     cancel(c, &c->state_timer);
     if (timeout > 0)
         c->state_timer = sim_schedule(c->host->sim, timeout, on_state_timeout, c, NULL);

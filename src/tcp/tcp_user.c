@@ -1,7 +1,11 @@
 /*
  * tcp_user.c: the user interface of RFC 9293 (3.10.1-3.10.5), both ways.
  * Calls down: OPEN (tcp_listen, tcp_connect), SEND, RECEIVE, CLOSE, ABORT,
- * and the accessors of tcp.h. Calls up: the notifications (connected,
+ * and the accessors of tcp.h. CLOSE comes in the two socket forms:
+ * tcp_shutdown (SHUT_WR is RFC 9293's CLOSE, a half-close: the socket stays
+ * and keeps receiving) and tcp_close (close(): the socket is orphaned, and
+ * the linux profile then applies Linux's orphan rules, see
+ * docs/transitions.md). Calls up: the notifications (connected,
  * accepted, readable, peer_closed) that tcp_input.c collects while a
  * segment is processed and delivers once its steps are done.
  *
@@ -29,6 +33,24 @@ const char *tcp_error_name(enum tcp_error error)
     case TCP_ERR_ABORTED: return "connection aborted";
     }
     return "unknown error";
+}
+
+/* The errno a socket call would return for a TCP error. */
+enum tcp_call_result tcp_error_result(enum tcp_error error)
+{
+    switch (error) {
+    case TCP_OK: return TCP_RESULT_OK;
+    case TCP_ERR_EXISTS: return TCP_RESULT_EADDRINUSE;
+    case TCP_ERR_NO_CONNECTION: return TCP_RESULT_ENOTCONN;
+    case TCP_ERR_CLOSING: return TCP_RESULT_EPIPE;
+    case TCP_ERR_REFUSED: return TCP_RESULT_ECONNREFUSED;
+    case TCP_ERR_RESET: return TCP_RESULT_ECONNRESET;
+    case TCP_ERR_TIMEOUT: return TCP_RESULT_ETIMEDOUT;
+    case TCP_ERR_NO_PORTS: return TCP_RESULT_EADDRNOTAVAIL;
+    case TCP_ERR_NO_MEMORY: return TCP_RESULT_ENOMEM;
+    case TCP_ERR_ABORTED: return TCP_RESULT_ECONNABORTED;
+    }
+    return TCP_RESULT_EOTHER;
 }
 
 /* ---- OPEN (3.10.1) ---- */
@@ -161,10 +183,9 @@ size_t tcp_receive(struct tcp_conn *c, uint8_t *out, size_t max)
 
 /* ---- CLOSE, ABORT (3.10.4, 3.10.5) ---- */
 
-enum tcp_error tcp_close(struct tcp_conn *c)
+/* RFC 9293's CLOSE: FIN after the queued data; the socket stays. */
+static enum tcp_error close_sending(struct tcp_conn *c)
 {
-    if (!c || tcp_gone(c))
-        return TCP_ERR_NO_CONNECTION;
     enum tcp_error result = TCP_OK;
     tcp_hold(c);
     switch ((enum tcp_state)c->state) {
@@ -197,6 +218,69 @@ enum tcp_error tcp_close(struct tcp_conn *c)
     return result;
 }
 
+enum tcp_error tcp_shutdown(struct tcp_conn *c, bool reading, bool writing)
+{
+    if (!c || tcp_gone(c) || (c->flags & TCPF_LISTENER))
+        return TCP_ERR_NO_CONNECTION;
+    if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+        return TCP_ERR_NO_CONNECTION; /* Linux: ENOTCONN before the handshake is done */
+    if (reading)
+        c->flags |= TCPF_RCV_SHUTDOWN;
+    if (!writing || (c->flags & TCPF_CLOSE_QUEUED))
+        return TCP_OK; /* a second SHUT_WR is no error in Linux */
+    return close_sending(c);
+}
+
+static bool has_unread_data(const struct tcp_conn *c)
+{
+    return c->buf && c->buf->rcv.len > 0;
+}
+
+/* close(): the application lets go of the socket. Linux resets at once
+ * when data was left unread (RFC 2525 2.17) or SO_LINGER is 0; otherwise
+ * the socket is orphaned and closes as RFC 9293's CLOSE does. */
+enum tcp_error tcp_close(struct tcp_conn *c)
+{
+    if (!c || tcp_gone(c))
+        return TCP_ERR_NO_CONNECTION;
+    bool synchronized = c->state != TCP_LISTEN && c->state != TCP_SYN_SENT && c->state != TCP_CLOSED;
+    if (synchronized && (c->linger_abort || (tcp_prof(c)->rst_on_close_unread && has_unread_data(c))))
+        return tcp_abort(c) == TCP_OK ? TCP_OK : TCP_ERR_NO_CONNECTION;
+    if (c->flags & TCPF_ORPHAN)
+        return c->state == TCP_LISTEN ? TCP_ERR_NO_CONNECTION : TCP_ERR_CLOSING; /* a second CLOSE */
+    bool already_closing = (c->flags & TCPF_CLOSE_QUEUED) != 0;
+    c->flags |= TCPF_ORPHAN | TCPF_RCV_SHUTDOWN;
+    if (!already_closing)
+        return close_sending(c);
+    /* After shutdown(SHUT_WR): only the orphan rules are new. */
+    if (c->state == TCP_FIN_WAIT_2)
+        tcp_timer_fin_wait_2(c);
+    return TCP_OK;
+}
+
+bool tcp_reset_on_data_after_close(struct tcp_conn *c, const struct segment *seg, uint32_t seq,
+                                   uint32_t len)
+{
+    enum tcp_state s = (enum tcp_state)c->state;
+    if (!tcp_prof(c)->rst_on_data_after_close || !(c->flags & TCPF_RCV_SHUTDOWN))
+        return false;
+    if (s != TCP_FIN_WAIT_1 && s != TCP_FIN_WAIT_2)
+        return false;
+    if ((int32_t)(seq + len - c->rcv_nxt) <= 0)
+        return false; /* nothing new: an old duplicate */
+    tcp_send_segment(c, TCP_FLAG_RST, c->snd_nxt, NULL, 0, false);
+    tcp_enter_closed(c, TCP_CAUSE_RCV_DATA_AFTER_CLOSE, seg, TCP_ERR_RESET);
+    return true;
+}
+
+int tcp_data_retry_limit(const struct tcp_conn *c)
+{
+    const struct tcp_profile *p = tcp_prof(c);
+    if (!(c->flags & TCPF_ORPHAN))
+        return p->data_retries;
+    return p->orphan_retries == 0 ? 8 : p->orphan_retries;
+}
+
 /* RFC 9293 3.10.5: states that hold a synchronized peer get
  * <SEQ=SND.NXT><CTL=RST>; every ABORT ends in CLOSED (not TIME-WAIT). */
 enum tcp_error tcp_abort(struct tcp_conn *c)
@@ -219,6 +303,8 @@ enum tcp_error tcp_abort(struct tcp_conn *c)
     tcp_release(c);
     return TCP_OK;
 }
+
+void tcp_set_linger_abort(struct tcp_conn *c, bool abort) { c->linger_abort = abort; }
 
 /* ---- notifications to the application ---- */
 

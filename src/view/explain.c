@@ -109,6 +109,13 @@ static const struct explanation explanations[] = {
     {TCP_FIN_WAIT_2, TCP_CLOSED, TCP_CAUSE_FIN_WAIT_2_TIMEOUT,
      "the peer's FIN never came and the FIN_WAIT_2 timer expired -> CLOSED (not in "
      "RFC 9293, which waits forever; Linux tcp_fin_timeout)"},
+    {TCP_FIN_WAIT_1, TCP_CLOSED, TCP_CAUSE_RCV_DATA_AFTER_CLOSE,
+     "data arrived after the application closed the socket for reading (close()): nobody "
+     "will read it, so Linux sends RST and drops the connection -> CLOSED (RFC 2525 2.17; "
+     "RFC 9293 would accept it)"},
+    {TCP_FIN_WAIT_2, TCP_CLOSED, TCP_CAUSE_RCV_DATA_AFTER_CLOSE,
+     "data arrived at an orphaned socket (the application called close(), not shutdown()): "
+     "Linux answers with RST -> CLOSED (RFC 2525 2.17; RFC 9293 would accept it)"},
     {ANY_STATE, TCP_CLOSED, TCP_CAUSE_RETRANSMISSIONS,
      "a segment went unacknowledged through its retransmissions up to the give-up "
      "threshold R2: connection timed out -> CLOSED (3.8.3)"},
@@ -138,6 +145,7 @@ static const char *generic_section(enum tcp_cause cause)
     case TCP_CAUSE_RCV_FIN_ACK:
     case TCP_CAUSE_RCV_ACK_OF_FIN:
     case TCP_CAUSE_RCV_RST:
+    case TCP_CAUSE_RCV_DATA_AFTER_CLOSE:
         return "3.10.7"; /* SEGMENT ARRIVES */
     case TCP_CAUSE_APP_LISTEN:
     case TCP_CAUSE_APP_CONNECT:

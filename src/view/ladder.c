@@ -171,6 +171,16 @@ struct ltrans {
     enum tcp_cause cause;
 };
 
+/* A call that failed: a note line beside its host's lifeline (calls that
+ * succeeded are not drawn, so a run without failures draws as before). */
+struct lcall {
+    int64_t seq, conn_id;
+    sim_time t;
+    int side;
+    enum tcp_call call;
+    enum tcp_call_result result;
+};
+
 struct lseg {
     int64_t seg_id, conn_id, trace_seq;
     int side;                     /* the sender's */
@@ -202,6 +212,8 @@ struct view {
     size_t ntrans, captrans;
     struct lseg *segs;
     size_t nsegs, capsegs;
+    struct lcall *calls;
+    size_t ncalls, capcalls;
     bool oom;
 };
 
@@ -432,11 +444,31 @@ static int load_connections(struct results_db *db, struct view *v, int64_t wante
     return 0;
 }
 
+static int take_call(void *context, const struct results_call *rc)
+{
+    struct view *v = context;
+    const struct trace_call *c = &rc->call;
+    if (c->result == TCP_RESULT_OK)
+        return 0;
+    if (showing_one_connection(v) && c->conn_id != 0 && (int64_t)c->conn_id != v->conn_id)
+        return 0;
+    struct lcall *calls = grow(v->calls, &v->capcalls, v->ncalls, sizeof *calls);
+    if (!calls) {
+        v->oom = true;
+        return 1;
+    }
+    v->calls = calls;
+    v->calls[v->ncalls++] = (struct lcall){rc->record, (int64_t)c->conn_id, c->t_ns,
+                                           side_of(v, c->host), c->call, c->result};
+    return 0;
+}
+
 static int load_records(struct results_db *db, struct view *v, char *err, size_t errlen)
 {
     int64_t conn_id = showing_one_connection(v) ? v->conn_id : 0;
     if (results_transitions(db, v->run_id, conn_id, take_transition, v) != 0 ||
-        results_segments(db, v->run_id, conn_id, take_segment, v) != 0) {
+        results_segments(db, v->run_id, conn_id, take_segment, v) != 0 ||
+        results_calls(db, v->run_id, take_call, v) != 0) {
         snprintf(err, errlen, "%s", results_error(db));
         return -1;
     }
@@ -452,6 +484,7 @@ static void free_view(struct view *v)
     free(v->conns);
     free(v->trans);
     free(v->segs);
+    free(v->calls);
 }
 
 /* ---- sequence numbers and labels ---- */
@@ -537,13 +570,13 @@ static bool never_arrived(const struct lseg *s)
 
 /* ---- events ---- */
 
-enum event_kind { EV_TRANSITION, EV_SEND, EV_COPY, EV_ARRIVE, EV_LOST };
+enum event_kind { EV_TRANSITION, EV_SEND, EV_COPY, EV_ARRIVE, EV_LOST, EV_CALL };
 
 struct event {
     sim_time t;
     int64_t order;       /* position in the record stream: 2*seq, 2*trace_seq(+1) */
     enum event_kind kind;
-    size_t index;        /* into trans or segs */
+    size_t index;        /* into trans, segs or calls */
 };
 
 static int compare_events(const void *a, const void *b)
@@ -584,12 +617,14 @@ static sim_time typical_delay(const struct view *v)
 
 static struct event *build_events(const struct view *v, sim_time lost_span, size_t *count)
 {
-    size_t n = 0, cap = v->ntrans + 2 * v->nsegs;
+    size_t n = 0, cap = v->ntrans + 2 * v->nsegs + v->ncalls;
     struct event *ev = malloc((cap ? cap : 1) * sizeof *ev);
     if (!ev)
         return NULL;
     for (size_t i = 0; i < v->ntrans; i++)
         ev[n++] = (struct event){v->trans[i].t, 2 * v->trans[i].seq, EV_TRANSITION, i};
+    for (size_t i = 0; i < v->ncalls; i++)
+        ev[n++] = (struct event){v->calls[i].t, 2 * v->calls[i].seq, EV_CALL, i};
     for (size_t i = 0; i < v->nsegs; i++) {
         const struct lseg *s = &v->segs[i];
         bool copy = s->fate == FATE_DUPLICATED;
@@ -971,6 +1006,18 @@ static void on_lost(struct layout *l, struct lseg *s, sim_time t)
         add_text(l, row, mid - 2, true, fate, A_LOST);
 }
 
+/* "connect: ECONNREFUSED" on its own row, against the caller's lifeline. */
+static void on_call(struct layout *l, const struct lcall *c)
+{
+    char note[LABEL_LEN + 32];
+    snprintf(note, sizeof note, "%s: %s", tcp_call_name(c->call), tcp_call_result_name(c->result));
+    long row = new_row(l, ROW_EVENT, c->t);
+    if (c->side == LEFT)
+        add_text(l, row, l->g.left + 2, false, note, A_NOTE);
+    else
+        add_text(l, row, l->g.right - 2, true, note, A_NOTE);
+}
+
 static void place_event(struct layout *l, const struct event *e)
 {
     switch (e->kind) {
@@ -979,6 +1026,7 @@ static void place_event(struct layout *l, const struct event *e)
     case EV_COPY: on_copy(l, &l->v->segs[e->index]); break;
     case EV_ARRIVE: on_arrive(l, &l->v->segs[e->index]); break;
     case EV_LOST: on_lost(l, &l->v->segs[e->index], e->t); break;
+    case EV_CALL: on_call(l, &l->v->calls[e->index]); break;
     }
 }
 

@@ -9,8 +9,10 @@
  *   recorder   a trace sink that keeps what expectations and the results
  *              need: each host's first connections' paths, counters, and
  *              how many TCBs are in each state now;
- *   timeline   scenario actions (listen, connect, send, close, abort) at
- *              their times;
+ *   timeline   scenario actions (listen, connect, send, shutdown, close,
+ *              abort, read off|on, setsockopt) at their times, each call's
+ *              outcome reported through the trace (the calls table) and,
+ *              when it failed, in the report's notes;
  *   workloads  many connections with fixed or Poisson arrivals, and the
  *              server behaviour (close after the client's FIN, later, never).
  */
@@ -83,6 +85,13 @@ struct sends_watch {
 
 struct world;
 
+struct recorded_call {
+    int host;
+    uint64_t conn_id;
+    enum tcp_call call;
+    enum tcp_call_result result;
+};
+
 struct recorder {
     struct trace_sink sink;
     struct host_record host[SCENARIO_HOSTS];
@@ -91,6 +100,8 @@ struct recorder {
     const struct scenario *scenario;
     struct sends_watch *watch;    /* per expectation */
     struct world *world;          /* to read the sender's TCB; NULL when observing another backend */
+    struct recorded_call *calls;  /* the timeline's calls, for expect HOST CALL result= */
+    size_t call_count, call_capacity;
 };
 
 static bool world_sender_tcb(struct world *w, int host, const struct segment *seg, struct tcp_conn_info *info);
@@ -148,6 +159,19 @@ static struct recorded_conn *add_recorded(struct host_record *hr, uint64_t conn_
         i = (i + 1) & hr->slot_mask;
     hr->slot_of[i] = hr->conn_count;
     return rc;
+}
+
+/* Room for one more of an array that doubles (from `first`): the array,
+ * moved if it had to grow, or NULL (the old one untouched) without memory. */
+static void *grow(void *array, size_t *capacity, size_t count, size_t size, size_t first)
+{
+    if (count < *capacity)
+        return array;
+    size_t n = *capacity ? *capacity * 2 : first;
+    void *grown = realloc(array, n * size);
+    if (grown)
+        *capacity = n;
+    return grown;
 }
 
 static void record_step(struct recorded_conn *rc, sim_time t, int state)
@@ -319,9 +343,23 @@ static void recorder_segment(struct trace_sink *sink, const struct trace_segment
     }
 }
 
+static void recorder_call(struct trace_sink *sink, const struct trace_call *tc)
+{
+    struct recorder *rec = (struct recorder *)sink;
+    int h = recorder_host(rec, tc->host);
+    if (h < 0)
+        return;
+    struct recorded_call *calls = grow(rec->calls, &rec->call_capacity, rec->call_count, sizeof *calls, 16);
+    if (!calls)
+        return;
+    rec->calls = calls;
+    rec->calls[rec->call_count++] = (struct recorded_call){h, tc->conn_id, tc->call, tc->result};
+}
+
 static const struct trace_sink_ops recorder_ops = {
     .transition = recorder_transition,
     .segment = recorder_segment,
+    .call = recorder_call,
 };
 
 /* How many connections per host need their paths kept: all RECORDED_CONNS
@@ -340,7 +378,7 @@ static size_t records_needed(const struct scenario *sc, bool details)
     for (size_t i = 0; i < sc->expect_count; i++) {
         const struct scenario_expect *e = &sc->expects[i];
         size_t n = e->conn ? e->conn : 1;
-        if ((e->kind == EXPECT_PATH || e->kind == EXPECT_STATE_AT) && n > needed)
+        if ((e->kind == EXPECT_PATH || e->kind == EXPECT_STATE_AT || e->kind == EXPECT_CALL) && n > needed)
             needed = n;
         if ((e->kind == EXPECT_SENDS || e->kind == EXPECT_SENDS_NO) && e->conn > needed)
             needed = e->conn;
@@ -380,6 +418,7 @@ static void recorder_free(struct recorder *rec)
         free(hr->conns);
         free(hr->slot_of);
     }
+    free(rec->calls);
 }
 
 /* The state of a recorded connection at time t (CLOSED before it existed). */
@@ -400,6 +439,17 @@ static int recorded_state_at(const struct recorded_conn *rc, sim_time t)
 struct live_conn {            /* a timeline connection the applications can name */
     uint64_t conn_id;
     struct tcp_conn *conn;
+    bool connecting;          /* an active OPEN whose outcome is still to be recorded */
+    bool not_reading;         /* read off: data stays in the receive buffer */
+    bool closed_by_app;       /* close() or abort was called */
+    bool peer_closed;         /* the peer's FIN was read (CLOSE_WAIT) */
+};
+
+/* A timeline connection whose TCB is gone: what its socket still says. */
+struct ended_conn {
+    uint64_t conn_id;
+    enum tcp_error why;       /* why it ended; a reset or timeout is reported once */
+    bool closed_by_app;       /* close() or abort was called: the descriptor is gone */
 };
 
 struct world;
@@ -418,6 +468,8 @@ struct host_app {
     size_t live_count, live_capacity;
     struct listener *listeners; /* timeline listeners, for unlisten */
     size_t listener_count;
+    struct ended_conn *ended;   /* timeline connections whose TCB is gone */
+    size_t ended_count;
 };
 
 struct workload_run {
@@ -462,8 +514,9 @@ struct world {
     struct count_snapshot *snapshot_events;
     uint8_t *send_pattern;    /* bytes the applications send */
     size_t send_pattern_size;
-    struct world_report *report; /* notes go here when details are kept */
+    struct world_report *report; /* notes go here when details or notes are kept */
     bool details;
+    bool keep_notes;
 };
 
 static struct world *world_of(struct host_app *app) { return app->world; }
@@ -505,15 +558,11 @@ static void workload_conn_free(struct world *w, struct workload_conn *wc)
 
 static void live_add(struct host_app *app, struct tcp_conn *conn)
 {
-    if (app->live_count == app->live_capacity) {
-        size_t capacity = app->live_capacity ? app->live_capacity * 2 : 8;
-        struct live_conn *live = realloc(app->live, capacity * sizeof *live);
-        if (!live)
-            return;
-        app->live = live;
-        app->live_capacity = capacity;
-    }
-    app->live[app->live_count++] = (struct live_conn){tcp_conn_id(conn), conn};
+    struct live_conn *live = grow(app->live, &app->live_capacity, app->live_count, sizeof *live, 8);
+    if (!live)
+        return;
+    app->live = live;
+    app->live[app->live_count++] = (struct live_conn){.conn_id = tcp_conn_id(conn), .conn = conn};
 }
 
 static void live_remove(struct host_app *app, struct tcp_conn *conn)
@@ -562,18 +611,87 @@ static struct tcp_conn *named_conn(struct host_app *app, uint32_t n)
     return NULL;
 }
 
-/* An application call the TCP refused: worth telling, not an input error.
- * Notes are few (one per scenario action at most), so the array grows by one. */
-static void note(struct world *w, int host, const char *call, enum tcp_error error)
+/* An application call's outcome: recorded through the trace (the calls
+ * table, the recorder's list for expect HOST CALL), and a failed one in
+ * the report's notes, kept with or without details: a failing call is
+ * never silent. Calls are the timeline's (a few per action), so the notes
+ * grow by one; workload connections record none. */
+static void record_call(struct world *w, int host, uint64_t conn_id, enum tcp_call call,
+                        enum tcp_call_result result)
 {
-    struct world_report *r = w->report;
-    if (!w->details)
+    struct trace_call tc = {sim_now(w->sim), w->scenario->hosts[host].name, conn_id, call, result};
+    trace_call(w->trace, &tc);
+    if (result == TCP_RESULT_OK || !w->keep_notes)
         return;
+    struct world_report *r = w->report;
     struct world_note *grown = realloc(r->notes, (r->note_count + 1) * sizeof *grown);
     if (!grown)
         return;
     r->notes = grown;
-    r->notes[r->note_count++] = (struct world_note){sim_now(w->sim), host, call, error};
+    r->notes[r->note_count++] = (struct world_note){sim_now(w->sim), host, call, result};
+}
+
+static void note(struct world *w, int host, enum tcp_call call, uint64_t conn_id, enum tcp_error error)
+{
+    record_call(w, host, conn_id, call, tcp_error_result(error));
+}
+
+static struct live_conn *live_find(struct host_app *app, const struct tcp_conn *conn)
+{
+    for (size_t i = 0; i < app->live_count; i++)
+        if (app->live[i].conn == conn)
+            return &app->live[i];
+    return NULL;
+}
+
+/* Linux's tcp_reset reports EPIPE, not ECONNRESET, for a reset that comes
+ * after the peer's FIN (CLOSE_WAIT): a later send then says EPIPE only. */
+static void ended_add(struct host_app *app, const struct live_conn *live, enum tcp_error why)
+{
+    if (why == TCP_ERR_RESET && live->peer_closed)
+        why = TCP_ERR_CLOSING;
+    struct ended_conn *grown = realloc(app->ended, (app->ended_count + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    app->ended = grown;
+    app->ended[app->ended_count++] = (struct ended_conn){live->conn_id, why, live->closed_by_app};
+}
+
+/* The ended connection an action names (conn=N, or the most recent). */
+static struct ended_conn *named_ended(struct host_app *app, uint32_t n)
+{
+    if (app->ended_count == 0)
+        return NULL;
+    if (n == 0)
+        return &app->ended[app->ended_count - 1];
+    struct host_record *hr = &world_of(app)->recorder.host[app->index];
+    if (n > hr->conn_count)
+        return NULL;
+    for (size_t i = 0; i < app->ended_count; i++)
+        if (app->ended[i].conn_id == hr->conns[n - 1].conn_id)
+            return &app->ended[i];
+    return NULL;
+}
+
+/* What a call on a socket whose connection is gone returns, as Linux does:
+ * the pending error of a reset or timeout once (send, read), then EPIPE
+ * for send; close succeeds once; shutdown says ENOTCONN. */
+static enum tcp_call_result call_on_ended(struct ended_conn *e, enum tcp_call call)
+{
+    if (!e || e->closed_by_app)
+        return TCP_RESULT_ENOTCONN; /* no such socket (EBADF in Linux) */
+    if (call == TCP_CALL_CLOSE || call == TCP_CALL_ABORT) {
+        e->closed_by_app = true;
+        return TCP_RESULT_OK;
+    }
+    if (call == TCP_CALL_SHUTDOWN)
+        return TCP_RESULT_ENOTCONN;
+    if (e->why == TCP_ERR_RESET || e->why == TCP_ERR_TIMEOUT) {
+        enum tcp_call_result pending = tcp_error_result(e->why);
+        e->why = TCP_OK;
+        return pending;
+    }
+    return call == TCP_CALL_SEND ? TCP_RESULT_EPIPE : TCP_RESULT_OK;
 }
 
 static void send_bytes(struct world *w, struct tcp_conn *conn, uint64_t bytes)
@@ -592,8 +710,14 @@ static void app_connected(void *data, struct tcp_conn *conn)
 {
     struct host_app *app = data;
     struct workload_conn *wc = tcp_conn_app_data(conn);
-    if (!wc)
+    if (!wc) {
+        struct live_conn *live = live_find(app, conn);
+        if (live && live->connecting) {
+            live->connecting = false;
+            record_call(app->world, app->index, live->conn_id, TCP_CALL_CONNECT, TCP_RESULT_OK);
+        }
         return;
+    }
     const struct workload_run *wl = wc->run;
     send_bytes(app->world, conn, wl->spec->size);
     if (wl->spec->client_close == CLIENT_CLOSE_AFTER_SEND)
@@ -632,6 +756,11 @@ static void app_readable(void *data, struct tcp_conn *conn, size_t bytes)
     uint8_t buf[16384];
     (void)bytes;
     size_t n;
+    if (!tcp_conn_app_data(conn)) {
+        const struct live_conn *live = live_find(app, conn);
+        if (live && live->not_reading)
+            return; /* read off: the window closes as the buffer fills */
+    }
     while ((n = tcp_receive(conn, buf, sizeof buf)) > 0)
         app->world->recorder.host[app->index].bytes_received += n;
 }
@@ -640,8 +769,12 @@ static void app_peer_closed(void *data, struct tcp_conn *conn)
 {
     struct host_app *app = data;
     struct workload_conn *wc = tcp_conn_app_data(conn);
-    if (!wc)
+    if (!wc) {
+        struct live_conn *live = live_find(app, conn);
+        if (live)
+            live->peer_closed = true;
         return;
+    }
     const struct workload_run *wl = wc->run;
     bool is_server = app->index == wl->spec->server;
     if (is_server && wl->spec->server_close == SERVER_CLOSE_AFTER_FIN)
@@ -653,14 +786,19 @@ static void app_peer_closed(void *data, struct tcp_conn *conn)
 static void app_closed(void *data, struct tcp_conn *conn, enum tcp_error why)
 {
     struct host_app *app = data;
-    (void)why;
     if (tcp_conn_is_listener(conn))
         return;
     struct workload_conn *wc = tcp_conn_app_data(conn);
-    if (wc)
+    if (wc) {
         workload_conn_free(app->world, wc); /* cancels a close still to come */
-    else
-        live_remove(app, conn);
+        return;
+    }
+    struct live_conn *live = live_find(app, conn);
+    if (live && live->connecting && why != TCP_OK)
+        record_call(app->world, app->index, live->conn_id, TCP_CALL_CONNECT, tcp_error_result(why));
+    if (live)
+        ended_add(app, live, live->connecting ? TCP_OK : why); /* connect reported it already */
+    live_remove(app, conn);
 }
 
 static const struct tcp_app_ops app_ops = {
@@ -720,7 +858,7 @@ static void inject(struct world *w, const struct scenario_action *a)
     const struct seq_expr *ack = in->ack.given ? &in->ack : conn && (in->flags & TCP_FLAG_ACK) ? &rcv_nxt : &zero;
     if ((!conn && !in->to_port) || !seq_value(seq, conn ? &info : NULL, &seg.seq) ||
         !seq_value(ack, conn ? &info : NULL, &seg.ack)) {
-        note(w, a->host, "inject", TCP_ERR_NO_CONNECTION);
+        note(w, a->host, TCP_CALL_INJECT, 0, TCP_ERR_NO_CONNECTION);
         return;
     }
     seg.flags = in->flags;
@@ -731,60 +869,97 @@ static void inject(struct world *w, const struct scenario_action *a)
     link_transmit(w->link, a->host, &seg);
 }
 
+/* send, shutdown, close, abort, read, setsockopt on a live connection. */
+static enum tcp_error call_on_conn(struct world *w, struct host_app *app, const struct scenario_action *a,
+                                   struct live_conn *live)
+{
+    struct tcp_conn *conn = live->conn;
+    enum tcp_error error = TCP_OK;
+    switch (a->kind) {
+    case ACTION_SEND:
+        for (uint64_t left = a->bytes; left > 0 && error == TCP_OK;) {
+            size_t chunk = left < w->send_pattern_size ? (size_t)left : w->send_pattern_size;
+            error = tcp_send(conn, w->send_pattern, chunk);
+            left -= chunk;
+        }
+        return error;
+    case ACTION_SHUTDOWN:
+        return tcp_shutdown(conn, a->how != SHUTDOWN_WR, a->how != SHUTDOWN_RD);
+    case ACTION_CLOSE:
+    case ACTION_ABORT:
+        if (live->closed_by_app)
+            return TCP_ERR_NO_CONNECTION; /* the descriptor is gone (EBADF) */
+        live->closed_by_app = true;
+        return a->kind == ACTION_CLOSE ? tcp_close(conn) : tcp_abort(conn);
+    case ACTION_READ:
+        live->not_reading = !a->on;
+        if (a->on)
+            app_readable(app, conn, 0); /* drains what waited: the window reopens */
+        return TCP_OK;
+    case ACTION_SETSOCKOPT:
+        tcp_set_linger_abort(conn, a->linger_abort);
+        return TCP_OK;
+    case ACTION_LISTEN:
+    case ACTION_CONNECT:
+    case ACTION_UNLISTEN:
+    case ACTION_INJECT:
+        break;
+    }
+    return TCP_OK;
+}
+
 static void on_action(struct sim *sim, void *context, void *argument)
 {
     struct world *w = context;
     const struct scenario_action *a = argument;
     struct host_app *app = &w->app[a->host];
+    enum tcp_call call = scenario_action_call(a->kind);
     enum tcp_error error = TCP_OK;
     struct tcp_conn *conn;
     (void)sim;
 
     switch (a->kind) {
+    case ACTION_INJECT:
+        inject(w, a);
+        break;
     case ACTION_LISTEN:
         conn = tcp_listen(app->tcp, a->port, a->backlog, &error);
         if (conn)
             listener_add(app, a->port, conn);
-        else
-            note(w, a->host, "listen", error);
+        note(w, a->host, call, 0, error);
         break;
     case ACTION_UNLISTEN:
         conn = listener_take(app, a->port);
         error = conn ? tcp_close(conn) : TCP_ERR_NO_CONNECTION;
-        if (error)
-            note(w, a->host, "unlisten", error);
+        note(w, a->host, call, 0, error);
         break;
     case ACTION_CONNECT: {
         const struct scenario_host *peer = &w->scenario->hosts[a->peer];
         conn = tcp_connect(app->tcp, 0, a->local_port, peer->config.addr, a->port, &error);
-        if (conn)
-            live_add(app, conn);
-        else
-            note(w, a->host, "connect", error);
+        if (!conn) {
+            note(w, a->host, call, 0, error); /* a started one's outcome comes later */
+            break;
+        }
+        tcp_set_linger_abort(conn, a->linger_abort);
+        live_add(app, conn);
+        struct live_conn *live = live_find(app, conn);
+        if (live)
+            live->connecting = true;
         break;
     }
-    case ACTION_SEND:
-    case ACTION_CLOSE:
-    case ACTION_ABORT:
-        conn = named_conn(app, a->conn);
-        if (!conn) {
-            error = TCP_ERR_NO_CONNECTION;
-        } else if (a->kind == ACTION_SEND) {
-            for (uint64_t left = a->bytes; left > 0 && error == TCP_OK;) {
-                size_t chunk = left < w->send_pattern_size ? (size_t)left : w->send_pattern_size;
-                error = tcp_send(conn, w->send_pattern, chunk);
-                left -= chunk;
-            }
-        } else {
-            error = a->kind == ACTION_CLOSE ? tcp_close(conn) : tcp_abort(conn);
+    default: {
+        struct tcp_conn *named = named_conn(app, a->conn);
+        struct live_conn *live = named ? live_find(app, named) : NULL;
+        if (!live) {
+            struct ended_conn *ended = named_ended(app, a->conn);
+            record_call(w, a->host, ended ? ended->conn_id : 0, call, call_on_ended(ended, call));
+            break;
         }
-        if (error)
-            note(w, a->host,
-                 a->kind == ACTION_SEND ? "send" : a->kind == ACTION_CLOSE ? "close" : "abort", error);
+        uint64_t conn_id = live->conn_id; /* live may be gone once the call returns */
+        error = call_on_conn(w, app, a, live);
+        note(w, a->host, call, conn_id, error);
         break;
-    case ACTION_INJECT:
-        inject(w, a);
-        break;
+    }
     }
 }
 
@@ -940,6 +1115,27 @@ static bool sends_outcome(const struct scenario_expect *e, const struct sends_wa
     return wch->done;
 }
 
+/* expect HOST CALL result=R [conn=N]: some such call had result R; the
+ * detail lists the results the calls had. */
+static bool check_call(struct world *w, const struct scenario_expect *e, char *detail, size_t size)
+{
+    const struct recorded_conn *rc = e->conn ? expected_conn(w, e) : NULL;
+    const struct recorder *rec = &w->recorder;
+    bool found = false;
+    char seen[512] = "";
+    for (size_t i = 0; i < rec->call_count; i++) {
+        const struct recorded_call *c = &rec->calls[i];
+        if (c->host != e->host || c->call != e->call || (e->conn && (!rc || c->conn_id != rc->conn_id)))
+            continue;
+        found |= c->result == e->result;
+        append(seen, sizeof seen, seen[0] ? ", " : "");
+        append(seen, sizeof seen, tcp_call_result_name(c->result));
+    }
+    snprintf(detail, size, "expected %s, actual %s", tcp_call_result_name(e->result),
+             seen[0] ? seen : "no such call");
+    return found;
+}
+
 static bool check_expectation(struct world *w, size_t index, char *detail, size_t size)
 {
     const struct scenario_expect *e = &w->scenario->expects[index];
@@ -972,6 +1168,8 @@ static bool check_expectation(struct world *w, size_t index, char *detail, size_
     case EXPECT_SENDS:
     case EXPECT_SENDS_NO:
         return sends_outcome(e, &w->recorder.watch[index], detail, size);
+    case EXPECT_CALL:
+        return check_call(w, e, detail, size);
     }
     return false;
 }
@@ -1203,6 +1401,7 @@ static void world_free(struct world *w)
             rng_destroy(w->app[h].isn_rng);
         free(w->app[h].live);
         free(w->app[h].listeners);
+        free(w->app[h].ended);
     }
     if (w->network)
         tcp_network_destroy(w->network);
@@ -1269,7 +1468,8 @@ static void world_conclude(struct world *w, bool skip_expectations, struct trace
 int world_run(const struct scenario *sc, const struct world_options *options, struct trace *trace,
               struct world_report *report)
 {
-    struct world w = {.scenario = sc, .report = report, .details = options->details};
+    struct world w = {.scenario = sc, .report = report, .details = options->details,
+                      .keep_notes = options->details || options->notes};
     struct trace_param *params = calloc(sc->param_count + 1, sizeof *params);
     struct trace_run_info info;
     struct trace_sink *failed = NULL;

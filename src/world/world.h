@@ -17,12 +17,12 @@
 #include "tcp.h"
 #include "trace.h"
 
-/* An application call the TCP refused: worth telling, not an input error. */
+/* An application call that failed: worth telling, not an input error. */
 struct world_note {
     sim_time t;
     int host;                    /* index into the scenario's hosts */
-    const char *call;            /* "listen", "connect", "send", "close", "abort", "unlisten" */
-    enum tcp_error error;
+    enum tcp_call call;
+    enum tcp_call_result result; /* never TCP_RESULT_OK */
 };
 
 #define WORLD_DETAIL_MAX 1200
@@ -68,7 +68,7 @@ struct world_report {
                                     their stays count up to until_ns */
     char error[512];             /* when status is "error" */
 
-    struct world_note *notes; size_t note_count;                     /* details */
+    struct world_note *notes; size_t note_count;                     /* details or notes */
     struct world_expectation *expectations; size_t expectation_count; /* details */
     struct world_connection *listed; size_t listed_count;   /* details: the first connections
                                                                (WORLD_LISTED_CONNS per host) */
@@ -80,6 +80,7 @@ struct world_options {
     uint64_t seed;
     uint32_t rep;
     bool details;                /* keep notes, expectations and connections for a summary */
+    bool notes;                  /* keep the notes (failed calls) even without details */
     bool skip_expectations;      /* do not check the scenario's expectations */
     sim_time progress_interval;  /* unused when 0 */
 };

@@ -78,6 +78,9 @@ int results_open_transitions(struct results_db *db, int64_t run_id, int64_t conn
 int results_open_segments(struct results_db *db, int64_t run_id, int64_t conn_id,
                           struct results_cursor *c);
 int results_open_expectations(struct results_db *db, int64_t run_id, struct results_cursor *c);
+/* A file without the calls table (version 1 from before it) has no rows. */
+int results_open_calls(struct results_db *db, int64_t run_id, struct results_cursor *c);
+int results_next_call(struct results_cursor *c, struct results_call *out);
 /* 1: *out holds the next row (its text valid until the next call); 0: no
  * more rows; -1: an error or a row that does not parse (results_error). */
 int results_next_transition(struct results_cursor *c, struct results_transition *out);

@@ -63,6 +63,8 @@ enum tcp_conn_flag {
     TCPF_WAS_ESTABLISHED = 1u << 11,
     TCPF_ACK_OWED = 1u << 12,    /* an arriving segment is owed an ACK: the next segment
                                     carrying ACK pays it; window updates wait for it */
+    TCPF_ORPHAN = 1u << 13,      /* close(): no application holds the socket any more */
+    TCPF_RCV_SHUTDOWN = 1u << 14, /* close() or shutdown(SHUT_RD): nobody will read */
 };
 
 /* Application notifications collected while a segment is processed and
@@ -125,6 +127,7 @@ struct tcp_conn {
     uint8_t notify;                  /* enum tcp_notify */
     uint8_t busy;                    /* entry points working on this TCB */
     uint8_t close_why;               /* enum tcp_error for closed() */
+    bool linger_abort;               /* SO_LINGER with a zero timeout: close() sends RST */
     int32_t backlog, backlog_used;   /* listeners: SYN_RECEIVED children allowed / present */
 
     struct tcp_cc cc;                /* tcp_cc.c: ssthresh, cubic's epoch */
@@ -214,6 +217,13 @@ void tcp_release(struct tcp_conn *c);
 void tcp_notify_app(struct tcp_conn *c);
 /* Delivers only connected/accepted and readable (c must be held). */
 void tcp_notify_app_data(struct tcp_conn *c);
+/* Linux (profile rst_on_data_after_close): new data for a socket closed
+ * for reading in FIN_WAIT_1/2 is answered with RST and the connection
+ * dropped. Returns true when it did so (c is then gone). */
+bool tcp_reset_on_data_after_close(struct tcp_conn *c, const struct segment *seg, uint32_t seq,
+                                   uint32_t len);
+/* Data and FIN retransmissions allowed: tcp_orphan_retries for orphans. */
+int tcp_data_retry_limit(const struct tcp_conn *c);
 
 /* ---- tcp_state.c ---- */
 
