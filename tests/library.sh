@@ -31,5 +31,13 @@ if (cd "$tmp" && "$TCPSIM" run handshake --no-db -q 2>/dev/null); then
 if (cd "$tmp" && "$TCPSIM" run no-such-scenario --no-db -q 2>/dev/null); then
     bad "an unknown name ran"; else ok; fi
 
+# make install installs every scenario: each file is in Makefile.am's lists
+# (automake wants them written out).
+for file in "$srcdir"/scenarios/*.tcpsim "$srcdir"/scenarios/linux/*.tcpsim; do
+    name=${file#"$srcdir"/}
+    if grep -q "$name" "$srcdir/Makefile.am"; then ok; else
+        bad "$name is not in Makefile.am's scenario_DATA / linuxscenario_DATA: make install would leave it out"; fi
+done
+
 echo "library: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
