@@ -32,6 +32,17 @@ void cli_error(const char *fmt, ...)
 int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64_t max,
                       uint64_t *out);
 
+/* Refuses (with one error line, -1) an empty name, or a path that exists
+ * and is not a regular file: a FIFO would block forever. */
+int cli_check_input_file(const char *path);
+/* Parses a scenario file after that check; on an error prints the parser's
+ * FILE:LINE:COL: message and returns NULL. */
+struct scenario *cli_load_scenario(const char *path);
+/* Refuses seeds that would wrap: replication r runs with seed + r. */
+int cli_check_seeds(uint64_t seed, uint64_t reps);
+/* From main: at exit, a write error on stdout makes the status 1. */
+void cli_check_stdout_at_exit(void);
+
 /* `tcpsim run` and `tcpsim kernel` (cmd_run.c): the same options, sinks and
  * replications; kernel selects the real kernel's TCP as the backend. */
 #include <stdbool.h>

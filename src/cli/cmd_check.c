@@ -32,14 +32,9 @@ int cmd_check(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    struct scenario_error err;
-    struct scenario *sc = scenario_parse_file(argv[optind], &err);
-    if (!sc) {
-        char message[1024];
-        scenario_error_format(&err, message, sizeof message);
-        fprintf(stderr, "%s\n", message);
+    struct scenario *sc = cli_load_scenario(argv[optind]);
+    if (!sc)
         return EXIT_USAGE;
-    }
     printf("%s: ok: scenario %s, hosts %s and %s, %zu actions, %zu workloads, %zu drop rules, "
            "%zu expectations\n",
            argv[optind], sc->name, sc->hosts[0].name, sc->hosts[1].name, sc->action_count,

@@ -166,6 +166,10 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         usage(stderr, o->kernel);
         return -1;
     }
+    if (o->db_path && !o->db_path[0]) {
+        cli_error("--output: an empty file name");
+        return -1;
+    }
     if (o->no_db && o->db_path) {
         cli_error("--no-db and --output contradict each other");
         return -1;
@@ -177,13 +181,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 static struct scenario *load_scenario(const struct run_options *o)
 {
     struct scenario_error err;
-    char message[1024];
-    struct scenario *sc = scenario_parse_file(o->scenario_path, &err);
-    if (!sc) {
-        scenario_error_format(&err, message, sizeof message);
-        fprintf(stderr, "%s\n", message);
+    struct scenario *sc = cli_load_scenario(o->scenario_path);
+    if (!sc)
         return NULL;
-    }
     for (size_t i = 0; i < o->assignment_count; i++) {
         if (scenario_set_assignment(sc, o->assignments[i], &err) != 0) {
             cli_error("--set: %s", err.message);
@@ -216,7 +216,14 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
             cli_error("cannot write %s: %s", o->log_path, strerror(errno));
             return -1;
         }
-        trace_add_sink(trace, sink_text_create(*log));
+        struct trace_sink *text = sink_text_open(*log, strcmp(o->log_path, "-") == 0
+                                                             ? "standard output" : o->log_path);
+        if (!text || trace_add_sink(trace, text) != 0) {
+            cli_error("out of memory");
+            if (text)
+                text->ops->destroy(text);
+            return -1;
+        }
     }
     if (!o->no_db || o->ladder) {
         if (o->no_db) /* the ladder reads the run back from memory */
@@ -312,6 +319,10 @@ int cli_run_command(int argc, char **argv, bool kernel)
 
     uint64_t seed = o.has_seed ? o.seed : sc->run.seed;
     uint32_t reps = o.has_reps ? o.reps : sc->run.reps;
+    if (cli_check_seeds(seed, reps) != 0) {
+        scenario_free(sc);
+        return EXIT_USAGE;
+    }
     struct trace trace;
     char db_path[4096] = "";
     struct trace_sink *pcap = NULL, *db = NULL;

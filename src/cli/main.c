@@ -39,6 +39,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    cli_check_stdout_at_exit();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
