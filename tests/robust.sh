@@ -50,5 +50,43 @@ if [ -w /dev/full ]; then
     expect_status 1 "check > /dev/full" sh -c "\"$TCPSIM\" check \"$handshake\" >/dev/full"
 fi
 
+# Out of memory: every allocation failure fails the run, never a silent ok.
+# The shim refuses every allocation after the N-th; wherever that falls (the
+# parser, the database, the world, the link, the TCP, the recorder) tcpsim
+# must exit 1 or 2 with a message saying so, and a recorded run is failed.
+shim=$(pwd)/tests/malloc_fail.so
+if [ -f "$shim" ] && ! ldd "$TCPSIM" 2>/dev/null | grep -q -E 'libasan|libubsan'; then
+    tw="$srcdir/scenarios/time-wait-accumulation.tcpsim"
+    for n in 0 5 20 100 150 250 300 1000 5000 10000 20000 40000; do
+        for db in none file; do
+            rm -f "$tmp/oom.db"
+            if [ $db = none ]; then where=--no-db; else where="-o $tmp/oom.db"; fi
+            TCPSIM_MALLOC_FAIL_AFTER=$n LD_PRELOAD="$shim" "$TCPSIM" run "$tw" $where -q --no-expect \
+                >"$tmp/out" 2>"$tmp/err"
+            rc=$?
+            grep -q 'malloc_fail: refused' "$tmp/err" || { ok; continue; } # the run needed fewer
+            if [ "$rc" = 1 ] || [ "$rc" = 2 ]; then ok; else bad "malloc fails after $n ($db): exit $rc"; fi
+            if grep -q -E 'out of memory|Cannot allocate memory' "$tmp/err"; then ok; else bad "malloc fails after $n ($db): no message: $(cat "$tmp/err")"; fi
+            if [ $db = file ] && [ -f "$tmp/oom.db" ]; then
+                status=$(sqlite3 "$tmp/oom.db" "SELECT group_concat(status) FROM runs" 2>/dev/null)
+                case $status in ""|failed) ok ;; *) bad "malloc fails after $n: run recorded as '$status'" ;; esac
+            fi
+        done
+    done
+    # A failure inside the simulation (not the database) is named as such.
+    TCPSIM_MALLOC_FAIL_AFTER=3000 LD_PRELOAD="$shim" "$TCPSIM" run "$tw" --no-db -q --no-expect \
+        >"$tmp/out" 2>"$tmp/err"
+    if [ $? = 1 ]; then ok; else bad "out of memory in the simulation: not exit 1"; fi
+    expect_message "out of memory in the simulation" "out of memory at [0-9.]+ s simulated"
+else
+    echo "robust: skipping the out-of-memory runs (no shim, or a sanitizer build)"
+fi
+
+# -q never hides an application call that did nothing.
+grep -v '^expect' "$handshake" >"$tmp/close7.tcpsim"
+echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"
+expect_status 0 "close conn=7 -q" "$TCPSIM" run "$tmp/close7.tcpsim" --no-db -q
+expect_message "close conn=7 -q" "at 3.000 s client close: connection does not exist"
+
 echo "robust: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -357,8 +357,16 @@ int cli_run_command(int argc, char **argv, bool kernel)
             cli_error("%s: %" PRIu64 " state transitions outside the table of src/tcp/tcp_state.c:"
                       " a bug in tcpsim, please report it", o.scenario_path,
                       report.unlisted_transitions);
-        if (options.details)
+        if (options.details) {
             run_summary_print(stdout, sc, &report);
+        } else {
+            /* -q and replications hide the summary, never a refused call. */
+            char prefix[4200];
+            snprintf(prefix, sizeof prefix, "tcpsim: %s: rep %" PRIu32 ": ", o.scenario_path, rep);
+            run_summary_print_notes(stderr, prefix, sc, &report);
+        }
+        if (report.error[0]) /* a run that stopped, e.g. out of memory */
+            cli_error("%s: %s", o.scenario_path, report.error);
         world_report_free(&report);
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);

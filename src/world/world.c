@@ -67,6 +67,7 @@ struct recorder {
     struct host_record host[SCENARIO_HOSTS];
     int host_count;
     uint64_t segments, retransmissions, lost;
+    bool out_of_memory;  /* a path could not grow: the run must not say ok */
 };
 
 /* The recorder sees every transition and segment of the run, so host names
@@ -124,17 +125,18 @@ static struct recorded_conn *add_recorded(struct host_record *hr, uint64_t conn_
     return rc;
 }
 
-static void record_step(struct recorded_conn *rc, sim_time t, int state)
+static int record_step(struct recorded_conn *rc, sim_time t, int state)
 {
     if (rc->step_count == rc->step_capacity) {
         uint32_t capacity = rc->step_capacity ? rc->step_capacity * 2 : 8;
         struct recorded_step *steps = realloc(rc->steps, capacity * sizeof *steps);
         if (!steps)
-            return; /* the path is cut short; counters stay right */
+            return -1; /* the path is cut short; counters stay right */
         rc->steps = steps;
         rc->step_capacity = capacity;
     }
     rc->steps[rc->step_count++] = (struct recorded_step){t, (uint8_t)state};
+    return 0;
 }
 
 static void recorder_transition(struct trace_sink *sink, const struct trace_transition *tr)
@@ -160,8 +162,8 @@ static void recorder_transition(struct trace_sink *sink, const struct trace_tran
     }
     if (to == TCP_ESTABLISHED)
         hr->established++;
-    if (rc)
-        record_step(rc, tr->t_ns, to);
+    if (rc && record_step(rc, tr->t_ns, to) != 0)
+        rec->out_of_memory = true;
 }
 
 static void recorder_segment(struct trace_sink *sink, const struct trace_segment *ts)
@@ -336,6 +338,15 @@ struct world {
 
 static struct world *world_of(struct host_app *app) { return app->world; }
 
+/* Every allocation failure of the world stops the run the engine's way, and
+ * world_conclude then reports it failed: a run never says ok with fewer
+ * connections or rows than it simulated. */
+static void world_out_of_memory(struct world *w)
+{
+    if (w->sim)
+        sim_fail_out_of_memory(w->sim);
+}
+
 #define POOL_CHUNK 4096
 
 static struct workload_conn *workload_conn_new(struct world *w, struct workload_run *run,
@@ -348,6 +359,7 @@ static struct workload_conn *workload_conn_new(struct world *w, struct workload_
             chunk ? realloc(pool->chunks, (pool->chunk_count + 1) * sizeof *chunks) : NULL;
         if (!chunks) {
             free(chunk);
+            world_out_of_memory(w);
             return NULL;
         }
         pool->chunks = chunks;
@@ -376,8 +388,10 @@ static void live_add(struct host_app *app, struct tcp_conn *conn)
     if (app->live_count == app->live_capacity) {
         size_t capacity = app->live_capacity ? app->live_capacity * 2 : 8;
         struct live_conn *live = realloc(app->live, capacity * sizeof *live);
-        if (!live)
+        if (!live) {
+            world_out_of_memory(app->world);
             return;
+        }
         app->live = live;
         app->live_capacity = capacity;
     }
@@ -397,8 +411,10 @@ static void live_remove(struct host_app *app, struct tcp_conn *conn)
 static void listener_add(struct host_app *app, uint16_t port, struct tcp_conn *conn)
 {
     struct listener *grown = realloc(app->listeners, (app->listener_count + 1) * sizeof *grown);
-    if (!grown)
+    if (!grown) {
+        world_out_of_memory(app->world);
         return;
+    }
     app->listeners = grown;
     app->listeners[app->listener_count++] = (struct listener){port, conn};
 }
@@ -431,15 +447,19 @@ static struct tcp_conn *named_conn(struct host_app *app, uint32_t n)
 }
 
 /* An application call the TCP refused: worth telling, not an input error.
- * Notes are few (one per scenario action at most), so the array grows by one. */
+ * Notes are few (one per scenario action at most), so the array grows by
+ * one; they are kept also without details, so that -q still tells them.
+ * A call refused for want of memory voids the run. */
 static void note(struct world *w, int host, const char *call, enum tcp_error error)
 {
     struct world_report *r = w->report;
-    if (!w->details)
-        return;
+    if (error == TCP_ERR_NO_MEMORY)
+        world_out_of_memory(w);
     struct world_note *grown = realloc(r->notes, (r->note_count + 1) * sizeof *grown);
-    if (!grown)
+    if (!grown) {
+        world_out_of_memory(w);
         return;
+    }
     r->notes = grown;
     r->notes[r->note_count++] = (struct world_note){sim_now(w->sim), host, call, error};
 }
@@ -607,6 +627,8 @@ static void on_arrival(struct sim *sim, void *context, void *argument)
     struct tcp_conn *conn = tcp_connect(w->app[spec->client].tcp, 0, 0,
                                         w->scenario->hosts[spec->server].config.addr, spec->port,
                                         &error);
+    if (!conn && error == TCP_ERR_NO_MEMORY)
+        world_out_of_memory(w);
     if (!conn || !workload_conn_new(w, wl, conn))
         wl->failed_to_start++;
     if (++wl->started >= spec->count)
@@ -1014,6 +1036,12 @@ static void world_conclude(struct world *w, bool skip_expectations, struct trace
     report->lost = w->recorder.lost;
     check_expectations(w, skip_expectations ? 0 : sc->expect_count, observed, report);
     report->status = report->expectations_failed ? "failed" : "ok";
+    if (w->recorder.out_of_memory || (w->sim && sim_out_of_memory(w->sim))) {
+        report->status = "failed";
+        snprintf(report->error, sizeof report->error,
+                 "out of memory at %.3f s simulated: the run stopped there, its results are "
+                 "incomplete", (double)report->sim_end_ns / SIM_S);
+    }
     if (w->details)
         list_connections(w, report); /* out of memory cuts the list short */
 }

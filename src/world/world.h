@@ -63,7 +63,8 @@ struct world_report {
     uint64_t connections, established;
     uint64_t segments, retransmissions, lost;
     uint64_t unlisted_transitions; /* transitions outside tcp_state.c's table: a tcpsim bug */
-    char error[512];             /* when status is "error" */
+    char error[512];             /* when status is "error", or why a "failed" run
+                                    stopped (out of memory) */
 
     struct world_note *notes; size_t note_count;                     /* details */
     struct world_expectation *expectations; size_t expectation_count; /* details */
