@@ -88,5 +88,15 @@ echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"
 expect_status 0 "close conn=7 -q" "$TCPSIM" run "$tmp/close7.tcpsim" --no-db -q
 expect_message "close conn=7 -q" "at 3.000 s client close: connection does not exist"
 
+# Sweeps: repeated --vary values are one point; stats --by an unknown key
+# exits 2 and lists the keys the runs have.
+expect_status 0 "sweep with repeated values" "$TCPSIM" sweep "$handshake" --vary link.loss=0,0.00,0% \
+    --vary client.rto_initial=1s,1000ms -o "$tmp/dup.db" -q
+runs=$(sqlite3 "$tmp/dup.db" "SELECT count(*) FROM runs")
+if [ "$runs" = 1 ]; then ok; else bad "repeated --vary values gave $runs runs, wanted 1"; fi
+expect_status 2 "stats --by an unknown key" "$TCPSIM" stats "$tmp/dup.db" --by no.such.key
+expect_message "stats --by an unknown key" "no.such.key: no run has this key; the runs have: .*link.loss"
+expect_status 0 "stats --by a known key" "$TCPSIM" stats "$tmp/dup.db" --by link.loss
+
 echo "robust: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
