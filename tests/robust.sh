@@ -29,6 +29,21 @@ expect_status 2 "run of a FIFO" timeout 10 "$TCPSIM" run "$tmp/fifo" --no-db
 expect_status 2 "run of a directory" "$TCPSIM" run "$tmp" --no-db
 expect_status 2 "sweep of a FIFO" timeout 10 "$TCPSIM" sweep "$tmp/fifo" --vary link.loss=0,1% -o "$tmp/s.db"
 
+# Time: the values of tests/hostile/ through --set must also run to an end,
+# or be refused with exit 2 (one rule: the parser bounds what it takes, the
+# engine and the link saturate every sum of times).
+max=9223372036854775807ns
+for kv in "client.time_wait=$max" "client.rto_max=$max --set client.rto_initial=$max" \
+          "client.rto_initial=$max" "client.msl=4611686018427387903ns" "link.delay=$max" \
+          "link.jitter=pareto(1ms,0.0001)" "client.fin_wait_2_timeout=$max"; do
+    # shellcheck disable=SC2086 # kv may hold a second --set
+    timeout 120 "$TCPSIM" run "$handshake" --no-db -q --no-expect --set run.until=$max --set $kv \
+        >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -le 2 ] && ! grep -q -E 'runtime error|AddressSanitizer|Assertion' "$tmp/err"; then ok
+    else bad "--set $kv: exit $rc: $(head -n 3 "$tmp/err")"; fi
+done
+
 # Output options: an empty name is not "recorded in ".
 expect_status 2 "-o ''" "$TCPSIM" run "$handshake" -o ''
 expect_message "-o ''" "empty file name"
@@ -97,6 +112,21 @@ if [ "$runs" = 1 ]; then ok; else bad "repeated --vary values gave $runs runs, w
 expect_status 2 "stats --by an unknown key" "$TCPSIM" stats "$tmp/dup.db" --by no.such.key
 expect_message "stats --by an unknown key" "no.such.key: no run has this key; the runs have: .*link.loss"
 expect_status 0 "stats --by a known key" "$TCPSIM" stats "$tmp/dup.db" --by link.loss
+
+# GNU conventions: tcpsim help CMD, CMD --version.
+for cmd in run check ladder dot pcap sweep stats merge kernel; do
+    expect_status 0 "help $cmd" "$TCPSIM" help $cmd
+    if grep -q "^Usage: tcpsim $cmd" "$tmp/out"; then ok; else bad "help $cmd: no usage"; fi
+    expect_status 0 "$cmd --version" "$TCPSIM" $cmd --version
+    if grep -q -E "^tcpsim $cmd [0-9]" "$tmp/out"; then ok; else bad "$cmd --version: $(cat "$tmp/out")"; fi
+done
+expect_status 2 "help of an unknown command" "$TCPSIM" help frobnicate
+
+# The man page states the exit codes and limits; mandoc finds nothing in it.
+if command -v mandoc >/dev/null 2>&1; then
+    expect_status 0 "mandoc -T lint docs/tcpsim.1" mandoc -T lint "$srcdir/docs/tcpsim.1"
+fi
+if grep -q '^\.SH LIMITS' "$srcdir/docs/tcpsim.1"; then ok; else bad "docs/tcpsim.1 has no LIMITS"; fi
 
 echo "robust: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
