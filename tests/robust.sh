@@ -121,6 +121,10 @@ for cmd in run check ladder dot pcap sweep stats merge kernel; do
     if grep -q -E "^tcpsim $cmd [0-9]" "$tmp/out"; then ok; else bad "$cmd --version: $(cat "$tmp/out")"; fi
 done
 expect_status 2 "help of an unknown command" "$TCPSIM" help frobnicate
+# A usage error points at the help instead of printing all of it.
+expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
+expect_message "unknown option" "^Try 'tcpsim run --help' for more information.$"
+if ! grep -q '^Usage:' "$tmp/err"; then ok; else bad "a usage error printed the whole help"; fi
 
 # The man page states the exit codes and limits; mandoc finds nothing in it.
 if command -v mandoc >/dev/null 2>&1; then

@@ -101,3 +101,9 @@ static void close_stdout(void)
 }
 
 void cli_check_stdout_at_exit(void) { atexit(close_stdout); }
+
+void cli_try_help(const char *command)
+{
+    /* GNU: a usage error says where the help is instead of printing it all. */
+    fprintf(stderr, "Try 'tcpsim %s --help' for more information.\n", command);
+}

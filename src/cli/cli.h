@@ -40,6 +40,8 @@ int cli_check_input_file(const char *path);
 struct scenario *cli_load_scenario(const char *path);
 /* Refuses seeds that would wrap: replication r runs with seed + r. */
 int cli_check_seeds(uint64_t seed, uint64_t reps);
+/* After a usage error: "Try 'tcpsim COMMAND --help' for more information." */
+void cli_try_help(const char *command);
 /* From main: at exit, a write error on stdout makes the status 1. */
 void cli_check_stdout_at_exit(void);
 

@@ -25,11 +25,11 @@ int cmd_check(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
-        usage(stderr);
+        cli_try_help("check");
         return EXIT_USAGE;
     }
     if (optind != argc - 1) {
-        usage(stderr);
+        cli_try_help("check");
         return EXIT_USAGE;
     }
     struct scenario *sc = cli_load_scenario(argv[optind]);

@@ -156,14 +156,14 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             usage(stdout, o->kernel);
             exit(EXIT_OK);
         default:
-            usage(stderr, o->kernel);
+            cli_try_help(o->kernel ? "kernel" : "run");
             return -1;
         }
     }
     if (optind != argc - 1) {
         const char *name = o->kernel ? "kernel" : "run";
         cli_error(optind < argc ? "%s takes one scenario file" : "%s needs a scenario file", name);
-        usage(stderr, o->kernel);
+        cli_try_help(o->kernel ? "kernel" : "run");
         return -1;
     }
     if (o->db_path && !o->db_path[0]) {

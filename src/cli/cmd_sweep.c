@@ -94,7 +94,7 @@ static int parse_option(int opt, struct sweep_options *options)
         }
         return 0;
     default:
-        usage(stderr);
+        cli_try_help("sweep");
         return -1;
     }
 }
@@ -121,7 +121,7 @@ static int parse_options(int argc, char **argv, struct sweep_options *parsed)
     }
     if (optind != argc - 1) {
         cli_error(optind < argc ? "sweep takes one scenario file" : "sweep needs a scenario file");
-        usage(stderr);
+        cli_try_help("sweep");
         return -1;
     }
     o->scenario_path = argv[optind];
