@@ -109,6 +109,23 @@ static void test_grid_orders_points_first_axis_slowest(void)
     sweep_grid_free(&g);
 }
 
+/* Issue 14: values that say the same give one point, not repeated runs. */
+static void test_grid_keeps_one_point_per_distinct_value(void)
+{
+    struct sweep_grid g;
+    char err[256];
+    sweep_grid_init(&g);
+    CU_ASSERT_EQUAL(sweep_grid_add_axis(&g, "link.loss=0,0,0", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(g.point_count, 1);
+    CU_ASSERT_EQUAL(sweep_grid_add_axis(&g, "link.duplicate=0,0.00,0%,5%,0.05", err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(g.point_count, 2);
+    CU_ASSERT_STRING_EQUAL(sweep_point_value(&g, 0, 1), "0");
+    CU_ASSERT_STRING_EQUAL(sweep_point_value(&g, 1, 1), "5%");
+    CU_ASSERT_EQUAL(sweep_grid_add_axis(&g, "client.rto_initial=1s,1000ms,3s,1", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(g.point_count, 6); /* "1" is not "1s": the setting says which it means */
+    sweep_grid_free(&g);
+}
+
 static void test_shards_split_the_grid_exactly(void)
 {
     uint32_t k, n;
@@ -440,6 +457,7 @@ int main(void)
     CU_add_test(sweep, "list splits outside parentheses", test_list_splits_outside_parentheses_only);
     CU_add_test(sweep, "bad values refused", test_bad_values_are_refused);
     CU_add_test(sweep, "points: first axis slowest", test_grid_orders_points_first_axis_slowest);
+    CU_add_test(sweep, "one point per distinct value", test_grid_keeps_one_point_per_distinct_value);
     CU_add_test(sweep, "shards split the grid", test_shards_split_the_grid_exactly);
     CU_add_test(sweep, "identity: last value, sorted", test_identity_is_last_value_sorted);
     CU_pSuite stats = CU_add_suite("statistics", NULL, NULL);

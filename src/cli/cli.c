@@ -1,6 +1,8 @@
 /*
  * cli.c: what every tcpsim subcommand shares: error messages in one form,
- * and reading integer options with their range checked.
+ * reading integer options with their range checked, the checks of input
+ * files and seeds every command makes the same way, and the check that
+ * standard output was really written.
  */
 #include "cli.h"
 
@@ -9,6 +11,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scenario.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -37,4 +44,66 @@ int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64
     }
     *out = value;
     return 0;
+}
+
+int cli_check_input_file(const char *path)
+{
+    struct stat st;
+    if (path[0] == '\0') {
+        cli_error("an empty file name");
+        return -1;
+    }
+    /* A missing file is the reader's to report (with its FILE:LINE:COL
+     * form); what must not get through is a FIFO or a device, which would
+     * block the run forever or feed it without end. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_error("%s: not a regular file", path);
+        return -1;
+    }
+    return 0;
+}
+
+struct scenario *cli_load_scenario(const char *path)
+{
+    if (cli_check_input_file(path) != 0)
+        return NULL;
+    struct scenario_error err;
+    struct scenario *sc = scenario_parse_file(path, &err);
+    if (!sc) {
+        char message[1024];
+        scenario_error_format(&err, message, sizeof message);
+        fprintf(stderr, "%s\n", message);
+    }
+    return sc;
+}
+
+int cli_check_seeds(uint64_t seed, uint64_t reps)
+{
+    if (reps > 1 && seed > UINT64_MAX - (reps - 1)) {
+        cli_error("seed %" PRIu64 " with %" PRIu64 " replications passes the largest seed, %" PRIu64
+                  " (replication r runs with seed+r)", seed, reps, UINT64_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* Registered with atexit: output that never reached its file (a full disk,
+ * a closed pipe) is a failure, not a success with nothing said. */
+static void close_stdout(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        int saved = errno;
+        cli_error("write error on standard output%s%s", saved ? ": " : "",
+                  saved ? strerror(saved) : "");
+        _exit(EXIT_FAILED);
+    }
+}
+
+void cli_check_stdout_at_exit(void) { atexit(close_stdout); }
+
+void cli_try_help(const char *command)
+{
+    /* GNU: a usage error says where the help is instead of printing it all. */
+    fprintf(stderr, "Try 'tcpsim %s --help' for more information.\n", command);
 }

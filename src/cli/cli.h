@@ -53,6 +53,18 @@ int cli_replay_into(struct results_db *db, const char *db_path, int64_t run_id,
  * names a file or looks like a path, else the shipped scenario of that name
  * (written into buf) when there is one, else arg. */
 const char *cli_scenario_path(const char *arg, char *buf, size_t size);
+/* Refuses (with one error line, -1) an empty name, or a path that exists
+ * and is not a regular file: a FIFO would block forever. */
+int cli_check_input_file(const char *path);
+/* Parses a scenario file after that check; on an error prints the parser's
+ * FILE:LINE:COL: message and returns NULL. */
+struct scenario *cli_load_scenario(const char *path);
+/* Refuses seeds that would wrap: replication r runs with seed + r. */
+int cli_check_seeds(uint64_t seed, uint64_t reps);
+/* After a usage error: "Try 'tcpsim COMMAND --help' for more information." */
+void cli_try_help(const char *command);
+/* From main: at exit, a write error on stdout makes the status 1. */
+void cli_check_stdout_at_exit(void);
 
 /* `tcpsim run` and `tcpsim kernel` (cmd_run.c): the same options, sinks and
  * replications; kernel selects the real kernel's TCP as the backend. */

@@ -25,23 +25,18 @@ int cmd_check(int argc, char **argv)
             usage(stdout);
             return EXIT_OK;
         }
-        usage(stderr);
+        cli_try_help("check");
         return EXIT_USAGE;
     }
     if (optind != argc - 1) {
-        usage(stderr);
+        cli_try_help("check");
         return EXIT_USAGE;
     }
-    struct scenario_error err;
     char library_path[4096];
     const char *path = cli_scenario_path(argv[optind], library_path, sizeof library_path);
-    struct scenario *sc = scenario_parse_file(path, &err);
-    if (!sc) {
-        char message[1024];
-        scenario_error_format(&err, message, sizeof message);
-        fprintf(stderr, "%s\n", message);
+    struct scenario *sc = cli_load_scenario(path);
+    if (!sc)
         return EXIT_USAGE;
-    }
     printf("%s: ok: scenario %s, hosts %s and %s, %zu actions, %zu workloads, %zu fault rules, "
            "%zu expectations\n",
            argv[optind], sc->name, sc->hosts[0].name, sc->hosts[1].name, sc->action_count,

@@ -51,13 +51,13 @@ static int parse_options(int argc, char **argv, struct dot_options *o, const cha
             usage(stdout);
             exit(EXIT_OK);
         default:
-            usage(stderr);
+            cli_try_help("dot");
             return -1;
         }
     }
     if (optind != argc - 1) {
         cli_error(optind < argc ? "dot takes one database" : "dot needs a database");
-        usage(stderr);
+        cli_try_help("dot");
         return -1;
     }
     if (o->all_runs && o->run_id) {

@@ -75,13 +75,13 @@ int cmd_ladder(int argc, char **argv)
         if (opt == '?' || ladder_set_option(&o, opt, optarg, err, sizeof err) != 0) {
             if (opt != '?')
                 cli_error("%s", err);
-            usage(stderr);
+            cli_try_help("ladder");
             return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
         cli_error(optind < argc ? "ladder takes one database" : "ladder needs a database");
-        usage(stderr);
+        cli_try_help("ladder");
         return EXIT_USAGE;
     }
     if (o.to >= 0 && o.to < o.from) {

@@ -49,13 +49,13 @@ static int parse_options(int argc, char **argv, bool *quiet)
             usage(stdout);
             exit(EXIT_OK);
         default:
-            usage(stderr);
+            cli_try_help("merge");
             return -1;
         }
     }
     if (argc - optind < 2) {
         cli_error("merge needs an output database and at least one input");
-        usage(stderr);
+        cli_try_help("merge");
         return -1;
     }
     for (int i = optind + 1; i < argc; i++)

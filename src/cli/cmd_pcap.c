@@ -65,13 +65,13 @@ static int parse_options(int argc, char **argv, struct pcap_options *o)
             usage(stdout);
             exit(EXIT_OK);
         default:
-            usage(stderr);
+            cli_try_help("pcap");
             return -1;
         }
     }
     if (optind != argc - 1 || !o->out_path) {
         cli_error(optind != argc - 1 ? "pcap takes one database" : "pcap needs -o FILE");
-        usage(stderr);
+        cli_try_help("pcap");
         return -1;
     }
     o->db_path = argv[optind];

@@ -160,14 +160,18 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             usage(stdout, o->kernel);
             exit(EXIT_OK);
         default:
-            usage(stderr, o->kernel);
+            cli_try_help(o->kernel ? "kernel" : "run");
             return -1;
         }
     }
     if (optind != argc - 1) {
         const char *name = o->kernel ? "kernel" : "run";
         cli_error(optind < argc ? "%s takes one scenario file" : "%s needs a scenario file", name);
-        usage(stderr, o->kernel);
+        cli_try_help(o->kernel ? "kernel" : "run");
+        return -1;
+    }
+    if (o->db_path && !o->db_path[0]) {
+        cli_error("--output: an empty file name");
         return -1;
     }
     if (o->no_db && o->db_path) {
@@ -185,13 +189,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 static struct scenario *load_scenario(const struct run_options *o)
 {
     struct scenario_error err;
-    char message[1024];
-    struct scenario *sc = scenario_parse_file(o->scenario_path, &err);
-    if (!sc) {
-        scenario_error_format(&err, message, sizeof message);
-        fprintf(stderr, "%s\n", message);
+    struct scenario *sc = cli_load_scenario(o->scenario_path);
+    if (!sc)
         return NULL;
-    }
     for (size_t i = 0; i < o->assignment_count; i++) {
         if (scenario_set_assignment(sc, o->assignments[i], &err) != 0) {
             cli_error("--set: %s", err.message);
@@ -224,7 +224,14 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
             cli_error("cannot write %s: %s", o->log_path, strerror(errno));
             return -1;
         }
-        trace_add_sink(trace, sink_text_create(*log));
+        struct trace_sink *text = sink_text_open(*log, strcmp(o->log_path, "-") == 0
+                                                             ? "standard output" : o->log_path);
+        if (!text || trace_add_sink(trace, text) != 0) {
+            cli_error("out of memory");
+            if (text)
+                text->ops->destroy(text);
+            return -1;
+        }
     }
     if (!o->no_db || o->ladder) {
         if (o->no_db) /* the ladder reads the run back from memory */
@@ -321,6 +328,10 @@ int cli_run_command(int argc, char **argv, bool kernel)
 
     uint64_t seed = o.has_seed ? o.seed : sc->run.seed;
     uint32_t reps = o.has_reps ? o.reps : sc->run.reps;
+    if (cli_check_seeds(seed, reps) != 0) {
+        scenario_free(sc);
+        return EXIT_USAGE;
+    }
     struct trace trace;
     char db_path[4096] = "";
     struct trace_sink *pcap = NULL, *db = NULL;
@@ -356,11 +367,17 @@ int cli_run_command(int argc, char **argv, bool kernel)
             cli_error("%s: %" PRIu64 " state transitions outside the table of src/tcp/tcp_state.c:"
                       " a bug in tcpsim, please report it", o.scenario_path,
                       report.unlisted_transitions);
-        if (options.details)
+        if (options.details) {
             run_summary_print(stdout, sc, &report);
-        else if (!o.kernel)
-            run_summary_print_notes(stderr, sc, &report); /* a failed call is never silent;
-                                                             the kernel run prints its own */
+        } else if (!o.kernel) {
+            /* -q and replications hide the summary, never a refused call (a
+             * kernel run prints its own as they happen). */
+            char prefix[4200];
+            snprintf(prefix, sizeof prefix, "tcpsim: %s: rep %" PRIu32 ": ", o.scenario_path, rep);
+            run_summary_print_notes(stderr, prefix, sc, &report);
+        }
+        if (report.error[0]) /* a run that stopped, e.g. out of memory */
+            cli_error("%s: %s", o.scenario_path, report.error);
         world_report_free(&report);
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);

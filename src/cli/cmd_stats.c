@@ -153,7 +153,7 @@ static int parse_options(int argc, char **argv, struct stats_options *o)
             usage(stdout);
             exit(EXIT_OK);
         default:
-            usage(stderr);
+            cli_try_help("stats");
             return -1;
         }
     }

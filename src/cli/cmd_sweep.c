@@ -94,7 +94,7 @@ static int parse_option(int opt, struct sweep_options *options)
         }
         return 0;
     default:
-        usage(stderr);
+        cli_try_help("sweep");
         return -1;
     }
 }
@@ -121,10 +121,13 @@ static int parse_options(int argc, char **argv, struct sweep_options *parsed)
     }
     if (optind != argc - 1) {
         cli_error(optind < argc ? "sweep takes one scenario file" : "sweep needs a scenario file");
-        usage(stderr);
+        cli_try_help("sweep");
         return -1;
     }
     o->scenario_path = argv[optind];
+    if (cli_check_input_file(o->scenario_path) != 0 ||
+        (o->has_seed && o->has_reps && cli_check_seeds(o->seed, o->reps) != 0))
+        return -1;
     const struct sweep_grid *grid = &parsed->grid;
     for (size_t i = 0; i < o->fixed_count; i++)
         for (size_t a = 0; a < grid->axis_count; a++) {

@@ -29,6 +29,14 @@ static const struct subcommand subcommands[] = {
     {"compare", cmd_compare, "two runs side by side: equivalent, or where they differ"},
 };
 
+static const struct subcommand *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(name, subcommands[i].name) == 0)
+            return &subcommands[i];
+    return NULL;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: tcpsim COMMAND [ARGS]...\n"
@@ -36,15 +44,27 @@ static void usage(FILE *out)
                  "Commands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-    fprintf(out, "\n'tcpsim COMMAND --help' describes a command. Exit status: 0 ok, 1 a failed\n"
+    fprintf(out, "\n'tcpsim help COMMAND' (or 'tcpsim COMMAND --help') describes a command;\n"
+                 "'tcpsim COMMAND --version' prints the version. Exit status: 0 ok, 1 a failed\n"
                  "expectation or run, 2 a usage or input error.\n");
 }
 
 int main(int argc, char **argv)
 {
+    cli_check_stdout_at_exit();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc == 3) {
+        /* `tcpsim help CMD` is `tcpsim CMD --help`. */
+        char *help_argv[] = {argv[2], "--help", NULL};
+        const struct subcommand *c = find(argv[2]);
+        if (!c) {
+            cli_error("help: unknown command '%s' (try 'tcpsim --help')", argv[2]);
+            return EXIT_USAGE;
+        }
+        return c->run(2, help_argv);
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
@@ -54,9 +74,14 @@ int main(int argc, char **argv)
         printf("tcpsim %s\n", PACKAGE_VERSION);
         return EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].run(argc - 1, argv + 1);
+    const struct subcommand *c = find(argv[1]);
+    /* GNU: every command answers --version (as its first option). */
+    if (c && argc >= 3 && strcmp(argv[2], "--version") == 0) {
+        printf("tcpsim %s %s\n", c->name, PACKAGE_VERSION);
+        return EXIT_OK;
+    }
+    if (c)
+        return c->run(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'tcpsim --help')", argv[1]);
     return EXIT_USAGE;
 }

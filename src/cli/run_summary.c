@@ -9,12 +9,13 @@
 
 #include <inttypes.h>
 
-static void print_notes(FILE *out, const struct scenario *sc, const struct world_report *r)
+void run_summary_print_notes(FILE *out, const char *prefix, const struct scenario *sc,
+                             const struct world_report *r)
 {
     for (size_t i = 0; i < r->note_count; i++) {
         const struct world_note *n = &r->notes[i];
-        fprintf(out, "  at %.3f s %s %s: %s\n", (double)n->t / SIM_S, sc->hosts[n->host].name,
-                tcp_call_name(n->call), tcp_call_result_name(n->result));
+        fprintf(out, "%sat %.3f s %s %s: %s\n", prefix, (double)n->t / SIM_S,
+                sc->hosts[n->host].name, tcp_call_name(n->call), tcp_call_result_name(n->result));
     }
 }
 
@@ -44,14 +45,9 @@ static void print_connection(FILE *out, const struct scenario *sc, const struct 
     }
 }
 
-void run_summary_print_notes(FILE *out, const struct scenario *sc, const struct world_report *r)
-{
-    print_notes(out, sc, r);
-}
-
 void run_summary_print(FILE *out, const struct scenario *sc, const struct world_report *r)
 {
-    print_notes(out, sc, r);
+    run_summary_print_notes(out, "  ", sc, r);
     fprintf(out, "%s: %s, simulated %.3f s, %" PRIu64 " events, %.3f s wall\n", sc->name, r->status,
             (double)r->sim_end_ns / SIM_S, r->events, r->wall_s);
     fprintf(out, "  %" PRIu64 " connections, %" PRIu64 " established; %" PRIu64 " segments, %" PRIu64

@@ -12,7 +12,9 @@
 
 /* The notes, the totals, the first connections and the expectations. */
 void run_summary_print(FILE *out, const struct scenario *sc, const struct world_report *r);
-/* Only the application calls that failed (for -q and replications, on stderr). */
-void run_summary_print_notes(FILE *out, const struct scenario *sc, const struct world_report *r);
+/* Only the notes (application calls the TCP refused), each line after
+ * prefix: what -q and replications still print, on stderr. */
+void run_summary_print_notes(FILE *out, const char *prefix, const struct scenario *sc,
+                             const struct world_report *r);
 
 #endif

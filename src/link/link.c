@@ -84,11 +84,9 @@ struct link {
     struct in_flight *spare;     /* recycled records */
 };
 
-static void link_out_of_memory(void)
-{
-    fputs("tcpsim: out of memory in the link\n", stderr);
-    abort();
-}
+/* An allocation failed: the engine stops the run and the world reports it
+ * failed (sim_fail_out_of_memory); what the link holds stays consistent. */
+static void link_out_of_memory(const struct link *link) { sim_fail_out_of_memory(link->sim); }
 
 /* ---- creation and streams ---- */
 
@@ -126,13 +124,15 @@ static struct rng *stream_create(const struct link *link, const char *purpose, i
     const char *sender = link->end[from].name, *receiver = link->end[1 - from].name;
     size_t size = strlen(purpose) + strlen(sender) + strlen(receiver) + 4;
     char *name = malloc(size);
-    if (!name)
-        link_out_of_memory();
+    if (!name) {
+        link_out_of_memory(link);
+        return NULL;
+    }
     snprintf(name, size, "%s %s->%s", purpose, sender, receiver);
     struct rng *rng = rng_create(link->seed, name);
     free(name);
     if (!rng)
-        link_out_of_memory();
+        link_out_of_memory(link);
     return rng;
 }
 
@@ -152,8 +152,10 @@ void link_attach(struct link *link, int end, const char *name, link_receive_fn *
 {
     assert(end >= 0 && end < LINK_END_COUNT);
     char *copy = strdup(name);
-    if (!copy)
-        link_out_of_memory();
+    if (!copy) {
+        link_out_of_memory(link);
+        return;
+    }
     free(link->end[end].name);
     link->end[end] = (struct link_end){ .name = copy, .receive = receive, .context = context };
     if (link->end[0].name && link->end[1].name)
@@ -218,7 +220,7 @@ static size_t queue_occupancy(struct departure_ring *queue, sim_time now)
     return queue->len;
 }
 
-static void queue_push(struct departure_ring *queue, sim_time departure, sim_time now)
+static int queue_push(struct departure_ring *queue, sim_time departure, sim_time now)
 {
     /* Forget the segments that already left: without a queue limit nothing
      * else drains the ring, and it would grow by 8 bytes per segment sent
@@ -228,7 +230,7 @@ static void queue_push(struct departure_ring *queue, sim_time departure, sim_tim
         size_t capacity = queue->capacity ? queue->capacity * 2 : 16;
         sim_time *times = malloc(capacity * sizeof *times);
         if (!times)
-            link_out_of_memory();
+            return -1;
         for (size_t i = 0; i < queue->len; i++)
             times[i] = queue->times[(queue->head + i) % queue->capacity];
         free(queue->times);
@@ -236,6 +238,7 @@ static void queue_push(struct departure_ring *queue, sim_time departure, sim_tim
     }
     queue->times[(queue->head + queue->len) % queue->capacity] = departure;
     queue->len++;
+    return 0;
 }
 
 static bool queue_full(struct link_direction *dir, sim_time now)
@@ -263,13 +266,14 @@ static sim_time direction_serialization(struct link_direction *dir, uint32_t len
 }
 
 /* Put the segment on the line; returns when its last bit leaves. */
-static sim_time line_send(struct link_direction *dir, sim_time now, uint32_t len)
+static sim_time line_send(struct link *link, struct link_direction *dir, sim_time now,
+                          uint32_t len)
 {
     sim_time start = dir->line_free_at > now ? dir->line_free_at : now;
     sim_time departure = sim_time_add(start, direction_serialization(dir, len));
     dir->line_free_at = departure;
-    if (departure > now)
-        queue_push(&dir->queue, departure, now);
+    if (departure > now && queue_push(&dir->queue, departure, now) != 0)
+        link_out_of_memory(link);
     return departure;
 }
 
@@ -353,12 +357,18 @@ static struct in_flight *record_take(struct link *link, const struct segment *se
     struct in_flight *rec = link->spare;
     if (rec)
         link->spare = rec->next;
-    else if (!(rec = calloc(1, sizeof *rec)))
-        link_out_of_memory();
+    else if (!(rec = calloc(1, sizeof *rec))) {
+        link_out_of_memory(link);
+        return NULL;
+    }
     if (seg->len > rec->capacity) {
         uint8_t *payload = realloc(rec->payload, seg->len);
-        if (!payload)
-            link_out_of_memory();
+        if (!payload) {
+            rec->next = link->spare; /* kept for later, as a spare */
+            link->spare = rec;
+            link_out_of_memory(link);
+            return NULL;
+        }
         rec->payload = payload;
         rec->capacity = seg->len;
     }
@@ -400,6 +410,8 @@ static void schedule_delivery(struct link *link, int to, const struct segment *s
                               sim_time arrival)
 {
     struct in_flight *rec = record_take(link, seg);
+    if (!rec)
+        return; /* the run stops here, out of memory */
     rec->to = to;
     rec->prev = NULL;
     rec->next = link->in_flight;
@@ -444,7 +456,7 @@ static enum segment_fate decide_fate(struct link *link, int from, const struct s
         return FATE_DROPPED;
     if (queue_full(dir, now))
         return FATE_QUEUE_FULL;
-    sim_time departure = line_send(dir, now, seg->len);
+    sim_time departure = line_send(link, dir, now, seg->len);
     if (loss_model_loses(dir))
         return FATE_LOST;
     *arrival = arrival_time(dir, departure);
@@ -484,6 +496,8 @@ static void send_duplicate(struct link *link, int from, const struct segment *se
 void link_transmit(struct link *link, int from, struct segment *seg)
 {
     assert(from >= 0 && from < LINK_END_COUNT);
+    if (sim_out_of_memory(link->sim))
+        return; /* the run is void and stopping; the streams may be missing */
     assert(link->end[0].name && link->end[1].name && "attach both ends before transmitting");
     struct link_direction *dir = &link->dir[from];
     seg->id = ++link->next_id;

@@ -101,7 +101,7 @@ int results_connect(const char *path, int flags, sqlite3 **db, char *err, size_t
          * error behind it (a missing directory, no permission) says it. */
         int os_error = *db ? sqlite3_system_errno(*db) : 0;
         results_set_error(err, errlen, "%s: %s%s%s", path,
-                          *db ? sqlite3_errmsg(*db) : "cannot open the database",
+                          *db ? sqlite3_errmsg(*db) : "cannot open the database: out of memory",
                           os_error ? ": " : "", os_error ? strerror(os_error) : "");
         return -1;
     }

@@ -1130,7 +1130,12 @@ static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
     int64_t user_version = results_pragma_int(s->db, "PRAGMA user_version");
     int64_t objects = results_pragma_int(s->db, "SELECT count(*) FROM sqlite_master");
     int rc = 0;
-    if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
+    if (application_id < 0 || user_version < 0 || objects < 0) {
+        /* Out of memory or an I/O error: not a verdict on the file. */
+        results_set_error(err, errlen, "%s: cannot read the database: %s", s->path,
+                          sqlite3_errmsg(s->db));
+        rc = -1;
+    } else if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
         rc = add_later_columns(s->db);
         if (rc != 0)
             results_set_error(err, errlen, "%s: cannot add the later columns: %s", s->path,
@@ -1239,6 +1244,8 @@ static struct sqlite_sink *sink_new(const char *path, char *err, size_t errlen)
 
 struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
 {
+    if (errlen)
+        err[0] = '\0';
     if (results_classify_path(path, err, errlen) == RESULTS_FILE_REFUSED)
         return NULL;
     struct sqlite_sink *s = sink_new(path, err, errlen);
@@ -1250,6 +1257,9 @@ struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
          * file before the commit (the default is 2 MiB). */
         results_exec(s->db, "PRAGMA cache_size = -65536") != 0 ||
         ensure_schema(s, err, errlen) != 0 || prepare_statements(s, err, errlen) != 0) {
+        if (errlen && !err[0]) /* a PRAGMA failed: every message names the file and why */
+            results_set_error(err, errlen, "%s: cannot set up the database: %s", path,
+                              s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite_destroy(&s->base);
         return NULL;
     }

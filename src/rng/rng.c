@@ -8,6 +8,7 @@
 #include "rng.h"
 
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
@@ -51,6 +52,12 @@ struct rng *rng_create(uint64_t seed, const char *stream_name)
     struct rng *rng = malloc(sizeof *rng);
     if (!rng)
         return NULL;
+    /* GSL's default error handler aborts when gsl_rng_alloc cannot
+     * allocate; the NULL it returns with the handler off is the answer this
+     * function gives (issue 14: never abort). The handler is GSL's process
+     * setting; turning it off is idempotent, and tcpsim checks every GSL
+     * result it uses. */
+    gsl_set_error_handler_off();
     rng->gen = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng->gen) {
         free(rng);

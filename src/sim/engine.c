@@ -500,6 +500,12 @@ size_t sim_pending_count(const struct sim *sim) { return sim->pending; }
 
 bool sim_out_of_memory(const struct sim *sim) { return sim->out_of_memory; }
 
+void sim_fail_out_of_memory(struct sim *sim)
+{
+    sim->out_of_memory = true;
+    sim->stopping = true;
+}
+
 sim_time sim_next_event_time(const struct sim *sim)
 {
     return sim->heap_len > 0 ? sim->heap[0].time : SIM_TIME_MAX;

@@ -100,6 +100,10 @@ sim_time sim_last_event_time(const struct sim *sim);
 size_t sim_pending_count(const struct sim *sim);
 /* True once an event could not be stored; sim_run then runs nothing more. */
 bool sim_out_of_memory(const struct sim *sim);
+/* For the layers above (link, TCP, world): an allocation of theirs failed.
+ * The run stops exactly as when an event cannot be stored, and
+ * sim_out_of_memory() says so: one rule, the run is void, never an abort. */
+void sim_fail_out_of_memory(struct sim *sim);
 /* The time of the earliest pending event; SIM_TIME_MAX when none is. (For
  * a loop that follows a real clock: how long it may sleep.) */
 sim_time sim_next_event_time(const struct sim *sim);

@@ -4,12 +4,15 @@
  */
 #include "sink_text.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct text_sink {
     struct trace_sink sink;
     FILE *out;
+    const char *name; /* for the message when writing fails */
 };
 
 static void print_time(FILE *out, sim_time t)
@@ -99,7 +102,12 @@ static int text_run_end(struct trace_sink *sink, const struct trace_run_result *
     fprintf(ts->out, "# end: %s at ", r->status);
     print_time(ts->out, r->sim_end_ns);
     fprintf(ts->out, ", %" PRIu64 " events\n", r->events);
-    return fflush(ts->out) == 0 ? 0 : -1;
+    errno = 0;
+    if (fflush(ts->out) == 0 && !ferror(ts->out))
+        return 0;
+    snprintf(sink->error, sizeof sink->error, "cannot write %s: %s", ts->name,
+             errno ? strerror(errno) : "write error");
+    return -1;
 }
 
 static void text_destroy(struct trace_sink *sink)
@@ -117,12 +125,15 @@ static const struct trace_sink_ops text_ops = {
     .destroy = text_destroy,
 };
 
-struct trace_sink *sink_text_create(FILE *out)
+struct trace_sink *sink_text_create(FILE *out) { return sink_text_open(out, "the log"); }
+
+struct trace_sink *sink_text_open(FILE *out, const char *name)
 {
     struct text_sink *ts = calloc(1, sizeof *ts);
     if (!ts)
         return NULL;
     ts->sink.ops = &text_ops;
     ts->out = out;
+    ts->name = name;
     return &ts->sink;
 }

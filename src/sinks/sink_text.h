@@ -16,5 +16,7 @@
 
 /* Writes to out, which the sink does not close. */
 struct trace_sink *sink_text_create(FILE *out);
+/* The same, naming the file (kept, not copied) when writing to it fails. */
+struct trace_sink *sink_text_open(FILE *out, const char *name);
 
 #endif

@@ -174,6 +174,35 @@ static int default_by_keys(struct loader *d)
     return 0;
 }
 
+/* A --by key no run has would make one empty group: refuse it and list the
+ * keys the runs do have, in order of first appearance. */
+static int check_by_keys(struct loader *d)
+{
+    for (size_t k = 0; k < d->r->by_count; k++) {
+        const char *key = d->r->by[k];
+        bool found = false;
+        for (size_t i = 0; i < d->param_count && !found; i++)
+            found = strcmp(d->params[i].key, key) == 0;
+        if (found || d->run_count == 0)
+            continue;
+        char *seen[256];
+        size_t seen_count = 0, used;
+        used = (size_t)snprintf(d->error, d->errlen, "--by %s: no run has this key; the runs have:",
+                                key);
+        for (size_t i = 0; i < d->param_count && seen_count < 256; i++)
+            if (!key_listed(seen, seen_count, d->params[i].key)) {
+                seen[seen_count++] = d->params[i].key;
+                if (used < d->errlen)
+                    used += (size_t)snprintf(d->error + used, d->errlen - used, " %s",
+                                             d->params[i].key);
+            }
+        if (seen_count == 0 && used < d->errlen)
+            snprintf(d->error + used, d->errlen - used, " none (no --set or --vary)");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- grouping ---- */
 
 struct run_order {
@@ -373,6 +402,8 @@ int stats_report_load(const struct stats_request *request, struct stats_report *
     for (size_t k = 0; k < request->by_count; k++)
         r->by[r->by_count++] = request->by[k];
     if (request->by_count == 0 && default_by_keys(&d) != 0)
+        goto done;
+    if (check_by_keys(&d) != 0)
         goto done;
     if (group_runs(&d) != 0 || load_records(&d) != 0 || summarize_groups(&d) != 0) {
         if (!err[0])

@@ -277,6 +277,58 @@ static bool axis_exists(const struct sweep_grid *grid, const char *key, size_t l
     return false;
 }
 
+/* A value as a number in a base unit, when it is one: "0.05" and "5%" are
+ * both 0.05, "1s" and "1000ms" both 1e9 (ns). Anything else (sizes, "never",
+ * "gilbert(...)") compares by its text only. */
+static bool value_as_number(const char *text, double *number, const char **unit)
+{
+    static const struct { const char *suffix; double scale; const char *unit; } units[] = {
+        {"", 1, ""}, {"%", 0.01, ""}, {"ns", 1, "ns"}, {"us", 1e3, "ns"},
+        {"ms", 1e6, "ns"}, {"s", 1e9, "ns"}, {"min", 60e9, "ns"}, {"h", 3600e9, "ns"},
+    };
+    char *end;
+    if (!((text[0] >= '0' && text[0] <= '9') || text[0] == '.' || text[0] == '-'))
+        return false;
+    double value = strtod(text, &end);
+    if (end == text)
+        return false;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].suffix) == 0) {
+            *number = value * units[i].scale;
+            *unit = units[i].unit;
+            return true;
+        }
+    return false;
+}
+
+static bool same_value(const char *a, const char *b)
+{
+    double x, y;
+    const char *unit_x, *unit_y;
+    if (strcmp(a, b) == 0)
+        return true;
+    return value_as_number(a, &x, &unit_x) && value_as_number(b, &y, &unit_y) &&
+           strcmp(unit_x, unit_y) == 0 && x == y;
+}
+
+/* Keeps the first of values that say the same ("0,0.00,0%" is one point):
+ * repeated points would only multiply identical runs and narrow the
+ * confidence interval they report. Returns the new count. */
+static size_t drop_repeated_values(char **values, size_t count)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        bool repeated = false;
+        for (size_t j = 0; j < kept && !repeated; j++)
+            repeated = same_value(values[j], values[i]);
+        if (repeated)
+            free(values[i]);
+        else
+            values[kept++] = values[i];
+    }
+    return kept;
+}
+
 int sweep_grid_add_axis(struct sweep_grid *grid, const char *spec, char *err, size_t errlen)
 {
     const char *eq = strchr(spec, '=');
@@ -293,6 +345,7 @@ int sweep_grid_add_axis(struct sweep_grid *grid, const char *spec, char *err, si
     long count = sweep_expand_values(eq + 1, &values, err, errlen);
     if (count < 0)
         return -1;
+    count = (long)drop_repeated_values(values, (size_t)count);
     struct sweep_axis *axes = realloc(grid->axes, (grid->axis_count + 1) * sizeof *axes);
     char *key = copy_span(spec, key_length);
     if (!axes || !key || grid->point_count * (uint64_t)count > SWEEP_MAX_POINTS) {

@@ -154,8 +154,12 @@ static struct seg_text trim_to_window(const struct tcp_conn *c, const struct seg
 
 static void deliver(struct tcp_conn *c, const uint8_t *data, uint32_t len)
 {
-    if (len == 0 || tcp_bytes_append(&c->buf->rcv, data, len) != 0)
+    if (len == 0)
         return;
+    if (tcp_bytes_append(&c->buf->rcv, data, len) != 0) {
+        sim_fail_out_of_memory(c->host->sim); /* the run is void, never quietly short */
+        return;
+    }
     c->rcv_nxt += len;
     c->notify |= NOTIFY_READABLE;
 }
@@ -188,8 +192,10 @@ static void ooo_mark_fin(struct tcp_conn *c, uint32_t end)
         }
     }
     struct tcp_ooo *o = ooo_new(end, 0, NULL);
-    if (!o)
+    if (!o) {
+        sim_fail_out_of_memory(c->host->sim);
         return;
+    }
     o->fin = true;
     o->next = *p;
     *p = o;
@@ -212,8 +218,10 @@ static void ooo_insert(struct tcp_conn *c, const struct seg_text *t)
             piece_end = (*p)->seq;
         }
         struct tcp_ooo *o = ooo_new(s, piece_end - s, t->data ? t->data + (s - t->seq) : NULL);
-        if (!o)
+        if (!o) {
+            sim_fail_out_of_memory(c->host->sim);
             return;
+        }
         o->next = *p;
         *p = o;
         p = &o->next;

@@ -102,6 +102,7 @@ struct recorder {
     struct world *world;          /* to read the sender's TCB; NULL when observing another backend */
     struct recorded_call *calls;  /* the timeline's calls, for expect HOST CALL result= */
     size_t call_count, call_capacity;
+    bool out_of_memory;  /* a path could not grow: the run must not say ok */
 };
 
 static bool world_sender_tcb(struct world *w, int host, const struct segment *seg, struct tcp_conn_info *info);
@@ -174,17 +175,18 @@ static void *grow(void *array, size_t *capacity, size_t count, size_t size, size
     return grown;
 }
 
-static void record_step(struct recorded_conn *rc, sim_time t, int state)
+static int record_step(struct recorded_conn *rc, sim_time t, int state)
 {
     if (rc->step_count == rc->step_capacity) {
         uint32_t capacity = rc->step_capacity ? rc->step_capacity * 2 : 8;
         struct recorded_step *steps = realloc(rc->steps, capacity * sizeof *steps);
         if (!steps)
-            return; /* the path is cut short; counters stay right */
+            return -1; /* the path is cut short; counters stay right */
         rc->steps = steps;
         rc->step_capacity = capacity;
     }
     rc->steps[rc->step_count++] = (struct recorded_step){t, (uint8_t)state};
+    return 0;
 }
 
 static void recorder_transition(struct trace_sink *sink, const struct trace_transition *tr)
@@ -210,8 +212,8 @@ static void recorder_transition(struct trace_sink *sink, const struct trace_tran
     }
     if (to == TCP_ESTABLISHED)
         hr->established++;
-    if (rc)
-        record_step(rc, tr->t_ns, to);
+    if (rc && record_step(rc, tr->t_ns, to) != 0)
+        rec->out_of_memory = true;
 }
 
 /* An expression's value for a segment sent by a TCB described by info
@@ -521,6 +523,15 @@ struct world {
 
 static struct world *world_of(struct host_app *app) { return app->world; }
 
+/* Every allocation failure of the world stops the run the engine's way, and
+ * world_conclude then reports it failed: a run never says ok with fewer
+ * connections or rows than it simulated. */
+static void world_out_of_memory(struct world *w)
+{
+    if (w->sim)
+        sim_fail_out_of_memory(w->sim);
+}
+
 #define POOL_CHUNK 4096
 
 static struct workload_conn *workload_conn_new(struct world *w, struct workload_run *run,
@@ -533,6 +544,7 @@ static struct workload_conn *workload_conn_new(struct world *w, struct workload_
             chunk ? realloc(pool->chunks, (pool->chunk_count + 1) * sizeof *chunks) : NULL;
         if (!chunks) {
             free(chunk);
+            world_out_of_memory(w);
             return NULL;
         }
         pool->chunks = chunks;
@@ -559,8 +571,10 @@ static void workload_conn_free(struct world *w, struct workload_conn *wc)
 static void live_add(struct host_app *app, struct tcp_conn *conn)
 {
     struct live_conn *live = grow(app->live, &app->live_capacity, app->live_count, sizeof *live, 8);
-    if (!live)
+    if (!live) {
+        world_out_of_memory(app->world);
         return;
+    }
     app->live = live;
     app->live[app->live_count++] = (struct live_conn){.conn_id = tcp_conn_id(conn), .conn = conn};
 }
@@ -578,8 +592,10 @@ static void live_remove(struct host_app *app, struct tcp_conn *conn)
 static void listener_add(struct host_app *app, uint16_t port, struct tcp_conn *conn)
 {
     struct listener *grown = realloc(app->listeners, (app->listener_count + 1) * sizeof *grown);
-    if (!grown)
+    if (!grown) {
+        world_out_of_memory(app->world);
         return;
+    }
     app->listeners = grown;
     app->listeners[app->listener_count++] = (struct listener){port, conn};
 }
@@ -625,14 +641,19 @@ static void record_call(struct world *w, int host, uint64_t conn_id, enum tcp_ca
         return;
     struct world_report *r = w->report;
     struct world_note *grown = realloc(r->notes, (r->note_count + 1) * sizeof *grown);
-    if (!grown)
+    if (!grown) {
+        world_out_of_memory(w);
         return;
+    }
     r->notes = grown;
     r->notes[r->note_count++] = (struct world_note){sim_now(w->sim), host, call, result};
 }
 
+/* A call refused for want of memory voids the run. */
 static void note(struct world *w, int host, enum tcp_call call, uint64_t conn_id, enum tcp_error error)
 {
+    if (error == TCP_ERR_NO_MEMORY)
+        world_out_of_memory(w);
     record_call(w, host, conn_id, call, tcp_error_result(error));
 }
 
@@ -975,6 +996,8 @@ static void on_arrival(struct sim *sim, void *context, void *argument)
     struct tcp_conn *conn = tcp_connect(w->app[spec->client].tcp, 0, 0,
                                         w->scenario->hosts[spec->server].config.addr, spec->port,
                                         &error);
+    if (!conn && error == TCP_ERR_NO_MEMORY)
+        world_out_of_memory(w);
     if (!conn || !workload_conn_new(w, wl, conn))
         wl->failed_to_start++;
     if (++wl->started >= spec->count)
@@ -1461,6 +1484,12 @@ static void world_conclude(struct world *w, bool skip_expectations, struct trace
                 report->open_at_until += (uint64_t)w->recorder.host[h].in_state[state];
     check_expectations(w, skip_expectations ? 0 : sc->expect_count, observed, report);
     report->status = report->expectations_failed ? "failed" : "ok";
+    if (w->recorder.out_of_memory || (w->sim && sim_out_of_memory(w->sim))) {
+        report->status = "failed";
+        snprintf(report->error, sizeof report->error,
+                 "out of memory at %.3f s simulated: the run stopped there, its results are "
+                 "incomplete", (double)report->sim_end_ns / SIM_S);
+    }
     if (w->details)
         list_connections(w, report); /* out of memory cuts the list short */
 }

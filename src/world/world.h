@@ -66,7 +66,8 @@ struct world_report {
     sim_time until_ns;           /* `run until`: where the run ends for every purpose */
     uint64_t open_at_until;      /* connection TCBs not CLOSED at the end (listeners not counted):
                                     their stays count up to until_ns */
-    char error[512];             /* when status is "error" */
+    char error[512];             /* when status is "error", or why a "failed" run
+                                    stopped (out of memory) */
 
     struct world_note *notes; size_t note_count;                     /* details or notes */
     struct world_expectation *expectations; size_t expectation_count; /* details */

@@ -1,0 +1,136 @@
+#!/bin/sh
+# tests/robust.sh: issue 14, "never abort, never lie". Each block is one
+# class of hostile input or environment; each must end in a clear message
+# and the exit status of the one rule (0 ok, 1 a failed run or expectation,
+# 2 a usage or input error), never a signal and never a silent ok.
+set -u
+TCPSIM=${TCPSIM:-./tcpsim}
+srcdir=${srcdir:-.}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_status() { # expected-status description command...
+    want=$1 what=$2; shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+    if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, wanted $want"; cat "$tmp/err"; fi
+}
+expect_message() { # description extended-regexp: on the last command's stderr
+    if grep -q -E "$2" "$tmp/err"; then ok; else bad "$1: stderr lacks /$2/: $(cat "$tmp/err")"; fi
+}
+handshake="$srcdir/scenarios/handshake.tcpsim"
+
+# Input files: a FIFO (or a device) would block forever or never end.
+mkfifo "$tmp/fifo"
+expect_status 2 "check of a FIFO" timeout 10 "$TCPSIM" check "$tmp/fifo"
+expect_message "check of a FIFO" "fifo: not a regular file"
+expect_status 2 "run of a FIFO" timeout 10 "$TCPSIM" run "$tmp/fifo" --no-db
+expect_status 2 "run of a directory" "$TCPSIM" run "$tmp" --no-db
+expect_status 2 "sweep of a FIFO" timeout 10 "$TCPSIM" sweep "$tmp/fifo" --vary link.loss=0,1% -o "$tmp/s.db"
+
+# Time: the values of tests/hostile/ through --set must also run to an end,
+# or be refused with exit 2 (one rule: the parser bounds what it takes, the
+# engine and the link saturate every sum of times).
+max=9223372036854775807ns
+for kv in "client.time_wait=$max" "client.rto_max=$max --set client.rto_initial=$max" \
+          "client.rto_initial=$max" "client.msl=4611686018427387903ns" "link.delay=$max" \
+          "link.jitter=pareto(1ms,0.0001)" "client.fin_wait_2_timeout=$max"; do
+    # shellcheck disable=SC2086 # kv may hold a second --set
+    timeout 120 "$TCPSIM" run "$handshake" --no-db -q --no-expect --set run.until=$max --set $kv \
+        >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -le 2 ] && ! grep -q -E 'runtime error|AddressSanitizer|Assertion' "$tmp/err"; then ok
+    else bad "--set $kv: exit $rc: $(head -n 3 "$tmp/err")"; fi
+done
+
+# Output options: an empty name is not "recorded in ".
+expect_status 2 "-o ''" "$TCPSIM" run "$handshake" -o ''
+expect_message "-o ''" "empty file name"
+
+# Seeds never wrap: replication r runs with seed + r.
+expect_status 2 "--seed max --reps 2" "$TCPSIM" run "$handshake" --no-db --seed 18446744073709551615 --reps 2
+expect_message "--seed max --reps 2" "passes the largest seed"
+expect_status 0 "--seed max --reps 1" "$TCPSIM" run "$handshake" --no-db -q --seed 18446744073709551615
+expect_status 2 "sweep --seed max --reps 2" "$TCPSIM" sweep "$handshake" --vary link.loss=0,1% \
+    --seed 18446744073709551615 --reps 2 -o "$tmp/s.db"
+
+# Write errors name the file; on stdout they are detected at exit.
+if [ -w /dev/full ]; then
+    expect_status 1 "--log /dev/full" "$TCPSIM" run "$handshake" --no-db -q --log /dev/full
+    expect_message "--log /dev/full" "cannot write /dev/full: "
+    expect_status 1 "--help > /dev/full" sh -c "\"$TCPSIM\" --help >/dev/full"
+    expect_message "--help > /dev/full" "write error on standard output"
+    expect_status 1 "run --help > /dev/full" sh -c "\"$TCPSIM\" run --help >/dev/full"
+    expect_status 1 "check > /dev/full" sh -c "\"$TCPSIM\" check \"$handshake\" >/dev/full"
+fi
+
+# Out of memory: every allocation failure fails the run, never a silent ok.
+# The shim refuses every allocation after the N-th; wherever that falls (the
+# parser, the database, the world, the link, the TCP, the recorder) tcpsim
+# must exit 1 or 2 with a message saying so, and a recorded run is failed.
+shim=$(pwd)/tests/malloc_fail.so
+if [ -f "$shim" ] && ! ldd "$TCPSIM" 2>/dev/null | grep -q -E 'libasan|libubsan'; then
+    tw="$srcdir/scenarios/time-wait-accumulation.tcpsim"
+    for n in 0 5 20 100 150 250 300 1000 5000 10000 20000 40000; do
+        for db in none file; do
+            rm -f "$tmp/oom.db"
+            if [ $db = none ]; then where=--no-db; else where="-o $tmp/oom.db"; fi
+            TCPSIM_MALLOC_FAIL_AFTER=$n LD_PRELOAD="$shim" "$TCPSIM" run "$tw" $where -q --no-expect \
+                >"$tmp/out" 2>"$tmp/err"
+            rc=$?
+            grep -q 'malloc_fail: refused' "$tmp/err" || { ok; continue; } # the run needed fewer
+            if [ "$rc" = 1 ] || [ "$rc" = 2 ]; then ok; else bad "malloc fails after $n ($db): exit $rc"; fi
+            if grep -q -E 'out of memory|Cannot allocate memory' "$tmp/err"; then ok; else bad "malloc fails after $n ($db): no message: $(cat "$tmp/err")"; fi
+            if [ $db = file ] && [ -f "$tmp/oom.db" ]; then
+                status=$(sqlite3 "$tmp/oom.db" "SELECT group_concat(status) FROM runs" 2>/dev/null)
+                case $status in ""|failed) ok ;; *) bad "malloc fails after $n: run recorded as '$status'" ;; esac
+            fi
+        done
+    done
+    # A failure inside the simulation (not the database) is named as such.
+    TCPSIM_MALLOC_FAIL_AFTER=3000 LD_PRELOAD="$shim" "$TCPSIM" run "$tw" --no-db -q --no-expect \
+        >"$tmp/out" 2>"$tmp/err"
+    if [ $? = 1 ]; then ok; else bad "out of memory in the simulation: not exit 1"; fi
+    expect_message "out of memory in the simulation" "out of memory at [0-9.]+ s simulated"
+else
+    echo "robust: skipping the out-of-memory runs (no shim, or a sanitizer build)"
+fi
+
+# -q never hides an application call that did nothing.
+grep -v '^expect' "$handshake" >"$tmp/close7.tcpsim"
+echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"
+expect_status 0 "close conn=7 -q" "$TCPSIM" run "$tmp/close7.tcpsim" --no-db -q
+expect_message "close conn=7 -q" "at 3.000 s client close: ENOTCONN"
+
+# Sweeps: repeated --vary values are one point; stats --by an unknown key
+# exits 2 and lists the keys the runs have.
+expect_status 0 "sweep with repeated values" "$TCPSIM" sweep "$handshake" --vary link.loss=0,0.00,0% \
+    --vary client.rto_initial=1s,1000ms -o "$tmp/dup.db" -q
+runs=$(sqlite3 "$tmp/dup.db" "SELECT count(*) FROM runs")
+if [ "$runs" = 1 ]; then ok; else bad "repeated --vary values gave $runs runs, wanted 1"; fi
+expect_status 2 "stats --by an unknown key" "$TCPSIM" stats "$tmp/dup.db" --by no.such.key
+expect_message "stats --by an unknown key" "no.such.key: no run has this key; the runs have: .*link.loss"
+expect_status 0 "stats --by a known key" "$TCPSIM" stats "$tmp/dup.db" --by link.loss
+
+# GNU conventions: tcpsim help CMD, CMD --version.
+for cmd in run check ladder dot pcap sweep stats merge kernel; do
+    expect_status 0 "help $cmd" "$TCPSIM" help $cmd
+    if grep -q "^Usage: tcpsim $cmd" "$tmp/out"; then ok; else bad "help $cmd: no usage"; fi
+    expect_status 0 "$cmd --version" "$TCPSIM" $cmd --version
+    if grep -q -E "^tcpsim $cmd [0-9]" "$tmp/out"; then ok; else bad "$cmd --version: $(cat "$tmp/out")"; fi
+done
+expect_status 2 "help of an unknown command" "$TCPSIM" help frobnicate
+# A usage error points at the help instead of printing all of it.
+expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
+expect_message "unknown option" "^Try 'tcpsim run --help' for more information.$"
+if ! grep -q '^Usage:' "$tmp/err"; then ok; else bad "a usage error printed the whole help"; fi
+
+# The man page states the exit codes and limits; mandoc finds nothing in it.
+if command -v mandoc >/dev/null 2>&1; then
+    expect_status 0 "mandoc -T lint docs/tcpsim.1" mandoc -T lint "$srcdir/docs/tcpsim.1"
+fi
+if grep -q '^\.SH LIMITS' "$srcdir/docs/tcpsim.1"; then ok; else bad "docs/tcpsim.1 has no LIMITS"; fi
+
+echo "robust: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
