@@ -1341,26 +1341,27 @@ static bool run_free(const struct layout *l, long row, int from, int to, int dir
     }
 }
 
-/* Where an arrow is at the end of each row of its climb: pos[0] the corner
- * it leaves from on its send row, pos[k] the column where row r0+k ends
- * (pos[m] the target). It climbs in a straight line, as the rows' time
- * scale says, until text is in the way: it moves only over free cells, and
- * before rows of text it takes a column that is free on all of them, past
- * the text when it can get there, else behind it (beside its own lifeline,
- * where no text is written, when nothing else is free), and from there
- * heads for the target again. The trade-off: where text sits among arrows
- * in flight an arrow's slope bends, but no arrow runs through a label. */
-static void route_arrow(const struct layout *l, long r0, long m, int c0, int a, int target,
-                        int dir, int *pos)
+/* One pass of route_arrow below, with the arrow held beside its own
+ * lifeline (c0) to the end of row r0+hold. Returns 0 when it got through,
+ * else the first row k after which it stands in a column that text on the
+ * rows ahead covers, with no free column it can reach (pos is then left
+ * unfinished). */
+static long route_pass(const struct layout *l, long r0, long m, int c0, int a, int target,
+                       int dir, long hold, int *pos)
 {
     long r1 = r0 + m;
     int p = a, base = a;
     long base_k = 0;
-    if (text_covers(l, r0, a) || covered_ahead(l, r0, r1, a))
+    if (hold > 0 || text_covers(l, r0, a) || covered_ahead(l, r0, r1, a))
         p = base = c0;
     pos[0] = p;
     for (long k = 1; k < m; k++) {
         long row = r0 + k;
+        if (k <= hold) {
+            pos[k] = c0;
+            base_k = k;
+            continue;
+        }
         int ideal = base + (int)((long)(target - base) * (k - base_k) / (m - base_k)), q = ideal;
         while (q != p && !run_free(l, row, p + dir, q, dir))
             q -= dir;
@@ -1373,6 +1374,8 @@ static void route_arrow(const struct layout *l, long r0, long m, int c0, int a, 
             else
                 while (q != p && covered_ahead(l, row, r1, q))
                     q -= dir;
+            if (covered_ahead(l, row, r1, q))
+                return k;
         }
         if (q != ideal) {
             base = q;
@@ -1381,6 +1384,27 @@ static void route_arrow(const struct layout *l, long r0, long m, int c0, int a, 
         pos[k] = p = q;
     }
     pos[m] = target;
+    return 0;
+}
+
+/* Where an arrow is at the end of each row of its climb: pos[0] the corner
+ * it leaves from on its send row, pos[k] the column where row r0+k ends
+ * (pos[m] the target). It climbs in a straight line, as the rows' time
+ * scale says, until text is in the way: it moves only over free cells, and
+ * before rows of text it takes a column that is free on all of them, past
+ * the text when it can get there, else behind it, and from there heads for
+ * the target again. Where neither is free (a lost segment's target, the
+ * middle of the gap, stops it short of the text's far end, and it has
+ * already left its lifeline) it routes again, held beside its own
+ * lifeline, where no text is written, until that row. The trade-off: where
+ * text sits among arrows in flight an arrow's slope bends, but no arrow
+ * runs through a label. */
+static void route_arrow(const struct layout *l, long r0, long m, int c0, int a, int target,
+                        int dir, int *pos)
+{
+    long hold = 0, stuck;
+    while ((stuck = route_pass(l, r0, m, c0, a, target, dir, hold, pos)) > hold)
+        hold = stuck;
 }
 
 static void draw_arrow(struct canvas *c, const struct lseg *s)
