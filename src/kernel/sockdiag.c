@@ -1,7 +1,10 @@
 /*
- * sockdiag.c: a TIME_WAIT dump through inet_diag (sockdiag.h). One
- * SOCK_DIAG_BY_FAMILY request with NLM_F_DUMP and the TIME_WAIT state bit;
- * the answer is read until NLMSG_DONE.
+ * sockdiag.c: a dump of timewait sockets through inet_diag (sockdiag.h).
+ * One SOCK_DIAG_BY_FAMILY request with NLM_F_DUMP, the answer read until
+ * NLMSG_DONE. The kernel filters a timewait socket by its substate, so the
+ * request names both: TIME_WAIT, and FIN_WAIT2 for the mini-socket an
+ * orphan's FIN_WAIT_2 becomes (asking for TIME_WAIT alone misses those, and
+ * the orphan looked gone a second later).
  */
 #include "sockdiag.h"
 
@@ -14,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum { KERNEL_TCP_TIME_WAIT = 6 }; /* include/net/tcp_states.h */
+enum { KERNEL_TCP_FIN_WAIT2 = 5, KERNEL_TCP_TIME_WAIT = 6 }; /* include/net/tcp_states.h */
 
 static int send_request(int fd)
 {
@@ -28,7 +31,7 @@ static int send_request(int fd)
     msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     msg.req.sdiag_family = AF_INET;
     msg.req.sdiag_protocol = IPPROTO_TCP;
-    msg.req.idiag_states = 1u << KERNEL_TCP_TIME_WAIT;
+    msg.req.idiag_states = 1u << KERNEL_TCP_TIME_WAIT | 1u << KERNEL_TCP_FIN_WAIT2;
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     return sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) ==
                    (ssize_t)sizeof msg ? 0 : -1;

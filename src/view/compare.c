@@ -8,7 +8,10 @@
  * it, events no longer correspond one to one and their times would only
  * repeat the divergence. Windows are compared only between runs of the same
  * stack: Linux scales its windows and the database keeps no window-scale
- * option, so a kernel's raw field means nothing to the simulator's.
+ * option, so a kernel's raw field means nothing to the simulator's. PSH is
+ * also compared only within a stack: it is a sender's hint that receivers
+ * ignore, and Linux sets it per buffer it writes (every second full segment
+ * of a long send), which the simulator does not model.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -287,11 +290,12 @@ static int add_difference(struct cmp_report *r, struct cmp_difference d)
 }
 
 static enum cmp_kind event_difference(const struct cmp_event *a, const struct cmp_event *b,
-                                      bool path, bool windows)
+                                      bool path, bool same_stack)
 {
     if (path)
         return a->from != b->from || a->to != b->to ? CMP_PATH : CMP_NONE;
-    if (a->flags != b->flags)
+    uint8_t compared = same_stack ? 0xff : (uint8_t)~TCP_FLAG_PSH;
+    if ((a->flags & compared) != (b->flags & compared))
         return CMP_FLAGS;
     if (a->seq != b->seq)
         return CMP_SEQ;
@@ -299,7 +303,7 @@ static enum cmp_kind event_difference(const struct cmp_event *a, const struct cm
         return CMP_ACK;
     if (a->len != b->len)
         return CMP_LEN;
-    if (windows && a->wnd != b->wnd)
+    if (same_stack && a->wnd != b->wnd)
         return CMP_WINDOW;
     return a->fate != b->fate ? CMP_FATE : CMP_NONE;
 }

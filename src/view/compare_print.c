@@ -119,8 +119,8 @@ const char *cmp_ignored(const struct cmp_report *r)
                ? "ports, ISNs (seq/ack are relative to each side's ISN), causes, retransmission "
                  "marks, TCP options, listeners' transitions"
                : "ports, ISNs (seq/ack are relative to each side's ISN), causes, retransmission "
-                 "marks, TCP options, listeners' transitions, windows (the stacks differ: Linux "
-                 "scales its windows and the database keeps no window-scale option)";
+                 "marks, TCP options, listeners' transitions, and, the stacks differing, windows "
+                 "(Linux tunes its receive window) and PSH (Linux sets it per buffer written)";
 }
 
 /* ---- text ---- */
