@@ -129,6 +129,8 @@ if ! grep -q '^Usage:' "$tmp/err"; then ok; else bad "a usage error printed the 
 # The man page states the exit codes and limits; mandoc finds nothing in it.
 if command -v mandoc >/dev/null 2>&1; then
     expect_status 0 "mandoc -T lint docs/tcpsim.1" mandoc -T lint "$srcdir/docs/tcpsim.1"
+else
+    bad "mandoc is not installed (./bootstrap installs it): the man page was not linted"
 fi
 if grep -q '^\.SH LIMITS' "$srcdir/docs/tcpsim.1"; then ok; else bad "docs/tcpsim.1 has no LIMITS"; fi
 
