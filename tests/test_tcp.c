@@ -2001,8 +2001,7 @@ static void test_user_timeout_ends_a_zero_window(void)
     CU_ASSERT_EQUAL(tcp_send(client, data, sizeof data), TCP_OK);
     advance_by(h, 20 * S);
     CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_ESTABLISHED);
-    advance_by(h, 20 * S);
-    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_CLOSED);
+    advance_by(h, 20 * S); /* the TCB is freed once closed: only the trace speaks of it */
     sim_time closed = harness_transition_time(h, H_CLIENT, id, TCP_CLOSED, 1);
     CU_ASSERT_TRUE(closed > 30 * S && closed < 32 * S);
     CU_ASSERT_EQUAL(h->app[H_CLIENT].last_error, TCP_ERR_TIMEOUT);
