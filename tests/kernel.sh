@@ -25,7 +25,8 @@ unshare -n true 2>/dev/null || skip "cannot create network namespaces (unshare -
 
 scenarios="abort half-close handshake lost-final-ack lost-syn lost-synack refused
 simultaneous-close simultaneous-open syn-retries-exhausted
-zero-window close-unread linger-zero shutdown-late-answer close-late-answer"
+zero-window close-unread linger-zero shutdown-late-answer close-late-answer
+user-timeout"
 # scenarios/linux/ are written for the linux profile: their expectations
 # (timings included) must hold on both backends.
 scenarios="$scenarios $(cd "$srcdir/scenarios" && ls linux/*.tcpsim | sed 's/[.]tcpsim$//')"

@@ -376,9 +376,15 @@ static const struct error_case error_cases[] = {
     {"at 1s client read\n", 3, 18, "missing off|on after 'read'"},
     {"at 1s client read of\n", 3, 19, "did you mean 'off'?"},
     {"at 1s client setsockopt\n", 3, 24, "missing an option after 'setsockopt'"},
-    {"at 1s client setsockopt linger=5s\n", 3, 32, "must be 0"},
-    {"at 1s client setsockopt nodelay=1\n", 3, 25, "unknown key 'nodelay' for setsockopt"},
-    {"at 1s client connect server:80 linger=1s\n", 3, 39, "must be 0"},
+    {"at 1s client setsockopt linger=500ms\n", 3, 32, "must be whole seconds"},
+    {"at 1s client setsockopt nodelay=1\n", 3, 33, "nodelay=1: must be on or off"},
+    {"at 1s client setsockopt nodely=on\n", 3, 25, "did you mean 'nodelay'?"},
+    {"at 1s client connect server:80 linger=soon\n", 3, 39, "linger=soon"},
+    {"at 1s client connect server:80 user_timeout=1500us\n", 3, 45, "whole milliseconds"},
+    {"at 1s client connect server:80 user_timeout=40000min\n", 3, 45, "too long"},
+    {"at 1s client setsockopt rcvbuf=100000B\n", 3, 32, "at most 65535B"},
+    {"at 1s server listen 80 rcvbuf=1000B\n", 3, 31, "at least 2048B"},
+    {"at 1s server listen 80 user_timeout=5\n", 3, 37, "user_timeout=5"},
     {"expect client connect result=ECONREFUSED\n", 3, 30, "did you mean 'ECONNREFUSED'?"},
     {"expect client connect\n", 3, 22, "missing result=ok or result=ERRNO"},
     {"expect client send result=EPIPE conn=0\n", 3, 38, "conn=0"},
@@ -747,9 +753,9 @@ static void test_socket_calls_and_their_expectations(void)
     CU_ASSERT_TRUE(s->actions[4].on);
     CU_ASSERT_EQUAL(s->actions[4].conn, 1);
     CU_ASSERT_EQUAL(s->actions[5].kind, ACTION_SETSOCKOPT);
-    CU_ASSERT_TRUE(s->actions[5].linger_abort);
+    CU_ASSERT_TRUE(scenario_linger_abort(&s->actions[5].opts));
     CU_ASSERT_EQUAL(s->actions[6].kind, ACTION_CONNECT);
-    CU_ASSERT_TRUE(s->actions[6].linger_abort);
+    CU_ASSERT_TRUE(scenario_linger_abort(&s->actions[6].opts));
     CU_ASSERT_EQUAL_FATAL(s->expect_count, 2);
     CU_ASSERT_EQUAL(s->expects[0].kind, EXPECT_CALL);
     CU_ASSERT_EQUAL(s->expects[0].call, TCP_CALL_CONNECT);

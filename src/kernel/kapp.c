@@ -99,6 +99,36 @@ static int set_linger_abort(struct ksock *s)
     return setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger) == 0 ? 0 : errno;
 }
 
+/* The socket options an action wrote, on the real socket (accepted ones
+ * inherit a listener's, as in the simulator): the first errno, 0 if all
+ * took. SO_RCVBUF is given as written: the kernel doubles it and keeps
+ * half for its own overhead (tcp_adv_win_scale 1), so the window it
+ * offers is about the value, as tcpsim's. linger=TIME (not 0) is set as
+ * {0, 0}, no lingering: with {1, TIME} close(2) would block this
+ * single-threaded runner up to TIME, and the wire does not differ (Linux's
+ * tcp_close sends the same FIN; only the caller waits). */
+static int set_sockopts(struct ksock *s, const struct scenario_sockopts *o)
+{
+    int err = 0;
+    if (o->has_linger) {
+        struct linger linger = {o->linger == 0, 0};
+        if (setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger) != 0 && !err)
+            err = errno;
+    }
+    int e;
+    if (o->has_user_timeout &&
+        (e = netns_set_tcp_option(s->fd, NETNS_TCP_USER_TIMEOUT, (unsigned int)(o->user_timeout / SIM_MS))) && !err)
+        err = e;
+    if (o->rcvbuf) {
+        int bytes = (int)o->rcvbuf;
+        if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0 && !err)
+            err = errno;
+    }
+    if (o->has_nodelay && (e = netns_set_tcp_option(s->fd, NETNS_TCP_NODELAY, o->nodelay)) && !err)
+        err = e;
+    return err;
+}
+
 /* ---- the timeline's calls ---- */
 
 static void app_listen(struct krun *r, const struct scenario_action *a)
@@ -112,6 +142,7 @@ static void app_listen(struct krun *r, const struct scenario_action *a)
             close(fd);
         return;
     }
+    set_sockopts(s, &a->opts); /* before the first SYN: its window and the accepted sockets' */
     record(r, a->host, NULL, TCP_CALL_LISTEN, 0);
     s->listener = true;
     s->port = a->port;
@@ -148,8 +179,7 @@ static void app_connect(struct krun *r, const struct scenario_action *a)
     }
     s->conn = c;
     s->connecting = true;
-    if (a->linger_abort)
-        set_linger_abort(s);
+    set_sockopts(s, &a->opts); /* before the SYN, which carries the window */
     struct sockaddr_in remote = ipv4(peer, a->port);
     if (connect(fd, (struct sockaddr *)&remote, sizeof remote) != 0 && errno != EINPROGRESS) {
         record(r, a->host, s, TCP_CALL_CONNECT, errno);
@@ -261,7 +291,7 @@ static int data_call(struct krun *r, struct ksock *s, const struct scenario_acti
             flush(r, s); /* re-arms EPOLLIN as reading says */
         return 0;
     case ACTION_SETSOCKOPT:
-        return set_linger_abort(s);
+        return set_sockopts(s, &a->opts);
     case ACTION_LISTEN:
     case ACTION_CONNECT:
     case ACTION_UNLISTEN:

@@ -165,6 +165,12 @@ int netns_socket(const struct netns_host *host, int domain, int type, int protoc
     return fd;
 }
 
+int netns_set_tcp_option(int fd, enum netns_tcp_option option, unsigned int value)
+{
+    int name = option == NETNS_TCP_NODELAY ? TCP_NODELAY : TCP_USER_TIMEOUT;
+    return setsockopt(fd, IPPROTO_TCP, name, &value, sizeof value) == 0 ? 0 : errno;
+}
+
 int netns_tcp_socket(const struct netns_host *host, uint32_t addr, uint16_t port, uint32_t mss,
                      uint32_t snd_buf, const char *congestion)
 {

@@ -43,4 +43,10 @@ int netns_socket(const struct netns_host *host, int domain, int type, int protoc
 int netns_tcp_socket(const struct netns_host *host, uint32_t addr, uint16_t port, uint32_t mss,
                      uint32_t snd_buf, const char *congestion);
 
+/* IPPROTO_TCP options by names of our own: <netinet/tcp.h> cannot be
+ * included next to tcp_base.h (both name the states TCP_LISTEN...). */
+enum netns_tcp_option { NETNS_TCP_NODELAY, NETNS_TCP_USER_TIMEOUT };
+/* setsockopt(IPPROTO_TCP) with an int value: 0, or the errno. */
+int netns_set_tcp_option(int fd, enum netns_tcp_option option, unsigned int value);
+
 #endif

@@ -1732,16 +1732,73 @@ static int action_port(struct parser *p, struct scenario_action *act, const char
     return arg_port(&a, &p->at, &act->port);
 }
 
+/* ---- socket options: connect, listen, setsockopt ---- */
+
+#define SOCKOPT_KEYS "linger", "user_timeout", "rcvbuf", "nodelay"
+
+/* linger=TIME: SO_LINGER's l_linger counts whole seconds. */
+static int arg_linger(const struct arg *a, const struct place *at, sim_time *linger)
+{
+    if (arg_duration(a, at, false, linger))
+        return -1;
+    return *linger % SIM_S ? bad_value(a, at, "must be whole seconds (SO_LINGER counts seconds), or 0") : 0;
+}
+
+/* TCP_USER_TIMEOUT takes milliseconds in an int. */
+static int arg_user_timeout(const struct arg *a, const struct place *at, sim_time *timeout)
+{
+    if (arg_duration(a, at, false, timeout))
+        return -1;
+    if (*timeout % SIM_MS)
+        return bad_value(a, at, "must be whole milliseconds (TCP_USER_TIMEOUT counts them)");
+    return *timeout / SIM_MS > INT_MAX ? bad_value(a, at, "is too long (at most 2147483647ms)") : 0;
+}
+
+/* One socket option into `o`; 1 when `a` is not one. */
+static int arg_sockopt(const struct arg *a, const struct place *at, struct scenario_sockopts *o)
+{
+    uint64_t v;
+    if (same(a->key, "linger")) {
+        o->has_linger = true;
+        return arg_linger(a, at, &o->linger);
+    }
+    if (same(a->key, "user_timeout")) {
+        o->has_user_timeout = true;
+        return arg_user_timeout(a, at, &o->user_timeout);
+    }
+    if (same(a->key, "rcvbuf")) {
+        /* 65535: tcpsim has no window scaling; 2048: about Linux's floor */
+        if (arg_size(a, at, 2048, 65535, &v))
+            return -1;
+        o->rcvbuf = (uint32_t)v;
+        return 0;
+    }
+    if (!same(a->key, "nodelay"))
+        return 1;
+    o->has_nodelay = true;
+    o->nodelay = same(a->value, "on");
+    return o->nodelay || same(a->value, "off") ? 0 : bad_value(a, at, "must be on or off");
+}
+
+/* listen PORT [backlog=N] [OPTION=VALUE...] */
 static int action_listen(struct parser *p, struct scenario_action *act)
 {
-    static const char *const keys[] = {"backlog", NULL};
+    static const char *const keys[] = {"backlog", SOCKOPT_KEYS, NULL};
     size_t n;
     uint64_t v;
     if (action_port(p, act, "PORT after 'listen'") || collect_known_args(p, 5, "listen", keys, &n))
         return -1;
-    if (n == 1 && arg_uint(&p->args[0], &p->at, 1, INT_MAX, &v))
-        return -1;
-    act->backlog = n == 1 ? (int)v : DEFAULT_BACKLOG;
+    act->backlog = DEFAULT_BACKLOG;
+    for (size_t i = 0; i < n; i++) {
+        const struct arg *a = &p->args[i];
+        if (!same(a->key, "backlog")) {
+            if (arg_sockopt(a, &p->at, &act->opts))
+                return -1;
+        } else if (arg_uint(a, &p->at, 1, INT_MAX, &v))
+            return -1;
+        else
+            act->backlog = (int)v;
+    }
     return 0;
 }
 
@@ -1754,19 +1811,10 @@ static int action_unlisten(struct parser *p, struct scenario_action *act)
     return 0;
 }
 
-/* linger=0: SO_LINGER with a zero timeout (close() resets). */
-static int arg_linger(const struct arg *a, const struct place *at, bool *abort)
-{
-    if (strcmp(a->value, "0") != 0 && strcmp(a->value, "0s") != 0)
-        return bad_value(a, at, "must be 0 (an abortive close); a lingering timeout is not modelled");
-    *abort = true;
-    return 0;
-}
-
-/* connect PEER:PORT [port=LOCAL] [linger=0] */
+/* connect PEER:PORT [port=LOCAL] [OPTION=VALUE...] */
 static int action_connect(struct parser *p, struct scenario_action *act)
 {
-    static const char *const keys[] = {"port", "linger", NULL};
+    static const char *const keys[] = {"port", SOCKOPT_KEYS, NULL};
     const struct token *t = need(p, 4, "PEER:PORT after 'connect'");
     size_t n;
     if (!t)
@@ -1785,7 +1833,7 @@ static int action_connect(struct parser *p, struct scenario_action *act)
     for (size_t i = 0; i < n; i++) {
         const struct arg *a = &p->args[i];
         if (strcmp(a->key, "port") == 0 ? arg_port(a, &p->at, &act->local_port)
-                                        : arg_linger(a, &p->at, &act->linger_abort))
+                                        : arg_sockopt(a, &p->at, &act->opts))
             return -1;
     }
     return 0;
@@ -1969,22 +2017,23 @@ static int action_read(struct parser *p, struct scenario_action *act)
     return action_conn_args(p, act, 5, "read");
 }
 
-/* setsockopt linger=0 [conn=N] */
+/* setsockopt OPTION=VALUE... [conn=N] */
 static int action_setsockopt(struct parser *p, struct scenario_action *act)
 {
-    static const char *const keys[] = {"linger", "conn", NULL};
+    static const char *const keys[] = {SOCKOPT_KEYS, "conn", NULL};
     size_t n;
     if (collect_known_args(p, 4, "setsockopt", keys, &n))
         return -1;
     bool any = false;
     for (size_t i = 0; i < n; i++) {
         const struct arg *a = &p->args[i];
-        bool linger = strcmp(a->key, "linger") == 0;
-        any |= linger;
-        if (linger ? arg_linger(a, &p->at, &act->linger_abort) : parse_conn(a, &p->at, &act->conn))
+        bool option = !same(a->key, "conn");
+        any |= option;
+        if (option ? arg_sockopt(a, &p->at, &act->opts) != 0 : parse_conn(a, &p->at, &act->conn) != 0)
             return -1;
     }
-    return any ? 0 : fail(&p->at, end_col(p), "missing an option after 'setsockopt' (linger=0)");
+    return any ? 0 : fail(&p->at, end_col(p), "missing an option after 'setsockopt' "
+                                              "(linger=TIME, user_timeout=T, rcvbuf=SIZE, nodelay=on|off)");
 }
 
 struct verb {

@@ -40,15 +40,15 @@ struct scenario_host {
 };
 
 enum scenario_action_kind {
-    ACTION_LISTEN,   /* at T host listen PORT [backlog=N] */
-    ACTION_CONNECT,  /* at T host connect PEER:PORT [port=LOCAL] */
+    ACTION_LISTEN,   /* at T host listen PORT [backlog=N] [OPTION=VALUE...] */
+    ACTION_CONNECT,  /* at T host connect PEER:PORT [port=LOCAL] [OPTION=VALUE...] */
     ACTION_SEND,     /* at T host send SIZE [conn=N] */
     ACTION_CLOSE,    /* at T host close [conn=N]: close(2), the socket is orphaned */
     ACTION_ABORT,    /* at T host abort [conn=N]: RST */
     ACTION_UNLISTEN, /* at T host unlisten PORT: close the listener */
     ACTION_SHUTDOWN, /* at T host shutdown [wr|rd|rdwr] [conn=N]: shutdown(2), default wr */
     ACTION_READ,     /* at T host read off|on [conn=N]: the application stops/resumes reading */
-    ACTION_SETSOCKOPT, /* at T host setsockopt linger=0 [conn=N]: SO_LINGER {1, 0} */
+    ACTION_SETSOCKOPT, /* at T host setsockopt OPTION=VALUE... [conn=N] (scenario_sockopts) */
     ACTION_INJECT,   /* at T host inject FLAGS ...: a segment the host's TCB did not write */
 };
 
@@ -83,6 +83,21 @@ struct scenario_inject {
 
 enum shutdown_how { SHUTDOWN_WR, SHUTDOWN_RD, SHUTDOWN_RDWR };
 
+/* Socket options written on connect, listen or setsockopt; each applies
+ * only when written. A listener's pass to the connections it accepts. */
+struct scenario_sockopts {
+    bool has_linger, has_user_timeout, has_nodelay;
+    sim_time linger;                /* SO_LINGER l_linger, whole seconds; 0: close() resets */
+    sim_time user_timeout;          /* TCP_USER_TIMEOUT; 0: the retry counts decide again */
+    uint32_t rcvbuf;                /* SO_RCVBUF: the receive window's ceiling; 0 = not written */
+    bool nodelay;                   /* TCP_NODELAY (tcpsim has no Nagle: nothing changes) */
+};
+
+static inline bool scenario_linger_abort(const struct scenario_sockopts *o)
+{
+    return o->has_linger && o->linger == 0;
+}
+
 struct scenario_action {
     sim_time at;
     int host;                       /* index into hosts */
@@ -95,7 +110,7 @@ struct scenario_action {
     struct scenario_inject inject;  /* INJECT */
     enum shutdown_how how;          /* SHUTDOWN */
     bool on;                        /* READ: on */
-    bool linger_abort;              /* CONNECT, SETSOCKOPT: linger=0 */
+    struct scenario_sockopts opts;  /* CONNECT, LISTEN, SETSOCKOPT */
     uint32_t conn;                  /* 1-based index among the host's connections in order of
                                        creation; 0 = the most recent one */
     int line;

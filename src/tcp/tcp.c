@@ -118,6 +118,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial)
     c->cwnd = UINT32_MAX;
     tcp_delack_init(c);
     c->snd_mss = (uint16_t)h->config.profile.mss;
+    c->rcv_buf = h->config.profile.rcv_buf;
     h->stats.tcbs++;
     h->stats.in_state[initial]++;
     return c;
@@ -168,6 +169,9 @@ struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segmen
         return NULL;
     c->flags |= TCPF_PASSIVE;
     c->listener = listener;
+    c->linger_abort = listener->linger_abort; /* Linux: the child inherits the listener's options */
+    c->rcv_buf = listener->rcv_buf;
+    c->user_timeout = listener->user_timeout;
     c->local_addr = syn->dst_addr;
     c->local_port = syn->dst_port;
     c->remote_addr = syn->src_addr;

@@ -97,6 +97,15 @@ enum tcp_error tcp_close(struct tcp_conn *conn);
 enum tcp_error tcp_shutdown(struct tcp_conn *conn, bool reading, bool writing);
 /* SO_LINGER with l_linger 0: close() aborts with RST. */
 void tcp_set_linger_abort(struct tcp_conn *conn, bool abort);
+/* SO_RCVBUF: the receive window is at most `bytes` (at most 65535: no
+ * window scaling). Connections accepted by a listener inherit it, as they
+ * inherit SO_LINGER and TCP_USER_TIMEOUT. */
+void tcp_set_rcv_buf(struct tcp_conn *conn, uint32_t bytes);
+/* TCP_USER_TIMEOUT: once synchronized, the connection is aborted
+ * (ETIMEDOUT) when data stays unacknowledged, or a zero window stays
+ * closed while probed, this long; the retransmission timer is clamped to
+ * fire then. 0 restores the retry counts (data_retries). */
+void tcp_set_user_timeout(struct tcp_conn *conn, sim_time timeout);
 enum tcp_error tcp_abort(struct tcp_conn *conn);
 
 /* Looking at a TCB. */

@@ -33,7 +33,7 @@ void tcp_delack_init(struct tcp_conn *c)
 
 static void give_quick_credit(struct tcp_conn *c)
 {
-    uint32_t by_window = tcp_prof(c)->rcv_buf / (2u * c->snd_mss);
+    uint32_t by_window = c->rcv_buf / (2u * c->snd_mss);
     uint32_t credit = (uint32_t)tcp_prof(c)->quickack;
     if (by_window < credit)
         credit = by_window;

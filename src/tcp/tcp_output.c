@@ -17,7 +17,7 @@
  * not subtracted: the right edge never moves left (RFC 9293 3.8.6). */
 uint32_t tcp_rcv_wnd(const struct tcp_conn *c)
 {
-    uint32_t buf = tcp_prof(c)->rcv_buf;
+    uint32_t buf = c->rcv_buf;
     uint32_t unread = c->buf ? c->buf->rcv.len : 0;
     return unread >= buf ? 0 : buf - unread;
 }

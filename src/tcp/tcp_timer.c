@@ -118,11 +118,19 @@ static bool retries_exhausted(const struct tcp_conn *c, int limit)
     return limit >= 0 && c->retries >= limit;
 }
 
+/* TCP_USER_TIMEOUT (Linux tcp_write_timeout, retransmits_timed_out): the
+ * oldest unacknowledged data (or the SYN, or the zero window probed) has
+ * waited that long since it last made progress. */
+static bool user_timeout_passed(const struct tcp_conn *c)
+{
+    return c->user_timeout > 0 && tcp_now(c) - c->stalled_since >= c->user_timeout;
+}
+
 static void syn_timeout(struct tcp_conn *c)
 {
     const struct tcp_profile *p = tcp_prof(c);
     int limit = p->syn_retries < 0 ? -1 : p->syn_retries + p->syn_linear_timeouts;
-    if (retries_exhausted(c, limit)) {
+    if (retries_exhausted(c, limit) || user_timeout_passed(c)) {
         tcp_enter_closed(c, TCP_CAUSE_SYN_RETRIES, NULL, TCP_ERR_TIMEOUT);
         return;
     }
@@ -137,7 +145,7 @@ static void syn_timeout(struct tcp_conn *c)
  * goes quietly (no RST, no callback). */
 static void synack_timeout(struct tcp_conn *c)
 {
-    if (retries_exhausted(c, tcp_prof(c)->synack_retries)) {
+    if (retries_exhausted(c, tcp_prof(c)->synack_retries) || user_timeout_passed(c)) {
         tcp_enter_closed(c, TCP_CAUSE_SYN_ACK_RETRIES, NULL, TCP_ERR_TIMEOUT);
         return;
     }
@@ -154,7 +162,9 @@ static void data_timeout(struct tcp_conn *c)
 {
     if (c->snd_una == c->snd_nxt)
         return;
-    if (retries_exhausted(c, tcp_data_retry_limit(c))) {
+    /* Linux: a user timeout replaces the retry count here (the deadline
+     * is all retransmits_timed_out() looks at). */
+    if (c->user_timeout > 0 ? user_timeout_passed(c) : retries_exhausted(c, tcp_data_retry_limit(c))) {
         tcp_enter_closed(c, TCP_CAUSE_RETRANSMISSIONS, NULL, TCP_ERR_TIMEOUT);
         return;
     }
@@ -178,7 +188,9 @@ static void persist_timeout(struct tcp_conn *c)
         tcp_output(c);
         return;
     }
-    if (retries_exhausted(c, tcp_prof(c)->data_retries)) {
+    /* Linux tcp_probe_timer: the user timeout counts from the first probe,
+     * answered or not, so a window that stays shut ends the connection. */
+    if (retries_exhausted(c, tcp_prof(c)->data_retries) || user_timeout_passed(c)) {
         tcp_enter_closed(c, TCP_CAUSE_RETRANSMISSIONS, NULL, TCP_ERR_TIMEOUT);
         return;
     }
@@ -265,12 +277,34 @@ void tcp_timer_rexmit_after(struct tcp_conn *c, sim_time delay)
     c->rexmit_timer = sim_schedule(c->host->sim, wheel_delay(c, delay), on_rexmit_timeout, c, NULL);
 }
 
-void tcp_timer_rexmit_start(struct tcp_conn *c)
+/* A fresh timer (progress, no timeout since) starts the user timeout's
+ * clock; with one set, the timer fires no later than its deadline (Linux
+ * tcp_clamp_rto_to_user_timeout), so the abort comes on time rather than
+ * at the next backed-off RTO. */
+static void rexmit_arm(struct tcp_conn *c, bool progress)
 {
     sim_time rto = tcp_current_rto(c);
+    if (progress)
+        c->stalled_since = tcp_now(c);
+    if (c->user_timeout > 0) {
+        sim_time remaining = c->stalled_since + c->user_timeout - tcp_now(c);
+        if (remaining < rto)
+            rto = remaining > 0 ? remaining : 1;
+    }
     tcp_timer_rexmit_after(c, rto);
     c->tlp.armed = false;
     c->tlp.rto_due = tcp_now(c) + rto;
+}
+
+void tcp_timer_rexmit_start(struct tcp_conn *c)
+{
+    rexmit_arm(c, c->retries == 0 && !(c->flags & TCPF_PERSIST));
+}
+
+/* After a tail loss probe: nothing was acknowledged, the clock runs on. */
+void tcp_timer_rexmit_after_probe(struct tcp_conn *c)
+{
+    rexmit_arm(c, false);
 }
 
 void tcp_timer_rexmit_ensure(struct tcp_conn *c)
@@ -290,6 +324,7 @@ void tcp_timer_persist_ensure(struct tcp_conn *c)
     if (c->flags & TCPF_PERSIST)
         return;
     c->flags |= TCPF_PERSIST;
+    c->stalled_since = tcp_now(c);
     tcp_timer_rexmit_start(c);
 }
 

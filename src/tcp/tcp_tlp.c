@@ -63,5 +63,5 @@ void tcp_tlp_fire(struct tcp_conn *c)
     if (tcp_output(c) == 0)
         tcp_retransmit_last(c);
     c->tlp.high_seq = c->snd_nxt;
-    tcp_timer_rexmit_start(c);
+    tcp_timer_rexmit_after_probe(c);
 }

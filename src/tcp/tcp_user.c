@@ -157,7 +157,7 @@ static void maybe_window_update(struct tcp_conn *c)
         return;
     uint32_t announced = c->rcv_adv - c->rcv_nxt;
     uint32_t wnd = tcp_rcv_wnd(c);
-    uint32_t half = tcp_prof(c)->rcv_buf / 2;
+    uint32_t half = c->rcv_buf / 2;
     uint32_t step = half < tcp_prof(c)->mss ? half : tcp_prof(c)->mss;
     if (wnd > announced && wnd - announced >= step)
         tcp_send_ack(c);
@@ -305,6 +305,13 @@ enum tcp_error tcp_abort(struct tcp_conn *c)
 }
 
 void tcp_set_linger_abort(struct tcp_conn *c, bool abort) { c->linger_abort = abort; }
+
+void tcp_set_rcv_buf(struct tcp_conn *c, uint32_t bytes)
+{
+    c->rcv_buf = bytes > 65535 ? 65535 : bytes; /* no window scaling, as the profile's */
+}
+
+void tcp_set_user_timeout(struct tcp_conn *c, sim_time timeout) { c->user_timeout = timeout; }
 
 /* ---- notifications to the application ---- */
 

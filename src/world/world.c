@@ -890,6 +890,19 @@ static void inject(struct world *w, const struct scenario_action *a)
     link_transmit(w->link, a->host, &seg);
 }
 
+/* The socket options an action wrote, on a TCB. linger=TIME (not 0) and
+ * nodelay change nothing tcpsim models: its calls never block, so close()
+ * has nothing to wait for, and it has no Nagle algorithm to turn off. */
+static void apply_sockopts(struct tcp_conn *conn, const struct scenario_sockopts *o)
+{
+    if (o->has_linger)
+        tcp_set_linger_abort(conn, o->linger == 0);
+    if (o->has_user_timeout)
+        tcp_set_user_timeout(conn, o->user_timeout);
+    if (o->rcvbuf)
+        tcp_set_rcv_buf(conn, o->rcvbuf);
+}
+
 /* send, shutdown, close, abort, read, setsockopt on a live connection. */
 static enum tcp_error call_on_conn(struct world *w, struct host_app *app, const struct scenario_action *a,
                                    struct live_conn *live)
@@ -918,7 +931,7 @@ static enum tcp_error call_on_conn(struct world *w, struct host_app *app, const 
             app_readable(app, conn, 0); /* drains what waited: the window reopens */
         return TCP_OK;
     case ACTION_SETSOCKOPT:
-        tcp_set_linger_abort(conn, a->linger_abort);
+        apply_sockopts(conn, &a->opts);
         return TCP_OK;
     case ACTION_LISTEN:
     case ACTION_CONNECT:
@@ -945,8 +958,10 @@ static void on_action(struct sim *sim, void *context, void *argument)
         break;
     case ACTION_LISTEN:
         conn = tcp_listen(app->tcp, a->port, a->backlog, &error);
-        if (conn)
+        if (conn) {
+            apply_sockopts(conn, &a->opts); /* the connections it accepts inherit them */
             listener_add(app, a->port, conn);
+        }
         note(w, a->host, call, 0, error);
         break;
     case ACTION_UNLISTEN:
@@ -961,7 +976,7 @@ static void on_action(struct sim *sim, void *context, void *argument)
             note(w, a->host, call, 0, error); /* a started one's outcome comes later */
             break;
         }
-        tcp_set_linger_abort(conn, a->linger_abort);
+        apply_sockopts(conn, &a->opts);
         live_add(app, conn);
         struct live_conn *live = live_find(app, conn);
         if (live)

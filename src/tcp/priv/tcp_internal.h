@@ -128,6 +128,10 @@ struct tcp_conn {
     uint8_t busy;                    /* entry points working on this TCB */
     uint8_t close_why;               /* enum tcp_error for closed() */
     bool linger_abort;               /* SO_LINGER with a zero timeout: close() sends RST */
+    uint32_t rcv_buf;                /* SO_RCVBUF: the receive window's ceiling (profile's by default) */
+    sim_time user_timeout;           /* TCP_USER_TIMEOUT; 0: the retry counts decide */
+    sim_time stalled_since;          /* when the oldest unacknowledged data (or the zero
+                                        window being probed) last made progress */
     int32_t backlog, backlog_used;   /* listeners: SYN_RECEIVED children allowed / present */
 
     struct tcp_cc cc;                /* tcp_cc.c: ssthresh, cubic's epoch */
@@ -333,6 +337,7 @@ sim_time tcp_current_rto(const struct tcp_conn *c);
 void tcp_rto_after_handshake(struct tcp_conn *c);
 
 void tcp_timer_rexmit_start(struct tcp_conn *c);    /* (re)start with the current timeout */
+void tcp_timer_rexmit_after_probe(struct tcp_conn *c); /* the same, the user timeout's clock running on */
 void tcp_timer_rexmit_after(struct tcp_conn *c, sim_time delay); /* (re)start: the probe (tcp_tlp.c) */
 void tcp_timer_rexmit_ensure(struct tcp_conn *c);   /* start unless running (RFC 6298 5.1) */
 void tcp_timer_rexmit_stop(struct tcp_conn *c);
