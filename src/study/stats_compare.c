@@ -78,37 +78,52 @@ static double delivered_mean(const struct sample *s)
     return delivered ? sum / (double)delivered : NAN;
 }
 
-static void print_row(FILE *out, const char *path, const struct sample *s, bool csv)
+static void print_row(FILE *out, const char *path, const struct sample *s,
+                      const struct stats_ks *ks, bool csv)
 {
     size_t delivered = s->n - s->undelivered;
     fprintf(out, csv ? "%s,%zu,%zu,%.3f" : "%-28s %6zu %6zu %10.3f", path, s->n, s->undelivered,
             delivered_mean(s));
     for (size_t q = 0; q < QUANTILE_COUNT; q++)
         fprintf(out, csv ? ",%.3f" : " %9.3f", stats_quantile_sorted(s->ms, delivered, quantiles[q]));
+    if (csv)
+        fprintf(out, ",%.6f,%.6g", ks->d, ks->p_value);
     fputc('\n', out);
 }
 
 static void print_table(FILE *out, const char *path_a, const struct sample *a, const char *path_b,
-                        const struct sample *b, bool csv)
+                        const struct sample *b, const struct stats_ks *ks, bool csv)
 {
     if (csv)
-        fputs("db,n,undelivered,mean_ms,p10_ms,p25_ms,median_ms,p75_ms,p90_ms,p95_ms,p99_ms\n", out);
+        fputs("db,n,undelivered,mean_ms,p10_ms,p25_ms,median_ms,p75_ms,p90_ms,p95_ms,p99_ms,ks_d,ks_p\n", out);
     else
         fprintf(out, "handshake plus first data (ms), from the active OPEN\n%-28s %6s %6s %10s %9s %9s "
                      "%9s %9s %9s %9s %9s\n",
                 "database", "n", "undlv", "mean", "p10", "p25", "median", "p75", "p90", "p95", "p99");
-    print_row(out, path_a, a, csv);
-    print_row(out, path_b, b, csv);
+    print_row(out, path_a, a, ks, csv);
+    print_row(out, path_b, b, ks, csv);
 }
 
-/* Rounds every time down to a multiple of resolution_ms (0: unchanged), in
- * place; the order is kept, so the sample stays sorted. */
-static void round_down(struct sample *s, double resolution_ms)
+/* The test on copies of the samples rounded down to multiples of
+ * resolution_ms (0: as measured); the copies keep the order, so they stay
+ * sorted. Returns -1 when out of memory. */
+static int test(const struct sample *a, const struct sample *b, double resolution_ms,
+                struct stats_ks *ks)
 {
-    if (resolution_ms <= 0.0)
-        return;
-    for (size_t i = 0; i < s->n; i++)
-        s->ms[i] = floor(s->ms[i] / resolution_ms) * resolution_ms;
+    double *ra = malloc(a->n * sizeof *ra), *rb = malloc(b->n * sizeof *rb);
+    if (!ra || !rb) {
+        free(ra);
+        free(rb);
+        return -1;
+    }
+    for (size_t i = 0; i < a->n; i++)
+        ra[i] = resolution_ms > 0.0 ? floor(a->ms[i] / resolution_ms) * resolution_ms : a->ms[i];
+    for (size_t i = 0; i < b->n; i++)
+        rb[i] = resolution_ms > 0.0 ? floor(b->ms[i] / resolution_ms) * resolution_ms : b->ms[i];
+    stats_ks_two_sample(ra, a->n, rb, b->n, ks);
+    free(ra);
+    free(rb);
+    return 0;
 }
 
 int stats_compare_first_data(const char *path_a, const char *path_b, double level,
@@ -116,20 +131,21 @@ int stats_compare_first_data(const char *path_a, const char *path_b, double leve
                              size_t errlen)
 {
     struct sample a = {0}, b = {0};
+    struct stats_ks ks;
     int status = -1;
     if (load(path_a, &a, err, errlen) == 0 && load(path_b, &b, err, errlen) == 0) {
-        print_table(out, path_a, &a, path_b, &b, csv);
-        round_down(&a, resolution_ms);
-        round_down(&b, resolution_ms);
-        struct stats_ks ks;
-        stats_ks_two_sample(a.ms, a.n, b.ms, b.n, &ks);
-        *differ = ks.p_value < level;
-        if (!csv)
-            fprintf(out, "Kolmogorov-Smirnov%s: D = %.4f, p = %.3g: %s at the %g%% level\n",
-                    resolution_ms > 0.0 ? " on times rounded down to the resolution" : "", ks.d,
-                    ks.p_value, *differ ? "the distributions differ" : "no difference",
-                    100.0 * level);
-        status = 0;
+        if (test(&a, &b, resolution_ms, &ks) != 0) {
+            snprintf(err, errlen, "out of memory");
+        } else {
+            *differ = ks.p_value < level;
+            print_table(out, path_a, &a, path_b, &b, &ks, csv);
+            if (!csv)
+                fprintf(out, "Kolmogorov-Smirnov%s: D = %.4f, p = %.3g: %s at the %g%% level\n",
+                        resolution_ms > 0.0 ? " on times rounded down to the resolution" : "",
+                        ks.d, ks.p_value,
+                        *differ ? "the distributions differ" : "no difference", 100.0 * level);
+            status = 0;
+        }
     }
     free(a.ms);
     free(b.ms);
