@@ -147,6 +147,14 @@ else
     printf '%-22s | %-10s | %s\n' "inject (stray-ack)" no "injected $injected, RST seq=999 $reset: $(head -c 200 "$work/inject.out")"
     failures=$((failures + 1))
 fi
+# `make validate-kernel` in small: 10 runs per backend at 5% and 10% loss.
+if TCPSIM="$TCPSIM" srcdir="$srcdir" SHARDS=2 sh "$srcdir/tests/validate-kernel.sh" --reps 10 \
+    "$work/validate-kernel" > "$work/validate-kernel.out" 2>&1; then
+    printf '%-22s | %-10s | %s\n' "validate-kernel x10" yes "first-data times: no difference at 1%"
+else
+    printf '%-22s | %-10s | %s\n' "validate-kernel x10" no "$(grep FAIL "$work/validate-kernel.out" | head -c 200)"
+    failures=$((failures + 1))
+fi
 echo "kernel: $(($(date +%s) - started)) s wall; A simulator, B kernel (tcpsim compare A B)"
 [ "$failures" -eq 0 ] || { echo "kernel: $failures scenario(s) differ without a docs/fidelity.md reason"; exit 1; }
 echo "kernel: every scenario is equivalent or differs only as docs/fidelity.md says"

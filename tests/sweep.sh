@@ -95,6 +95,18 @@ expect_status 0 "stats --plot" "$TCPSIM" stats "$tmp/j1.db" --by link.loss --by 
 if grep -q '</svg>' "$tmp/p.svg" && [ "$(grep -c 'class="bar"' "$tmp/p.svg")" = 6 ]; then ok; else bad "plot"; fi
 expect_status 2 "stats --check without a model" "$TCPSIM" stats "$tmp/j1.db" --check
 
+# stats --compare (docs/validation.md section 5): the same runs twice are
+# the same distribution (D = 0, exit 0 with --check); no loss against 30%
+# loss differ (exit 1).
+first="$srcdir/scenarios/validation-first-response.tcpsim"
+"$TCPSIM" run "$first" --set link.loss=0 --reps 30 -q -o "$tmp/f0.db" >/dev/null 2>&1
+"$TCPSIM" run "$first" --set link.loss=30% --reps 30 -q -o "$tmp/f30.db" >/dev/null 2>&1
+expect_status 0 "stats --compare same" "$TCPSIM" stats "$tmp/f0.db" --compare "$tmp/f0.db" --check
+if "$TCPSIM" stats "$tmp/f0.db" --compare "$tmp/f0.db" | grep -q 'D = 0.0000, p = 1: no difference'
+then ok; else bad "stats --compare of a database with itself"; fi
+expect_status 1 "stats --compare differ" "$TCPSIM" stats "$tmp/f0.db" --compare "$tmp/f30.db" --check
+expect_status 2 "stats --compare with --model" "$TCPSIM" stats "$tmp/f0.db" --compare "$tmp/f30.db" --model csa --rtt 100ms --ts 1s
+
 # Bad input: exit 2, nothing written.
 expect_status 2 "bad range" "$TCPSIM" sweep "$scenario" --vary 'link.loss=0:1:0' -o "$tmp/never.db"
 expect_status 2 "bad value" "$TCPSIM" sweep "$scenario" --vary 'link.loss=0.1,2' -o "$tmp/never.db"

@@ -223,6 +223,50 @@ static void test_values_compare_by_number_first(void)
 
 /* ---- the CSA model against shared/reference/tcp-reference.md 4.4 ---- */
 
+/* Kolmogorov's limiting distribution: Q(1) = 0.26999967 (Smirnov's
+ * table), and the textbook critical values 1.36 (5%) and 1.63 (1%). */
+static void test_kolmogorov_q_matches_known_values(void)
+{
+    CU_ASSERT_DOUBLE_EQUAL(stats_kolmogorov_q(1.0), 0.26999967, 1e-8);
+    CU_ASSERT_DOUBLE_EQUAL(stats_kolmogorov_q(0.5), 0.96394524, 1e-8);
+    CU_ASSERT_DOUBLE_EQUAL(stats_kolmogorov_q(1.36), 0.05, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(stats_kolmogorov_q(1.63), 0.01, 3e-4);
+    CU_ASSERT_DOUBLE_EQUAL(stats_kolmogorov_q(0.0), 1.0, 0.0);
+    CU_ASSERT(stats_kolmogorov_q(5.0) < 1e-20);
+}
+
+/* D by hand: F_a - F_b is 1/4, 1/2, 3/4 - 1/5, 1 - 2/5 after 1, 2, 3, 4;
+ * the ties at 3 and 4 step both samples at once (else D would be 3/4). */
+static void test_ks_two_sample_steps_over_ties(void)
+{
+    const double a[] = {1, 2, 3, 4}, b[] = {3, 4, 5, 6, 7};
+    struct stats_ks ks;
+    stats_ks_two_sample(a, 4, b, 5, &ks);
+    CU_ASSERT_DOUBLE_EQUAL(ks.d, 0.6, 1e-12);
+    double root = sqrt(20.0 / 9.0);
+    CU_ASSERT_DOUBLE_EQUAL(ks.p_value, stats_kolmogorov_q((root + 0.12 + 0.11 / root) * 0.6), 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ks.p_value, 0.2587047, 1e-6);
+    stats_ks_two_sample(a, 4, a, 4, &ks);
+    CU_ASSERT_DOUBLE_EQUAL(ks.d, 0.0, 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(ks.p_value, 1.0, 0.0);
+    stats_ks_two_sample(a, 0, b, 5, &ks);
+    CU_ASSERT(isnan(ks.d) && isnan(ks.p_value));
+}
+
+/* Disjoint samples of 300 each: D = 1 and p far below 1%. */
+static void test_ks_two_sample_rejects_disjoint_samples(void)
+{
+    double a[300], b[300];
+    for (int i = 0; i < 300; i++) {
+        a[i] = i;
+        b[i] = 1000 + i;
+    }
+    struct stats_ks ks;
+    stats_ks_two_sample(a, 300, b, 300, &ks);
+    CU_ASSERT_DOUBLE_EQUAL(ks.d, 1.0, 0.0);
+    CU_ASSERT(ks.p_value < 1e-50);
+}
+
 static void test_csa_mean_matches_reference_table(void)
 {
     struct csa_params m = {100 * MS, 1 * S, 0.1, 0.1};
@@ -465,6 +509,9 @@ int main(void)
     CU_add_test(stats, "summary of little data", test_summary_of_little_data);
     CU_add_test(stats, "binomial bounds", test_binomial_bounds_leave_at_most_half_a_percent_each_side);
     CU_add_test(stats, "values compare by number", test_values_compare_by_number_first);
+    CU_add_test(stats, "Kolmogorov Q known values", test_kolmogorov_q_matches_known_values);
+    CU_add_test(stats, "KS two-sample steps over ties", test_ks_two_sample_steps_over_ties);
+    CU_add_test(stats, "KS two-sample rejects disjoint", test_ks_two_sample_rejects_disjoint_samples);
     CU_pSuite csa = CU_add_suite("CSA model", NULL, NULL);
     CU_add_test(csa, "mean matches reference", test_csa_mean_matches_reference_table);
     CU_add_test(csa, "variance finite below 1/4", test_csa_variance_finite_below_a_quarter);

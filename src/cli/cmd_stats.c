@@ -16,12 +16,15 @@
 #include "cli.h"
 #include "plot.h"
 #include "scenario.h"
+#include "stats_compare.h"
 #include "stats_report.h"
 
 struct stats_options {
     struct stats_request request;
     struct stats_print_options print;
     const char *plot_path, *x_key;
+    const char *compare_path;   /* --compare: the other database */
+    int64_t resolution_ns;      /* --resolution: 0 when not given */
 };
 
 static void usage(FILE *out)
@@ -49,6 +52,12 @@ static void usage(FILE *out)
             "      --check            exit 1 unless every 95%% CI with finite model variance holds\n"
             "                         the model mean (and, with --distribution, every count is\n"
             "                         within its bounds and every latency is a model value)\n"
+            "      --compare DB2      instead: the handshake-plus-first-data time of every\n"
+            "                         connection of DB against DB2 (n, mean, quantiles) and the\n"
+            "                         two-sample Kolmogorov-Smirnov test at the 1%% level; with\n"
+            "                         --check, exit 1 when the distributions differ\n"
+            "      --resolution DURATION  with --compare: test the times rounded down to\n"
+            "                         multiples of DURATION, e.g. 10ms\n"
             "  -h, --help             this help\n\n"
             "Exit status: 0 ok, 1 a --check failed, 2 usage or input error.\n");
 }
@@ -97,8 +106,17 @@ static int check_option_combinations(const struct stats_options *o)
         cli_error("--distribution needs --model csa");
         return -1;
     }
-    if (o->print.check && o->request.model == STATS_MODEL_NONE) {
-        cli_error("--check needs --model csa");
+    if (o->compare_path && (o->request.model != STATS_MODEL_NONE || o->request.by_count ||
+                            o->plot_path || o->print.distribution)) {
+        cli_error("--compare takes no --model, --by, --plot or --distribution");
+        return -1;
+    }
+    if (o->resolution_ns && !o->compare_path) {
+        cli_error("--resolution needs --compare");
+        return -1;
+    }
+    if (o->print.check && o->request.model == STATS_MODEL_NONE && !o->compare_path) {
+        cli_error("--check needs --model csa or --compare");
         return -1;
     }
     return 0;
@@ -112,6 +130,7 @@ static int parse_options(int argc, char **argv, struct stats_options *o)
         {"model", required_argument, NULL, 'm'}, {"rtt", required_argument, NULL, 'r'},
         {"ts", required_argument, NULL, 't'},   {"distribution", no_argument, NULL, 'd'},
         {"check", no_argument, NULL, 'k'},      {"window", required_argument, NULL, 'w'},
+        {"compare", required_argument, NULL, 'C'}, {"resolution", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     int opt;
@@ -126,6 +145,11 @@ static int parse_options(int argc, char **argv, struct stats_options *o)
             o->request.by[o->request.by_count++] = optarg;
             break;
         case 'c': o->print.csv = true; break;
+        case 'C': o->compare_path = optarg; break;
+        case 'R':
+            if (parse_duration_option("--resolution", optarg, &o->resolution_ns) != 0)
+                return -1;
+            break;
         case 'p': o->plot_path = optarg; break;
         case 'x': o->x_key = optarg; break;
         case 'd': o->print.distribution = true; break;
@@ -209,11 +233,29 @@ static int write_plot(const struct stats_report *report, const struct stats_opti
 
 /* ---- the command ---- */
 
+/* The significance level of --compare: 1%, as docs/validation.md asks. */
+#define COMPARE_LEVEL 0.01
+
+static int compare(const struct stats_options *o)
+{
+    char err[512];
+    bool differ = false;
+    if (stats_compare_first_data(o->request.db_path, o->compare_path, COMPARE_LEVEL,
+                                 (double)o->resolution_ns / 1e6, o->print.csv, stdout, &differ, err,
+                                 sizeof err) != 0) {
+        cli_error("%s", err);
+        return EXIT_USAGE;
+    }
+    return o->print.check && differ ? EXIT_FAILED : EXIT_OK;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     struct stats_options o = {0};
     if (parse_options(argc, argv, &o) != 0)
         return EXIT_USAGE;
+    if (o.compare_path)
+        return compare(&o);
     struct stats_report report;
     char err[512];
     if (stats_report_load(&o.request, &report, err, sizeof err) != 0) {

@@ -137,6 +137,35 @@ int results_handshakes(struct trace_sink *db, results_handshake_fn *fn, void *co
                              NULL, 0, on_handshake, &r, err, errlen);
 }
 
+struct first_data_reader {
+    results_first_data_fn *fn;
+    void *context;
+};
+
+static int on_first_data(void *context, int n, const char *const *v, const char *const *names)
+{
+    struct first_data_reader *r = context;
+    (void)n;
+    (void)names;
+    struct results_first_data record = {to_i64(v[0]), v[1] != NULL, v[1] ? to_i64(v[1]) : 0};
+    return r->fn(r->context, &record);
+}
+
+int results_first_data(struct trace_sink *db, results_first_data_fn *fn, void *context, char *err,
+                       size_t errlen)
+{
+    /* Sequence numbers wrap at 2^32: ISS + 1 is compared modulo 2^32. */
+    struct first_data_reader r = {fn, context};
+    return sink_sqlite_query(db,
+                             "SELECT c.run_id, (SELECT min(s.arrived_ns) FROM segments s"
+                             " WHERE s.run_id = c.run_id AND s.conn_id = c.conn_id"
+                             " AND s.sender = c.client AND s.len > 0"
+                             " AND s.fate IN ('delivered', 'duplicated')"
+                             " AND s.seq = (c.client_isn + 1) % 4294967296) - c.opened_ns"
+                             " FROM connections c ORDER BY c.run_id, c.conn_id",
+                             NULL, 0, on_first_data, &r, err, errlen);
+}
+
 struct retransmissions_reader {
     results_retransmissions_fn *fn;
     void *context;

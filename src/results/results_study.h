@@ -59,6 +59,21 @@ typedef int results_handshake_fn(void *context, const struct results_handshake *
 int results_handshakes(struct trace_sink *db, results_handshake_fn *fn, void *context, char *err,
                        size_t errlen);
 
+/* A connection's handshake plus its first data: from the client's active
+ * OPEN to the arrival at the server of the first intact segment carrying
+ * the client's first data byte (SEG.SEQ = ISS + 1), exact in ns. The
+ * validation of docs/validation.md section 3 sends less than one MSS, so
+ * that segment holds all of it. By run_id then conn_id; delivered false
+ * (latency 0) when no such segment arrived before the run ended. */
+struct results_first_data {
+    int64_t run_id;
+    bool delivered;
+    int64_t latency_ns;
+};
+typedef int results_first_data_fn(void *context, const struct results_first_data *first);
+int results_first_data(struct trace_sink *db, results_first_data_fn *fn, void *context, char *err,
+                       size_t errlen);
+
 /* Retransmitted segments sent per run (the link's duplicate copies are not
  * sends); runs without any are left out. */
 struct results_retransmissions {

@@ -36,6 +36,27 @@ void stats_binomial_bounds(uint64_t n, double p, double level, uint64_t *lo, uin
  * p-value of a goodness-of-fit test. */
 double stats_chisq_p_value(double chi2, double dof);
 
+/* The two-sample Kolmogorov-Smirnov test: D = sup |F_a(x) - F_b(x)| of the
+ * empirical distribution functions of a[0..na) and b[0..nb), both sorted
+ * ascending (ties, within or across the samples, are stepped over
+ * together), and its p-value from the asymptotic Kolmogorov distribution
+ * with Stephens' small-sample correction: lambda = (sqrt(ne) + 0.12 +
+ * 0.11 / sqrt(ne)) D, ne = na nb / (na + nb). For data with ties (discrete
+ * distributions) the p-value is conservative: too large, never too small.
+ * Both NAN when a sample is empty. */
+struct stats_ks {
+    double d, p_value;
+};
+void stats_ks_two_sample(const double *a, size_t na, const double *b, size_t nb, struct stats_ks *out);
+
+/* Q_KS(lambda) = 2 sum_{j>=1} (-1)^(j-1) exp(-2 j^2 lambda^2): P(K > lambda)
+ * for Kolmogorov's limiting distribution; 1 for lambda <= 0. */
+double stats_kolmogorov_q(double lambda);
+
+/* The q-quantile (0 <= q <= 1) of sorted[0..n), linearly interpolated
+ * between order statistics as in stats_summarize; NAN when n is 0. */
+double stats_quantile_sorted(const double *sorted, size_t n, double q);
+
 /* Orders two parameter values as people expect: by their leading number
  * ("20ms" < "100ms", "0.05" < "0.1"), then as text. Like strcmp. */
 int stats_compare_values(const char *a, const char *b);
