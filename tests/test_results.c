@@ -4,7 +4,9 @@
  * fates, flags, addresses, NULLs as "none"), the conn filter keeps a
  * connection's records and those of no connection, rows that do not parse
  * are refused with a message naming run and row, and a replay into the
- * text sink prints exactly what the live run printed.
+ * text sink prints exactly what the live run printed. The views on a
+ * database whose rows were deleted (findings of tests/fuzz/fuzz_db.c):
+ * dot and compare read a run without transitions or connections.
  */
 #include <CUnit/Basic.h>
 #include <sqlite3.h>
@@ -13,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
+#include "dot.h"
 #include "results.h"
 #include "scenario.h"
 #include "sink_sqlite.h"
@@ -311,6 +315,50 @@ static void test_replay_equals_live_log(void)
     free(replayed);
 }
 
+/* ---- views on rows deleted (fuzz_db findings; the sanitizer build sees
+ * qsort and bsearch given NULL) ---- */
+
+static void test_dot_of_a_run_without_transitions(void)
+{
+    results_close(write_file_and_open());
+    corrupt("DELETE FROM transitions");
+    char err[512] = "";
+    struct results_db *db = results_open(db_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    char *out_path = "/tmp/test_results_dot.dot";
+    struct dot_options o = {.run_id = 1, .out_path = out_path};
+    CU_ASSERT_EQUAL(dot_write(db, &o, err, sizeof err), DOT_OK);
+    o.all_states = true;
+    CU_ASSERT_EQUAL(dot_write(db, &o, err, sizeof err), DOT_OK);
+    FILE *dot = fopen(out_path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, dot);
+    text[n] = '\0';
+    fclose(dot);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "digraph")); /* the RFC's diagram, every state grey */
+    unlink(out_path);
+    results_close(db);
+}
+
+static void test_compare_of_a_run_without_connections(void)
+{
+    results_close(write_file_and_open());
+    corrupt("DELETE FROM connections");
+    char err[512] = "", *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    struct compare_options o = COMPARE_OPTIONS_DEFAULT;
+    enum compare_result r = compare_runs(db_path, db_path, &o, out, err, sizeof err);
+    fclose(out);
+    /* Its segments name a connection the run no longer lists: nothing to align. */
+    CU_ASSERT_EQUAL(r, COMPARE_EQUIVALENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "run 1: scenario typed, stack tcpsim"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "0 connection(s)"));
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(text);
+}
+
 int main(void)
 {
     snprintf(db_path, sizeof db_path, "/tmp/test_results.%ld.db", (long)getpid());
@@ -321,6 +369,8 @@ int main(void)
     CU_add_test(s, "a connection's records and those of none", test_connection_filter);
     CU_add_test(s, "rows that do not parse are refused", test_bad_rows_refused);
     CU_add_test(s, "a replay logs what the live run logged", test_replay_equals_live_log);
+    CU_add_test(s, "dot of a run without transitions", test_dot_of_a_run_without_transitions);
+    CU_add_test(s, "compare of a run without connections", test_compare_of_a_run_without_connections);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

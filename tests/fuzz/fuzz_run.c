@@ -36,8 +36,9 @@ static void draw_ladder(struct trace_sink *db_sink, FILE *out)
     struct results_db *db = sink_sqlite_reader(db_sink, err, sizeof err);
     if (!db)
         return;
-    struct ladder_options o = LADDER_OPTIONS_DEFAULT;
-    o.conn_id = LADDER_ALL_CONNECTIONS;
+    struct ladder_options o = LADDER_OPTIONS_DEFAULT; /* connection 1: every connection of a
+                                                          big workload takes seconds to lay out,
+                                                          and fuzz_db draws them all */
     o.explain = true;
     ladder_render(db, &o, out, err, sizeof err);
     results_close(db);
