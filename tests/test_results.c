@@ -359,6 +359,31 @@ static void test_compare_of_a_run_without_connections(void)
     free(text);
 }
 
+/* Two tables claiming one record number (a damaged file): the replay
+ * still takes every row once and ends (it looped forever: fuzz_db). */
+static void test_replay_of_a_tied_record_number_ends(void)
+{
+    results_close(write_file_and_open());
+    corrupt("UPDATE segments SET trace_seq = 2 WHERE seg_id = 3");
+    char err[512] = "", *text = NULL;
+    size_t size = 0;
+    struct results_db *db = results_open(db_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    FILE *out = open_memstream(&text, &size);
+    struct trace trace;
+    trace_init(&trace);
+    trace_add_sink(&trace, sink_text_create(out));
+    CU_ASSERT_EQUAL(results_replay(db, 1, &trace), 0);
+    trace_destroy_sinks(&trace);
+    fclose(out);
+    const char *rst = strstr(text, " RST ");
+    CU_ASSERT_PTR_NOT_NULL(rst);
+    CU_ASSERT_PTR_NULL(rst ? strstr(rst + 1, " RST ") : NULL); /* once */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "CLOSED -> LISTEN"));
+    free(text);
+    results_close(db);
+}
+
 int main(void)
 {
     snprintf(db_path, sizeof db_path, "/tmp/test_results.%ld.db", (long)getpid());
@@ -371,6 +396,7 @@ int main(void)
     CU_add_test(s, "a replay logs what the live run logged", test_replay_equals_live_log);
     CU_add_test(s, "dot of a run without transitions", test_dot_of_a_run_without_transitions);
     CU_add_test(s, "compare of a run without connections", test_compare_of_a_run_without_connections);
+    CU_add_test(s, "a replay of a tied record number ends", test_replay_of_a_tied_record_number_ends);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();
