@@ -6,7 +6,8 @@
  * are refused with a message naming run and row, and a replay into the
  * text sink prints exactly what the live run printed. The views on a
  * database whose rows were deleted (findings of tests/fuzz/fuzz_db.c):
- * dot and compare read a run without transitions or connections.
+ * dot, compare and the ladder read a run without transitions, connections
+ * or segments, and a replay ends when two tables share a record number.
  */
 #include <CUnit/Basic.h>
 #include <sqlite3.h>
@@ -17,6 +18,7 @@
 
 #include "compare.h"
 #include "dot.h"
+#include "ladder.h"
 #include "results.h"
 #include "scenario.h"
 #include "sink_sqlite.h"
@@ -384,6 +386,26 @@ static void test_replay_of_a_tied_record_number_ends(void)
     results_close(db);
 }
 
+/* A run of transitions only (fuzz_run: `time_wait` at the maximum and no
+ * segment sent): the ladder draws the states and no arrow. */
+static void test_ladder_of_a_run_without_segments(void)
+{
+    results_close(write_file_and_open());
+    corrupt("DELETE FROM segments");
+    char err[512] = "", *text = NULL;
+    size_t size = 0;
+    struct results_db *db = results_open(db_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    FILE *out = open_memstream(&text, &size);
+    struct ladder_options o = LADDER_OPTIONS_DEFAULT;
+    o.conn_id = LADDER_ALL_CONNECTIONS;
+    CU_ASSERT_EQUAL(ladder_render(db, &o, out, err, sizeof err), 0);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "SYN_SENT"));
+    free(text);
+    results_close(db);
+}
+
 int main(void)
 {
     snprintf(db_path, sizeof db_path, "/tmp/test_results.%ld.db", (long)getpid());
@@ -397,6 +419,7 @@ int main(void)
     CU_add_test(s, "dot of a run without transitions", test_dot_of_a_run_without_transitions);
     CU_add_test(s, "compare of a run without connections", test_compare_of_a_run_without_connections);
     CU_add_test(s, "a replay of a tied record number ends", test_replay_of_a_tied_record_number_ends);
+    CU_add_test(s, "ladder of a run without segments", test_ladder_of_a_run_without_segments);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();
