@@ -466,6 +466,29 @@ static void test_two_engines_are_independent(void)
     sim_destroy(two);
 }
 
+/* An event limit stops the run after that many events in all, the clock
+ * at the last one; raising it runs on from there; a run that ends on its
+ * own at the limit is not "stopped by the limit". */
+static void test_event_limit_stops_and_resumes(void)
+{
+    struct sim *sim = sim_create();
+    struct log log = { .len = 0 };
+    for (int i = 1; i <= 5; i++)
+        sim_schedule(sim, i * SIM_MS, record, &log, tag(i));
+    sim_set_event_limit(sim, 3);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_S), 3);
+    CU_ASSERT_TRUE(sim_event_limit_reached(sim));
+    CU_ASSERT_EQUAL(sim_now(sim), 3 * SIM_MS);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 2);
+    sim_set_event_limit(sim, 5);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_S), 2);
+    CU_ASSERT_FALSE(sim_event_limit_reached(sim));
+    CU_ASSERT_EQUAL(sim_now(sim), SIM_S);
+    CU_ASSERT_EQUAL(log.len, 5);
+    CU_ASSERT_EQUAL(log.ids[4], 5);
+    sim_destroy(sim);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -492,6 +515,7 @@ int main(void)
     CU_add_test(suite, "a lane cancels its head and queued entries",
                 test_lane_cancel_head_and_queued_entries);
     CU_add_test(suite, "lanes and the heap run in exact order", test_lanes_and_heap_run_in_exact_order);
+    CU_add_test(suite, "an event limit stops the run and resumes", test_event_limit_stops_and_resumes);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;

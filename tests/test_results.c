@@ -4,7 +4,10 @@
  * fates, flags, addresses, NULLs as "none"), the conn filter keeps a
  * connection's records and those of no connection, rows that do not parse
  * are refused with a message naming run and row, and a replay into the
- * text sink prints exactly what the live run printed.
+ * text sink prints exactly what the live run printed. The views on a
+ * database whose rows were deleted (findings of tests/fuzz/fuzz_db.c):
+ * dot, compare and the ladder read a run without transitions, connections
+ * or segments, and a replay ends when two tables share a record number.
  */
 #include <CUnit/Basic.h>
 #include <sqlite3.h>
@@ -13,6 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compare.h"
+#include "dot.h"
+#include "ladder.h"
 #include "results.h"
 #include "scenario.h"
 #include "sink_sqlite.h"
@@ -311,6 +317,95 @@ static void test_replay_equals_live_log(void)
     free(replayed);
 }
 
+/* ---- views on rows deleted (fuzz_db findings; the sanitizer build sees
+ * qsort and bsearch given NULL) ---- */
+
+static void test_dot_of_a_run_without_transitions(void)
+{
+    results_close(write_file_and_open());
+    corrupt("DELETE FROM transitions");
+    char err[512] = "";
+    struct results_db *db = results_open(db_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    char *out_path = "/tmp/test_results_dot.dot";
+    struct dot_options o = {.run_id = 1, .out_path = out_path};
+    CU_ASSERT_EQUAL(dot_write(db, &o, err, sizeof err), DOT_OK);
+    o.all_states = true;
+    CU_ASSERT_EQUAL(dot_write(db, &o, err, sizeof err), DOT_OK);
+    FILE *dot = fopen(out_path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, dot);
+    text[n] = '\0';
+    fclose(dot);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "digraph")); /* the RFC's diagram, every state grey */
+    unlink(out_path);
+    results_close(db);
+}
+
+static void test_compare_of_a_run_without_connections(void)
+{
+    results_close(write_file_and_open());
+    corrupt("DELETE FROM connections");
+    char err[512] = "", *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    struct compare_options o = COMPARE_OPTIONS_DEFAULT;
+    enum compare_result r = compare_runs(db_path, db_path, &o, out, err, sizeof err);
+    fclose(out);
+    /* Its segments name a connection the run no longer lists: nothing to align. */
+    CU_ASSERT_EQUAL(r, COMPARE_EQUIVALENT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "run 1: scenario typed, stack tcpsim"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "0 connection(s)"));
+    CU_ASSERT_STRING_EQUAL(err, "");
+    free(text);
+}
+
+/* Two tables claiming one record number (a damaged file): the replay
+ * still takes every row once and ends (it looped forever: fuzz_db). */
+static void test_replay_of_a_tied_record_number_ends(void)
+{
+    results_close(write_file_and_open());
+    corrupt("UPDATE segments SET trace_seq = 2 WHERE seg_id = 3");
+    char err[512] = "", *text = NULL;
+    size_t size = 0;
+    struct results_db *db = results_open(db_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    FILE *out = open_memstream(&text, &size);
+    struct trace trace;
+    trace_init(&trace);
+    trace_add_sink(&trace, sink_text_create(out));
+    CU_ASSERT_EQUAL(results_replay(db, 1, &trace), 0);
+    trace_destroy_sinks(&trace);
+    fclose(out);
+    const char *rst = strstr(text, " RST ");
+    CU_ASSERT_PTR_NOT_NULL(rst);
+    CU_ASSERT_PTR_NULL(rst ? strstr(rst + 1, " RST ") : NULL); /* once */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "CLOSED -> LISTEN"));
+    free(text);
+    results_close(db);
+}
+
+/* A run of transitions only (fuzz_run: `time_wait` at the maximum and no
+ * segment sent): the ladder draws the states and no arrow. */
+static void test_ladder_of_a_run_without_segments(void)
+{
+    results_close(write_file_and_open());
+    corrupt("DELETE FROM segments");
+    char err[512] = "", *text = NULL;
+    size_t size = 0;
+    struct results_db *db = results_open(db_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(db);
+    FILE *out = open_memstream(&text, &size);
+    struct ladder_options o = LADDER_OPTIONS_DEFAULT;
+    o.conn_id = LADDER_ALL_CONNECTIONS;
+    CU_ASSERT_EQUAL(ladder_render(db, &o, out, err, sizeof err), 0);
+    fclose(out);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "SYN_SENT"));
+    free(text);
+    results_close(db);
+}
+
 int main(void)
 {
     snprintf(db_path, sizeof db_path, "/tmp/test_results.%ld.db", (long)getpid());
@@ -321,6 +416,10 @@ int main(void)
     CU_add_test(s, "a connection's records and those of none", test_connection_filter);
     CU_add_test(s, "rows that do not parse are refused", test_bad_rows_refused);
     CU_add_test(s, "a replay logs what the live run logged", test_replay_equals_live_log);
+    CU_add_test(s, "dot of a run without transitions", test_dot_of_a_run_without_transitions);
+    CU_add_test(s, "compare of a run without connections", test_compare_of_a_run_without_connections);
+    CU_add_test(s, "a replay of a tied record number ends", test_replay_of_a_tied_record_number_ends);
+    CU_add_test(s, "ladder of a run without segments", test_ladder_of_a_run_without_segments);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

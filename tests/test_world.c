@@ -279,6 +279,31 @@ static void test_delayed_close_after_the_connection_is_gone(void)
     free(log);
 }
 
+/* world_options.max_events: a run the cap stops is "failed", says why,
+ * and ran exactly that many events; without the cap the same run is ok. */
+static void test_event_cap_fails_the_run_and_says_so(void)
+{
+    struct scenario_error err;
+    struct scenario *sc = scenario_parse_string(note_scenario, strlen(note_scenario), "cap.tcpsim", &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+    struct trace trace;
+    trace_init(&trace);
+    struct world_report report;
+    struct world_options options = {.seed = 1, .max_events = 4};
+    CU_ASSERT_EQUAL(world_run(sc, &options, &trace, &report), 0);
+    CU_ASSERT_STRING_EQUAL(report.status, "failed");
+    CU_ASSERT_EQUAL(report.events, 4);
+    CU_ASSERT_PTR_NOT_NULL(strstr(report.error, "cap of 4 events"));
+    options.max_events = 0;
+    CU_ASSERT_EQUAL(world_run(sc, &options, &trace, &report), 0);
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    CU_ASSERT_TRUE(report.events > 4);
+    options.max_events = report.events; /* exactly enough: the run ends on its own */
+    CU_ASSERT_EQUAL(world_run(sc, &options, &trace, &report), 0);
+    CU_ASSERT_STRING_EQUAL(report.status, "ok");
+    scenario_free(sc);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -295,6 +320,7 @@ int main(void)
     CU_add_test(suite, "delay by=: reordering on purpose", test_delay_rule_reorders_data);
     CU_add_test(suite, "delayed close after the connection is gone",
                 test_delayed_close_after_the_connection_is_gone);
+    CU_add_test(suite, "an event cap fails the run and says so", test_event_cap_fails_the_run_and_says_so);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;

@@ -100,6 +100,7 @@ struct sim {
     bool stopping;
     bool running;
     bool out_of_memory;     /* an event could not be stored: the run is void */
+    uint64_t event_limit;   /* sim_run runs no event past this many in all; 0 = no limit */
 };
 
 /* ---- handles ---- */
@@ -481,9 +482,11 @@ uint64_t sim_run(struct sim *sim, sim_time until)
     uint64_t before = sim->executed;
     sim->running = true;
     sim->stopping = false;
-    while (!sim->stopping && !sim->out_of_memory && sim->heap_len > 0 && sim->heap[0].time <= until)
+    while (!sim->stopping && !sim->out_of_memory && !sim_event_limit_reached(sim) &&
+           sim->heap_len > 0 && sim->heap[0].time <= until)
         run_next(sim);
-    if (!sim->stopping && !sim->out_of_memory && until != SIM_TIME_MAX && until > sim->now)
+    if (!sim->stopping && !sim->out_of_memory && !sim_event_limit_reached(sim) &&
+        until != SIM_TIME_MAX && until > sim->now)
         sim->now = until;
     sim->running = false;
     sim->stopping = false;
@@ -491,6 +494,15 @@ uint64_t sim_run(struct sim *sim, sim_time until)
 }
 
 void sim_stop(struct sim *sim) { sim->stopping = true; }
+
+void sim_set_event_limit(struct sim *sim, uint64_t limit) { sim->event_limit = limit; }
+
+/* Reached only while an event was left to run: a run that ends on its own
+ * at exactly the limit stopped for no limit. */
+bool sim_event_limit_reached(const struct sim *sim)
+{
+    return sim->event_limit != 0 && sim->executed >= sim->event_limit && sim->pending > 0;
+}
 
 uint64_t sim_events_executed(const struct sim *sim) { return sim->executed; }
 

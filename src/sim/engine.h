@@ -93,6 +93,14 @@ bool sim_is_pending(const struct sim *sim, sim_event_id event);
  * SIM_TIME_MAX it stays at the last event. */
 uint64_t sim_run(struct sim *sim, sim_time until);
 void sim_stop(struct sim *sim);
+/* A budget of events: sim_run runs none past the limit-th in all (counting
+ * every sim_run call), and the clock then stays at the last one, as after
+ * sim_stop. 0 (the default) means no limit. For callers that must finish
+ * whatever the input (world_options.max_events, the fuzzer); the queue
+ * remains as it was, so a caller may raise the limit and run on. */
+void sim_set_event_limit(struct sim *sim, uint64_t limit);
+/* True when the limit stopped a run with events still pending. */
+bool sim_event_limit_reached(const struct sim *sim);
 
 uint64_t sim_events_executed(const struct sim *sim);
 /* The time of the most recently executed event (0 before the first). */

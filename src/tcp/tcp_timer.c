@@ -259,6 +259,8 @@ static sim_time wheel_delay(const struct tcp_conn *c, sim_time delay)
     int hz = tcp_prof(c)->timer_hz;
     if (hz <= 0)
         return delay;
+    if (delay > SIM_TIME_MAX / 4)
+        return delay; /* centuries away: rounding to a bucket changes nothing, and would overflow */
     sim_time jiffy = SIM_S / hz, now = tcp_now(c);
     int64_t clk = now / jiffy, timeout = (delay + jiffy - 1) / jiffy, expires = clk + timeout;
     int level = 0;
@@ -293,7 +295,7 @@ static void rexmit_arm(struct tcp_conn *c, bool progress)
     }
     tcp_timer_rexmit_after(c, rto);
     c->tlp.armed = false;
-    c->tlp.rto_due = tcp_now(c) + rto;
+    c->tlp.rto_due = sim_time_add(tcp_now(c), rto);
 }
 
 void tcp_timer_rexmit_start(struct tcp_conn *c)

@@ -37,9 +37,9 @@ void tcp_tlp_schedule(struct tcp_conn *c)
         return;
     sim_time now = tcp_now(c);
     if (c->rexmit_timer == SIM_NO_EVENT)
-        c->tlp.rto_due = now + tcp_current_rto(c);
+        c->tlp.rto_due = sim_time_add(now, tcp_current_rto(c));
     bool one_segment = c->snd_nxt - c->snd_una <= c->snd_mss;
-    sim_time pto = 2 * c->srtt + (one_segment ? tcp_prof(c)->rto_min : PTO_SLACK);
+    sim_time pto = sim_time_add(2 * c->srtt, one_segment ? tcp_prof(c)->rto_min : PTO_SLACK);
     if (c->tlp.rto_due - now < pto)
         pto = c->tlp.rto_due - now;
     if (pto <= 0)

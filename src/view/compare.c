@@ -115,6 +115,8 @@ static int by_conn_id(const void *key, const void *element)
 
 static struct cmp_conn *find_conn(struct cmp_run *run, uint64_t conn_id)
 {
+    if (run->count == 0)
+        return NULL; /* a run without connections: bsearch must not see conns NULL */
     return bsearch(&conn_id, run->conns, run->count, sizeof *run->conns, by_conn_id);
 }
 

@@ -198,6 +198,8 @@ static int load_edges(struct results_db *db, int64_t run_id, struct edges *e, ch
         return -1;
     }
     count_by_role(e);
+    if (e->count == 0)
+        return 0; /* a run without transitions; and qsort must not see items NULL */
     qsort(e->items, e->count, sizeof *e->items, compare_edges);
     merge_equal(e);
     qsort(e->items, e->count, sizeof *e->items, compare_edges); /* most frequent cause first */

@@ -1125,8 +1125,10 @@ static void place_burst(struct layout *l, const struct event *ev, size_t n)
 /* A folded member's arrival: no row and no arrow of its own. */
 static bool place_folded_arrival(struct layout *l, const struct event *e)
 {
+    if (e->kind != EV_ARRIVE)
+        return false; /* e->index is no segment's: a run of transitions only has segs NULL */
     struct lseg *s = &l->v->segs[e->index];
-    if (e->kind != EV_ARRIVE || !s->folded)
+    if (!s->folded)
         return false;
     l->in_flight--;
     l->last_arrival[!s->side] = s;

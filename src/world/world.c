@@ -1543,6 +1543,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
         return -1;
     }
     world_schedule(&w, seed);
+    sim_set_event_limit(w.sim, options->max_events);
     sim_run(w.sim, sc->run.until);
     tcp_network_finish(w.network);
 
@@ -1550,6 +1551,12 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     report->sim_end_ns = sim_pending_count(w.sim) ? sim_now(w.sim) : sim_last_event_time(w.sim);
     report->events = sim_events_executed(w.sim);
     world_conclude(&w, options->skip_expectations, &observed, report);
+    if (sim_event_limit_reached(w.sim) && !report->error[0]) {
+        report->status = "failed";
+        snprintf(report->error, sizeof report->error,
+                 "stopped by the cap of %" PRIu64 " events at %.3f s simulated: its results are "
+                 "incomplete", options->max_events, (double)report->sim_end_ns / SIM_S);
+    }
     report->wall_s = wall_clock() - started;
     for (int h = 0; h < sc->host_count; h++)
         report->unlisted_transitions += tcp_host_stats(w.app[h].tcp)->unlisted_transitions;

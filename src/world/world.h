@@ -84,6 +84,9 @@ struct world_options {
     bool notes;                  /* keep the notes (failed calls) even without details */
     bool skip_expectations;      /* do not check the scenario's expectations */
     sim_time progress_interval;  /* unused when 0 */
+    uint64_t max_events;         /* stop after this many simulated events; 0 = no cap. A run the
+                                    cap stops is "failed" with report->error saying so, since
+                                    its results are incomplete */
 };
 
 /* Runs the scenario once. The trace's run is started and ended (committed)
