@@ -93,6 +93,19 @@ static void on_delack_timeout(struct sim *sim, void *context, void *argument)
     tcp_release(c);
 }
 
+/* Linux's delayed-ACK timeout is icsk_ack.ato, which the first data a
+ * connection receives sets to TCP_ATO_MIN (tcp_event_data_recv). Before any
+ * data, ato is 0 and the timer fires on the next jiffy: a FIN that comes
+ * before any data is ACKed at once, as the kernel was measured to do
+ * (handshake: the ACK of the FIN 4-5 ms after it; docs/fidelity.md). */
+static sim_time delack_timeout(const struct tcp_conn *c)
+{
+    if (c->delack.last_data >= 0)
+        return tcp_prof(c)->delayed_ack;
+    int hz = tcp_prof(c)->timer_hz;
+    return hz > 0 ? SIM_S / hz : 0;
+}
+
 bool tcp_delack_defer(struct tcp_conn *c, bool may_wait)
 {
     if (!enabled(c) || !may_wait)
@@ -102,7 +115,7 @@ bool tcp_delack_defer(struct tcp_conn *c, bool may_wait)
     if (c->rcv_nxt - c->delack.rcv_acked > c->snd_mss)
         return false; /* a second full segment: ACK now (MUST-58) */
     if (c->delack.timer == SIM_NO_EVENT)
-        c->delack.timer = sim_schedule(c->host->sim, tcp_prof(c)->delayed_ack, on_delack_timeout, c, NULL);
+        c->delack.timer = sim_schedule(c->host->sim, delack_timeout(c), on_delack_timeout, c, NULL);
     return true;
 }
 

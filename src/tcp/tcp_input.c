@@ -486,7 +486,8 @@ static void on_text(struct tcp_conn *c, struct rx *rx)
         return;
     }
     deliver(c, t->data, t->len);
-    tcp_delack_on_data(c);
+    if (t->len > 0)
+        tcp_delack_on_data(c); /* Linux: tcp_event_data_recv, for data only (not a bare FIN) */
     rx->ack_may_wait = true;
     rx->fin_in_order = t->fin || reassemble(c);
 }
