@@ -188,21 +188,6 @@ static void html_expectation(struct trace_sink *sink, const struct trace_expecta
         (struct html_expectation){copy_string(exp->text, &s->failed), exp->passed != 0};
 }
 
-/* ---- escaping ---- */
-
-void html_write_escaped(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
-
 /* '<' is written as \u003c so that no string can close the <script>. */
 void html_write_json_string(FILE *out, const char *s)
 {
@@ -361,7 +346,7 @@ static void write_head(FILE *out, const struct html_run *run)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"generator\" content=\"tcpsim\">\n<title>tcpsim: ", out);
-    html_write_escaped(out, run->scenario);
+    xml_write_escaped(out, run->scenario);
     fputs("</title>\n<style>\n", out);
     write_lines(out, html_page_css);
     fputs("</style>\n</head>\n", out);
@@ -370,14 +355,14 @@ static void write_head(FILE *out, const struct html_run *run)
 static void write_title(FILE *out, const struct html_run *run)
 {
     fputs("<header>\n<h1>", out);
-    html_write_escaped(out, run->scenario);
+    xml_write_escaped(out, run->scenario);
     fprintf(out, " <small>seed %" PRIu64 ", rep %" PRIu32 ", %s, simulated %.3f s</small></h1>\n",
             run->seed, run->rep, run->status ? run->status : "?", (double)run->sim_end_ns / SIM_S);
     if (run->param_count) {
         fputs("<p class=\"params\">settings changed from the scenario file:", out);
         for (size_t i = 0; i < run->param_count; i++) {
             fputs(" <code>--set ", out);
-            html_write_escaped(out, run->params[i]);
+            xml_write_escaped(out, run->params[i]);
             fputs("</code>", out);
         }
         fputs("</p>\n", out);
@@ -412,7 +397,7 @@ static void write_expectations(FILE *out, const struct html_run *run)
     fputs("<details id=\"expectations\"><summary>expectations</summary><ul>\n", out);
     for (size_t i = 0; i < run->expectation_count; i++) {
         fprintf(out, "<li class=\"%s\">", run->expectations[i].passed ? "passed" : "failed");
-        html_write_escaped(out, run->expectations[i].text);
+        xml_write_escaped(out, run->expectations[i].text);
         fprintf(out, ": %s</li>\n", run->expectations[i].passed ? "passed" : "failed");
     }
     fputs("</ul></details>\n", out);

@@ -161,7 +161,7 @@ void html_diagram_write_svg(int side, const char *host, FILE *out)
 {
     fprintf(out, "<figure class=\"diagram s%d\" data-side=\"%d\">\n<figcaption><b class=\"host\">",
             side, side);
-    html_write_escaped(out, host);
+    xml_write_escaped(out, host);
     fprintf(out, "</b> <span class=\"now\"></span><br><span class=\"last\">&#160;</span></figcaption>\n"
                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n",
             WIDTH, HEIGHT, WIDTH, HEIGHT);

@@ -415,7 +415,7 @@ static void write_header(const struct html_ladder *ladder, const struct html_run
         unsigned port = c ? (side ? c->conn.server_port : c->conn.client_port) : 0;
         fprintf(out, "<text class=\"host s%d\" x=\"%d\" y=\"18\" text-anchor=\"middle\">", side,
                 lifeline_x(side));
-        html_write_escaped(out, run->hosts[ladder->hosts[side]]);
+        xml_write_escaped(out, run->hosts[ladder->hosts[side]]);
         if (c)
             fprintf(out, " %u.%u.%u.%u:%u", addr >> 24, (addr >> 16) & 255, (addr >> 8) & 255,
                     addr & 255, port);
@@ -426,7 +426,7 @@ static void write_header(const struct html_ladder *ladder, const struct html_run
                 "\" data-initial=\"1\" data-host=\"",
                 side, (int)ladder->initial[side], side ? STATE_X1 : STATE_X0,
                 side ? "start" : "end", tcp_state_name(ladder->initial[side]), (int64_t)opened);
-        html_write_escaped(out, run->hosts[ladder->hosts[side]]);
+        xml_write_escaped(out, run->hosts[ladder->hosts[side]]);
         fprintf(out, "\">%s</text>\n", tcp_state_name(ladder->initial[side]));
     }
     fputs("<text class=\"axis\" x=\"64\" y=\"42\" text-anchor=\"end\">time (s)</text>\n", out);
@@ -638,7 +638,7 @@ static void write_states(const struct html_ladder *ladder, const struct html_run
         fprintf(out, "<text class=\"state s%d\" y=\"%d\" data-state=\"%s\" data-time-ns=\"%" PRId64
                      "\" data-host=\"",
                 side, row_y(r) + 4, name, (int64_t)tr->t_ns);
-        html_write_escaped(out, run->hosts[tr->host]);
+        xml_write_escaped(out, run->hosts[tr->host]);
         fprintf(out, "\" data-row=\"%zu\">%s</text>\n", r, name);
     }
     fputs("</g>\n", out);

@@ -131,7 +131,7 @@ void html_diagram_edge_id(enum tcp_state from, enum tcp_state to, char *buf, siz
 /* ---- escaping (html.c) ---- */
 
 /* Writes s with & < > " escaped for HTML text and attribute values. */
-void html_write_escaped(FILE *out, const char *s);
+#include "xml_text.h" /* xml_write_escaped: text into the page */
 /* Writes s as a JSON string (with quotes), safe inside <script>. */
 void html_write_json_string(FILE *out, const char *s);
 

@@ -4,6 +4,7 @@
  * labels, error bars, markers, model lines and the legend. See plot.h.
  */
 #include "plot.h"
+#include "xml_text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -55,19 +56,6 @@ static double px_x(const struct frame *f, double x)
 static double px_y(const struct frame *f, double y)
 {
     return HEIGHT - BOTTOM - (y - f->y_lo) / (f->y_hi - f->y_lo) * (HEIGHT - TOP - BOTTOM);
-}
-
-static void write_escaped(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default: fputc(*s, out);
-        }
-    }
 }
 
 static void widen(double *lo, double *hi, double v)
@@ -128,13 +116,13 @@ static void write_axes(FILE *out, const struct plot_spec *spec, const struct fra
     fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"frame\"/>\n", x0,
             y1, x1 - x0, y0 - y1);
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (x0 + x1) / 2, HEIGHT - 18);
-    write_escaped(out, spec->x_label);
+    xml_write_escaped(out, spec->x_label);
     fprintf(out, "</text>\n<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">",
             (y0 + y1) / 2);
-    write_escaped(out, spec->y_label);
+    xml_write_escaped(out, spec->y_label);
     fprintf(out, "</text>\n<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" class=\"title\">",
             WIDTH / 2);
-    write_escaped(out, spec->title);
+    xml_write_escaped(out, spec->title);
     fputs("</text>\n", out);
 }
 
@@ -178,7 +166,7 @@ static void write_legend(FILE *out, const struct plot_spec *spec)
         else
             fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x + 11, y - 4, color);
         fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", x + 30, y);
-        write_escaped(out, ps->label);
+        xml_write_escaped(out, ps->label);
         fputs("</text>\n", out);
     }
 }
