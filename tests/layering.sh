@@ -2,7 +2,7 @@
 # tests/layering.sh: the layering of src/ as a test. Each folder of src/ is a
 # layer; a layer may include headers of the layers listed for it below and of
 # no other, and only the named layers may include a library's headers
-# (SQLite, GSL, libpcap, Nettle). The build already fails on most wrong
+# (SQLite, GSL, libpcap, Nettle, cairo). The build already fails on most wrong
 # includes (each layer compiles with only its allowed include paths); this
 # script states the rule in one place, checks the library headers the include
 # paths cannot, and names the file and line that break it.
@@ -49,6 +49,7 @@ library_owner() {
     gsl/*) echo "rng study" ;;
     pcap.h|pcap/*) echo sinks ;;
     nettle/*) echo scenario ;;
+    cairo.h|cairo-*.h|cairo/*) echo view ;;
     *) echo "" ;;
     esac
 }

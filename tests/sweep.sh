@@ -4,7 +4,8 @@
 # whatever -j is; every table the same with -j1 and -j2 (but wall_s); an
 # interrupted or partial sweep started again runs only what is missing;
 # shards merged give what one sweep gives; stats prints a table, CSV and
-# an SVG plot; bad input exits 2 and writes nothing.
+# plots (SVG, PDF, PNG; means, CDF, histogram); bad input exits 2 and
+# writes nothing.
 set -u
 TCPSIM=${TCPSIM:-./tcpsim}
 srcdir=${srcdir:-.}
@@ -28,6 +29,92 @@ dump() {
                   SELECT * FROM segments ORDER BY run_id, seg_id, trace_seq;
                   SELECT * FROM expectations ORDER BY run_id, seq;"
 }
+# ---- the plots (src/view/plot.c, cairo): each format is what its suffix
+# says and decodes, the marks are the data's, the same input gives the
+# same bytes, and a suffix that names no format is a usage error.
+have() { command -v "$1" >/dev/null 2>&1; }
+check_svg() { # file: well-formed SVG
+    if head -c 5 "$1" | grep -q '<?xml' && grep -q '</svg>' "$1"; then ok; else bad "$1: no SVG"; fi
+    if have xmllint; then
+        if xmllint --noout "$1"; then ok; else bad "$1: xmllint"; fi
+    fi
+}
+check_pdf() { # file: a one-page PDF
+    if [ "$(head -c 5 "$1")" = "%PDF-" ]; then ok; else bad "$1: no %PDF- header"; fi
+    if have pdfinfo; then
+        if pdfinfo "$1" | grep -q '^Pages: *1$'; then ok; else bad "$1: pdfinfo"; fi
+    fi
+}
+check_png() { # file: a PNG whose chunks are intact and whose pixels inflate to 760 x 480 RGB
+    if have file; then
+        if file "$1" | grep -q 'PNG image data, 760 x 480'; then ok; else bad "$1: $(file "$1")"; fi
+    fi
+    have python3 || return 0
+    if python3 - "$1" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n"
+pos, idat, size = 8, b"", None
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0], kind
+    if kind == b"IHDR":
+        size = struct.unpack(">II", body[:8])
+    if kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+width, height = size
+assert len(zlib.decompress(idat)) == height * (1 + 3 * width)
+PY
+    then ok; else bad "$1: the PNG does not decode"; fi
+}
+plot_checks() {
+    plot_args="$tmp/j1.db --by link.loss --by client.rto_initial --model csa --rtt 100ms --ts 1s"
+    for f in p.svg p.pdf p.png; do
+        expect_status 0 "stats --plot $f" "$TCPSIM" stats $plot_args --plot "$tmp/$f"
+    done
+    check_svg "$tmp/p.svg"
+    check_pdf "$tmp/p.pdf"
+    check_png "$tmp/p.png"
+    # 3 loss rates x 2 initial RTOs: six markers, and one in the legend per RTO.
+    markers=$(grep -o 'stroke:none;fill-rule:nonzero;fill:rgb(' "$tmp/p.svg" | wc -l)
+    if [ "$markers" = 8 ]; then ok; else bad "plot: $markers filled markers, wanted 6 + 2 in the legend"; fi
+    if have pdftotext; then
+        pdftotext "$tmp/p.pdf" "$tmp/p.txt"
+        for label in 'link.loss (probability)' 'mean connect to ESTABLISHED at the client (ms)' \
+            'client.rto_initial=1s' 'client.rto_initial=3s' 'error bars: 95% CI of the mean'; do
+            if grep -qF "$label" "$tmp/p.txt"; then ok; else bad "plot: no '$label' in the PDF"; fi
+        done
+        # -raw: in drawing order, so the two labels at loss 0 (one place) are both there
+        if [ "$(pdftotext -raw "$tmp/p.pdf" - | grep -c '^n=18$')" = 6 ]; then ok
+        else bad "plot: not n=18 at each point"; fi
+    fi
+    expect_status 0 "stats --plot-cdf --plot-histogram" "$TCPSIM" stats $plot_args \
+        --plot-cdf "$tmp/cdf.pdf" --plot-histogram "$tmp/hist.svg" --plot "$tmp/again.png"
+    check_pdf "$tmp/cdf.pdf"
+    check_svg "$tmp/hist.svg"
+    if have pdftotext; then
+        pdftotext "$tmp/cdf.pdf" "$tmp/cdf.txt"
+        if [ "$(grep -c ', n=18$' "$tmp/cdf.txt")" = 6 ] && grep -q 'model CDF' "$tmp/cdf.txt" &&
+            grep -qF 'connections established by then (fraction of n)' "$tmp/cdf.txt"
+        then ok; else bad "plot-cdf: not one CDF per point with n, the model and the axis label"; fi
+    fi
+    # The same input, the same bytes: again alone, and with other plots in one command.
+    if cmp -s "$tmp/p.png" "$tmp/again.png"; then ok; else bad "plot: PNG differs between runs"; fi
+    sleep 1 # a PDF dated "now" would differ
+    "$TCPSIM" stats $plot_args --plot "$tmp/p2.svg" --plot-cdf "$tmp/cdf2.pdf" >/dev/null 2>&1
+    "$TCPSIM" stats $plot_args --plot-histogram "$tmp/hist2.svg" >/dev/null 2>&1
+    for f in p.svg cdf.pdf hist.svg; do
+        if cmp -s "$tmp/$f" "$tmp/$(echo "$f" | sed 's/\./2./')"; then ok; else bad "plot: $f differs between runs"; fi
+    done
+    expect_status 2 "stats --plot x.jpg" "$TCPSIM" stats $plot_args --plot "$tmp/x.jpg"
+    if grep -q -- '--plot .*x.jpg: name a .svg, .pdf or .png file' "$tmp/err" && [ ! -e "$tmp/x.jpg" ]
+    then ok; else bad "plot: unknown suffix: $(cat "$tmp/err")"; fi
+    expect_status 2 "stats --plot-histogram without a suffix" "$TCPSIM" stats $plot_args --plot-histogram "$tmp/h"
+    if grep -q -- '--plot-histogram' "$tmp/err"; then ok; else bad "plot-histogram: unknown suffix: $(cat "$tmp/err")"; fi
+}
+
 scenario="$tmp/lossy.tcpsim"
 sed -e "s/count=20 /count=6 /" -e "s/established = 20/established = 6/" "$srcdir/scenarios/lossy-link.tcpsim" >"$scenario"
 vary1='link.loss=0:0.2:0.1'
@@ -91,8 +178,7 @@ then ok; else bad "stats header: $(head -1 "$tmp/out")"; fi
 if [ "$(wc -l <"$tmp/out")" = 7 ]; then ok; else bad "stats rows: $(cat "$tmp/out")"; fi
 expect_status 0 "stats --by" "$TCPSIM" stats "$tmp/j1.db" --by link.loss --csv
 if [ "$(sed -n 2p "$tmp/out" | cut -d, -f1-4)" = "0,6,36,36" ]; then ok; else bad "stats --by CSV: $(cat "$tmp/out")"; fi
-expect_status 0 "stats --plot" "$TCPSIM" stats "$tmp/j1.db" --by link.loss --by client.rto_initial --plot "$tmp/p.svg" --model csa --rtt 100ms --ts 1s
-if grep -q '</svg>' "$tmp/p.svg" && [ "$(grep -c 'class="bar"' "$tmp/p.svg")" = 6 ]; then ok; else bad "plot"; fi
+plot_checks
 expect_status 2 "stats --check without a model" "$TCPSIM" stats "$tmp/j1.db" --check
 
 # stats --compare (docs/validation.md section 5): the same runs twice are

@@ -3,7 +3,7 @@
  * sweep grid (exact decimal ranges, lists, point order, shards, run
  * identity), the statistics (summary, Student-t interval, binomial bounds),
  * the CSA handshake model against the numbers of the reference tables, the
- * SVG plot, and copying runs between databases.
+ * plots (cairo: SVG, PDF, PNG), and copying runs between databases.
  */
 #include <CUnit/Basic.h>
 
@@ -353,33 +353,118 @@ static size_t count(const char *haystack, const char *needle)
     return n;
 }
 
-static void test_svg_has_points_bars_model_and_labels(void)
+/* The chart drawn into memory in one format; its bytes in *size. */
+static char *draw(enum plot_format format, const struct plot_spec *spec, size_t *size)
 {
-    struct plot_point measured[] = {{0.1, 220, 200, 240}, {0.2, 430, 400, 460}, {0.3, 900, 700, 1100}};
-    struct plot_point model[] = {{0.1, 225, NAN, NAN}, {0.2, 433, NAN, NAN}, {0.3, 850, NAN, NAN}};
-    struct plot_series series[] = {{"measured <mean>", measured, 3, PLOT_MARKERS},
-                                   {"model", model, 3, PLOT_LINE}};
-    struct plot_spec spec = {"Latency & loss", "link.loss", "latency (ms)", series, 2};
-    char *text = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&text, &size);
-    CU_ASSERT_EQUAL(plot_write_svg(f, &spec), 0);
+    char *bytes = NULL;
+    FILE *f = open_memstream(&bytes, size);
+    int rc = plot_write(f, format, spec);
     fclose(f);
+    if (rc != 0) {
+        free(bytes);
+        return NULL;
+    }
+    return bytes;
+}
+
+/* cairo's SVG writes every filled path with "fill-rule" and its colour; the
+ * first series is palette[0], #1f77b4. */
+#define FIRST_COLOUR "rgb(12.156863%,46.666667%,70.588235%)"
+
+static void test_svg_has_points_bars_model_and_legend(void)
+{
+    struct plot_point measured[] = {{0.1, 220, 200, 240, 36}, {0.2, 430, 400, 460, 36},
+                                    {0.3, 900, 700, 1100, 12}};
+    struct plot_point model[] = {{0.1, 225, NAN, NAN, 0}, {0.2, 433, NAN, NAN, 0},
+                                 {0.3, 850, NAN, NAN, 0}};
+    struct plot_series series[] = {{"measured <mean>", measured, 3, PLOT_MARKERS, false},
+                                   {"model", model, 3, PLOT_LINE, true}};
+    struct plot_spec spec = {.title = "Latency & loss", .x_label = "link.loss (probability)",
+                             .y_label = "latency (ms)", .note = "error bars: 95% CI",
+                             .series = series, .series_count = 2};
+    size_t size;
+    char *text = draw(PLOT_SVG, &spec, &size);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT(strncmp(text, "<?xml", 5) == 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "</svg>"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "Latency &amp; loss"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "measured &lt;mean&gt;"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, ">link.loss<"));
-    CU_ASSERT_EQUAL(count(text, "<circle"), 3 + 1);     /* three points, one legend mark */
-    CU_ASSERT_EQUAL(count(text, "class=\"bar\""), 3);
-    CU_ASSERT_EQUAL(count(text, "class=\"model\""), 2); /* the curve and its legend line */
+    /* three markers and the legend's; three error bars and the legend's
+     * (solid, 1.5 wide); the model line and its legend line (dashed) */
+    CU_ASSERT_EQUAL(count(text, "fill-rule:nonzero;fill:" FIRST_COLOUR ";fill-opacity:1;"), 3 + 1);
+    CU_ASSERT_EQUAL(count(text, "stroke-width:1.5;stroke-linecap:butt;stroke-linejoin:miter;"
+                                "stroke:" FIRST_COLOUR ";stroke-opacity:1;stroke-miterlimit"), 3 + 1);
+    CU_ASSERT_EQUAL(count(text, "stroke-dasharray:6,4"), 1 + 1);
     free(text);
-    struct plot_spec empty = {"t", "x", "y", NULL, 0};
-    f = open_memstream(&text, &size);
-    CU_ASSERT_EQUAL(plot_write_svg(f, &empty), -1);
-    fclose(f);
+    struct plot_spec empty = {.title = "t", .x_label = "x", .y_label = "y"};
+    CU_ASSERT_PTR_NULL(draw(PLOT_SVG, &empty, &size));
+}
+
+static void test_bars_and_steps_are_drawn_per_point(void)
+{
+    struct plot_point bins[] = {{0, 60, NAN, NAN, 6}, {100, 30, NAN, NAN, 3}, {300, 10, NAN, NAN, 1}};
+    struct plot_point cdf[] = {{100, 0.6, NAN, NAN, 0}, {1100, 0.9, NAN, NAN, 0},
+                               {3100, 1, NAN, NAN, 0}};
+    struct plot_series bars[] = {{"loss=0.1, n=10", bins, 3, PLOT_BARS, false}};
+    struct plot_spec spec = {.title = "h", .x_label = "ms", .y_label = "%", .series = bars,
+                             .series_count = 1, .bar_width = 100, .legend = PLOT_LEGEND_TOP_RIGHT};
+    size_t size;
+    char *text = draw(PLOT_SVG, &spec, &size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(count(text, "fill:" FIRST_COLOUR ";fill-opacity:0.6;"), 3 + 1); /* and legend */
     free(text);
+    struct plot_series steps[] = {{"loss=0.1, n=10", cdf, 3, PLOT_STEPS, false}};
+    spec.series = steps;
+    text = draw(PLOT_SVG, &spec, &size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    /* one path: from 0 at the left edge, up and across per point, to the right edge */
+    const char *path = strstr(text, "stroke:" FIRST_COLOUR);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    const char *d = strstr(path, " d=\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    const char *d_end = strchr(d + 4, '"');
+    size_t lines = 0;
+    for (const char *c = d; c < d_end; c++)
+        lines += *c == 'L';
+    CU_ASSERT_EQUAL(lines, 2 * 3 + 1);
+    free(text);
+}
+
+/* PDF and PNG: their signatures; every format twice gives the same bytes. */
+static void test_every_format_is_deterministic(void)
+{
+    struct plot_point points[] = {{1, 2, 1, 3, 5}, {2, 4, 3, 5, 5}};
+    struct plot_series series[] = {{"a", points, 2, PLOT_MARKERS, false}};
+    struct plot_spec spec = {.title = "t", .x_label = "x (s)", .y_label = "y (ms)",
+                             .series = series, .series_count = 1};
+    static const char png_signature[] = "\x89PNG\r\n\x1a\n";
+    for (enum plot_format format = PLOT_SVG; format <= PLOT_PNG; format++) {
+        size_t size1, size2;
+        char *first = draw(format, &spec, &size1);
+        sleep(format == PLOT_PDF); /* a PDF date of "now" would change with the second */
+        char *second = draw(format, &spec, &size2);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+        CU_ASSERT_EQUAL(size1, size2);
+        CU_ASSERT(size1 == size2 && memcmp(first, second, size1) == 0);
+        if (format == PLOT_PDF)
+            CU_ASSERT(strncmp(first, "%PDF-", 5) == 0);
+        if (format == PLOT_PNG)
+            CU_ASSERT(memcmp(first, png_signature, 8) == 0);
+        free(first);
+        free(second);
+    }
+}
+
+static void test_format_comes_from_the_suffix(void)
+{
+    enum plot_format format;
+    char err[256];
+    CU_ASSERT(plot_format_of("a.svg", &format, "--plot", err, sizeof err) == 0 && format == PLOT_SVG);
+    CU_ASSERT(plot_format_of("b.PDF", &format, "--plot", err, sizeof err) == 0 && format == PLOT_PDF);
+    CU_ASSERT(plot_format_of("dir/c.png", &format, "--plot", err, sizeof err) == 0 &&
+              format == PLOT_PNG);
+    CU_ASSERT_EQUAL(plot_format_of("d.jpg", &format, "--plot-cdf", err, sizeof err), -1);
+    CU_ASSERT(strncmp(err, "--plot-cdf d.jpg: ", 18) == 0);
+    CU_ASSERT_EQUAL(plot_format_of(".svg", &format, "--plot", err, sizeof err), -1);
 }
 
 /* ---- copying runs ---- */
@@ -519,7 +604,10 @@ int main(void)
     CU_add_test(csa, "one lossy direction", test_csa_distribution_of_one_direction);
     CU_pSuite plot = CU_add_suite("plot", NULL, NULL);
     CU_add_test(plot, "round ticks", test_ticks_are_round);
-    CU_add_test(plot, "svg content", test_svg_has_points_bars_model_and_labels);
+    CU_add_test(plot, "svg content", test_svg_has_points_bars_model_and_legend);
+    CU_add_test(plot, "bars and steps", test_bars_and_steps_are_drawn_per_point);
+    CU_add_test(plot, "deterministic formats", test_every_format_is_deterministic);
+    CU_add_test(plot, "format by suffix", test_format_comes_from_the_suffix);
     CU_pSuite copy = CU_add_suite("copy runs", NULL, NULL);
     CU_add_test(copy, "renumbers and copies every row", test_copy_runs_renumbers_and_copies_every_row);
 

@@ -289,8 +289,8 @@ static void test_chart_has_one_series_per_other_key(void)
     CU_ASSERT_EQUAL_FATAL(c.series_count, 4);
     CU_ASSERT_STRING_EQUAL(c.series[0].label, "client.rto_initial=1s");
     CU_ASSERT_EQUAL(c.series[0].count, 2);
-    CU_ASSERT_FALSE(c.series[0].model);
-    CU_ASSERT_TRUE(c.series[1].model);
+    CU_ASSERT_EQUAL(c.series[0].kind, STATS_CHART_MEANS);
+    CU_ASSERT_EQUAL(c.series[1].kind, STATS_CHART_MODEL);
     CU_ASSERT_DOUBLE_EQUAL(c.points[c.series[1].first].x, 0.1, 1e-12);  /* model over 0.1..0.2 */
     CU_ASSERT_DOUBLE_EQUAL(c.points[c.series[1].first].y, 350.0, 1e-9);
     CU_ASSERT_STRING_EQUAL(c.series[2].label, "client.rto_initial=3s");

@@ -2,8 +2,9 @@
  * cmd_stats.c: `tcpsim stats DB`: parses the options into a stats request,
  * loads the report (study/stats_report.h: per parameter point, runs,
  * completion, handshake latency with its confidence interval, stays in
- * TIME_WAIT and CLOSE_WAIT, the CSA model), prints it, writes the plot
- * through view/plot.h and maps a failed --check to the exit status.
+ * TIME_WAIT and CLOSE_WAIT, the CSA model), prints it, writes the plots
+ * (the study's layout, stats_chart.c, drawn by view/plot.h) and maps a
+ * failed --check to the exit status.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -23,6 +24,7 @@ struct stats_options {
     struct stats_request request;
     struct stats_print_options print;
     const char *plot_path, *x_key;
+    const char *cdf_path, *histogram_path; /* --plot-cdf, --plot-histogram */
     const char *compare_path;   /* --compare: the other database */
     int64_t resolution_ns;      /* --resolution: 0 when not given */
 };
@@ -39,9 +41,13 @@ static void usage(FILE *out)
             "      --csv              comma-separated values with a header line, for programs\n"
             "      --window FROM:TO   also the mean number of TCBs in TIME_WAIT and CLOSE_WAIT over\n"
             "                         simulated time [FROM, TO), e.g. 70s:120s\n"
-            "      --plot FILE        plot the mean handshake latency with its 95%% CI against a key,\n"
-            "                         as SVG (FILE.svg) or PNG (FILE.png, needs rsvg-convert)\n"
+            "      --plot FILE        plot the mean handshake latency with its 95%% CI and n against\n"
+            "                         a key; FILE.svg, FILE.pdf or FILE.png (the suffix says which)\n"
             "      --x KEY            the key on the plot's x axis (default: the first --by key)\n"
+            "      --plot-cdf FILE    plot the CDF of the handshake latency of each point (with\n"
+            "                         --model, the model's too); .svg, .pdf or .png\n"
+            "      --plot-histogram FILE  plot the histogram of the handshake latency of each\n"
+            "                         point; .svg, .pdf or .png\n"
             "      --model csa        compare with Cardwell, Savage and Anderson's handshake model;\n"
             "                         loss rates come from each point's link.loss,\n"
             "                         link.CLIENT->SERVER.loss and link.SERVER->CLIENT.loss\n"
@@ -96,6 +102,18 @@ static int parse_window(const char *text, struct stats_options *o)
     return 0;
 }
 
+/* A plot's file names its format; an unknown suffix is a usage error found
+ * before any work. */
+static int check_plot_suffix(const char *option, const char *path)
+{
+    enum plot_format format;
+    char err[4400];
+    if (!path || plot_format_of(path, &format, option, err, sizeof err) == 0)
+        return 0;
+    cli_error("%s", err);
+    return -1;
+}
+
 static int check_option_combinations(const struct stats_options *o)
 {
     if (o->request.model == STATS_MODEL_CSA && (o->request.rtt_ns <= 0 || o->request.ts_ns <= 0)) {
@@ -107,10 +125,16 @@ static int check_option_combinations(const struct stats_options *o)
         return -1;
     }
     if (o->compare_path && (o->request.model != STATS_MODEL_NONE || o->request.by_count ||
-                            o->plot_path || o->print.distribution)) {
-        cli_error("--compare takes no --model, --by, --plot or --distribution");
+                            o->plot_path || o->cdf_path || o->histogram_path ||
+                            o->print.distribution)) {
+        cli_error("--compare takes no --model, --by, --plot, --plot-cdf, --plot-histogram or "
+                  "--distribution");
         return -1;
     }
+    if (check_plot_suffix("--plot", o->plot_path) != 0 ||
+        check_plot_suffix("--plot-cdf", o->cdf_path) != 0 ||
+        check_plot_suffix("--plot-histogram", o->histogram_path) != 0)
+        return -1;
     if (o->resolution_ns && !o->compare_path) {
         cli_error("--resolution needs --compare");
         return -1;
@@ -131,6 +155,8 @@ static int parse_options(int argc, char **argv, struct stats_options *o)
         {"ts", required_argument, NULL, 't'},   {"distribution", no_argument, NULL, 'd'},
         {"check", no_argument, NULL, 'k'},      {"window", required_argument, NULL, 'w'},
         {"compare", required_argument, NULL, 'C'}, {"resolution", required_argument, NULL, 'R'},
+        {"plot-cdf", required_argument, NULL, 'F'},
+        {"plot-histogram", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     int opt;
@@ -151,6 +177,8 @@ static int parse_options(int argc, char **argv, struct stats_options *o)
                 return -1;
             break;
         case 'p': o->plot_path = optarg; break;
+        case 'F': o->cdf_path = optarg; break;
+        case 'H': o->histogram_path = optarg; break;
         case 'x': o->x_key = optarg; break;
         case 'd': o->print.distribution = true; break;
         case 'k': o->print.check = true; break;
@@ -189,45 +217,99 @@ static int parse_options(int argc, char **argv, struct stats_options *o)
     return check_option_combinations(o);
 }
 
-/* ---- the plot ---- */
+/* ---- the plots ---- */
 
 static const char *chart_problem(enum stats_chart_status status)
 {
     switch (status) {
     case STATS_CHART_X_NOT_BY: return "the --x key must be one of the --by keys";
     case STATS_CHART_NOTHING_VARIES: return "no key varies between the runs: nothing to plot against";
+    case STATS_CHART_NO_LATENCY: return "no connection was established: no latency to plot";
     default: return "out of memory";
     }
 }
 
-/* The study's chart in the plot writer's terms. */
-static int write_plot(const struct stats_report *report, const struct stats_options *o)
+static enum plot_style chart_style(enum stats_chart_kind kind)
 {
-    struct stats_chart c;
-    enum stats_chart_status status = stats_report_chart(report, o->x_key, &c);
-    struct plot_point *points = calloc(c.point_count + 1, sizeof *points);
-    struct plot_series *series = calloc(c.series_count + 1, sizeof *series);
-    int rc = -1;
-    char err[4400] = "";
-    if (status != STATS_CHART_OK)
-        snprintf(err, sizeof err, "--plot: %s", chart_problem(status));
-    else if (points && series) {
-        for (size_t i = 0; i < c.point_count; i++)
-            points[i] = (struct plot_point){c.points[i].x, c.points[i].y, c.points[i].y_low,
-                                            c.points[i].y_high};
-        for (size_t i = 0; i < c.series_count; i++)
-            series[i] = (struct plot_series){c.series[i].label, points + c.series[i].first,
-                                             c.series[i].count,
-                                             c.series[i].model ? PLOT_LINE : PLOT_MARKERS};
-        struct plot_spec spec = {c.title, c.x_key, "connect to ESTABLISHED at the client (ms)",
-                                 series, c.series_count};
-        rc = plot_write_file(o->plot_path, &spec, "--plot", err, sizeof err);
+    switch (kind) {
+    case STATS_CHART_MEANS: return PLOT_MARKERS;
+    case STATS_CHART_MODEL: return PLOT_LINE;
+    case STATS_CHART_CDF:
+    case STATS_CHART_MODEL_CDF: return PLOT_STEPS;
+    case STATS_CHART_BARS: break;
     }
-    if (rc != 0 && err[0])
-        cli_error("%s", err);
+    return PLOT_BARS;
+}
+
+/* The study's chart in the plot writer's terms, written to path. */
+static int draw_chart(const struct stats_chart *c, const char *path, const char *option,
+                      enum plot_legend_corner legend, char *err, size_t errlen)
+{
+    struct plot_point *points = calloc(c->point_count + 1, sizeof *points);
+    struct plot_series *series = calloc(c->series_count + 1, sizeof *series);
+    int rc = -1;
+    if (points && series) {
+        for (size_t i = 0; i < c->point_count; i++)
+            points[i] = (struct plot_point){c->points[i].x, c->points[i].y, c->points[i].y_low,
+                                            c->points[i].y_high, c->points[i].n};
+        for (size_t i = 0; i < c->series_count; i++) {
+            enum stats_chart_kind kind = c->series[i].kind;
+            series[i] = (struct plot_series){
+                c->series[i].label, points + c->series[i].first, c->series[i].count,
+                chart_style(kind), kind == STATS_CHART_MODEL || kind == STATS_CHART_MODEL_CDF};
+        }
+        struct plot_spec spec = {c->title, c->x_label, c->y_label, c->note, series,
+                                 c->series_count, c->bin_ms, legend};
+        rc = plot_write_file(path, &spec, option, err, errlen);
+    } else
+        snprintf(err, errlen, "%s: out of memory", option);
     free(points);
     free(series);
+    return rc;
+}
+
+enum chart_type { CHART_MEANS, CHART_CDF, CHART_HISTOGRAM };
+
+/* The chart of one --plot option, laid out by the study and drawn. */
+static int write_plot(const struct stats_report *report, const struct stats_options *o,
+                      enum chart_type type, const char *path, const char *option)
+{
+    struct stats_chart c;
+    enum stats_chart_status status;
+    enum plot_legend_corner legend = PLOT_LEGEND_TOP_LEFT;
+    switch (type) {
+    case CHART_MEANS: status = stats_report_chart(report, o->x_key, &c); break;
+    case CHART_CDF:
+        status = stats_report_cdf_chart(report, &c);
+        legend = PLOT_LEGEND_BOTTOM_RIGHT;
+        break;
+    default:
+        status = stats_report_histogram_chart(report, &c);
+        legend = PLOT_LEGEND_TOP_RIGHT;
+        break;
+    }
+    char err[4400] = "";
+    int rc = -1;
+    if (status != STATS_CHART_OK)
+        snprintf(err, sizeof err, "%s: %s", option, chart_problem(status));
+    else
+        rc = draw_chart(&c, path, option, legend, err, sizeof err);
+    if (rc != 0)
+        cli_error("%s", err);
     stats_chart_free(&c);
+    return rc;
+}
+
+static int write_plots(const struct stats_report *report, const struct stats_options *o)
+{
+    int rc = 0;
+    if (o->plot_path && write_plot(report, o, CHART_MEANS, o->plot_path, "--plot") != 0)
+        rc = -1;
+    if (o->cdf_path && write_plot(report, o, CHART_CDF, o->cdf_path, "--plot-cdf") != 0)
+        rc = -1;
+    if (o->histogram_path &&
+        write_plot(report, o, CHART_HISTOGRAM, o->histogram_path, "--plot-histogram") != 0)
+        rc = -1;
     return rc;
 }
 
@@ -270,7 +352,7 @@ int cmd_stats(int argc, char **argv)
     }
     int failures = stats_report_print(stdout, &report, &o.print);
     int status = (o.print.check && failures) ? EXIT_FAILED : EXIT_OK;
-    if (o.plot_path && write_plot(&report, &o) != 0)
+    if (write_plots(&report, &o) != 0)
         status = EXIT_USAGE;
     stats_report_free(&report);
     return status;

@@ -1,8 +1,10 @@
 /*
- * stats_chart.c: the plot of a stats report (stats_report.h): the mean
- * handshake latency with its 95% CI against one key, one series per
+ * stats_chart.c: the plots of a stats report (stats_report.h): the mean
+ * handshake latency with its 95% CI and n against one key, one series per
  * combination of the other keys, and the CSA model's mean along the axis
- * when that key is a loss rate. Only the layout: view/plot.c draws it.
+ * when that key is a loss rate; the latency's CDF and histogram per point.
+ * Only the layout (points, labels with units, the legend's note):
+ * view/plot.c draws it, the CLI hands one to the other.
  */
 #include "stats_report.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #define CHART_MODEL_SAMPLES 200  /* points of a model curve */
+#define LATENCY_LABEL "connect to ESTABLISHED at the client (ms)"
 
 /* The number a parameter value stands for on an axis: plain numbers,
  * percentages as fractions, durations in seconds, else the leading number. */
@@ -27,6 +30,23 @@ static double axis_value(const char *text)
     if (scenario_parse_duration(text, &t) == 0)
         return (double)t / 1e9;
     return end != text ? v : NAN;
+}
+
+/* The unit axis_value puts a value in, for the axis label: "" when none. */
+static const char *axis_unit(const char *key, const char *text)
+{
+    char *end;
+    sim_time t;
+    (void)strtod(text, &end);
+    size_t n = strlen(key);
+    bool loss = n >= 5 && strcmp(key + n - 5, ".loss") == 0;
+    if (end != text && (strcmp(end, "%") == 0 || (*end == '\0' && loss)))
+        return " (probability)";
+    if (end != text && *end == '\0')
+        return "";
+    if (scenario_parse_duration(text, &t) == 0)
+        return " (s)";
+    return end != text ? end : "";
 }
 
 static long key_index(const struct stats_report *d, const char *key)
@@ -86,19 +106,19 @@ static size_t model_curve(const struct stats_report *d, const struct stats_point
             m.p_reverse = p;
         double mean = csa_mean_ns(&m) / 1e6;
         if (isfinite(mean))
-            out[n++] = (struct stats_chart_point){p, mean, NAN, NAN};
+            out[n++] = (struct stats_chart_point){p, mean, NAN, NAN, 0};
     }
     return n;
 }
 
 static int add_series(struct stats_chart *c, const char *label, size_t first_point, size_t count,
-                      bool model)
+                      enum stats_chart_kind kind)
 {
     char *copy = malloc(strlen(label) + 1);
     if (!copy)
         return -1;
     strcpy(copy, label);
-    c->series[c->series_count++] = (struct stats_chart_series){copy, first_point, count, model};
+    c->series[c->series_count++] = (struct stats_chart_series){copy, first_point, count, kind};
     return 0;
 }
 
@@ -113,7 +133,8 @@ static int build_chart(const struct stats_report *d, size_t x, struct stats_char
         return -1;
     }
     int axis = d->request.model == STATS_MODEL_CSA ? loss_axis(d, d->by[x]) : 0;
-    for (size_t i = 0; i < groups; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < groups && rc == 0; i++) {
         if (done[i])
             continue;
         size_t first = c->point_count;
@@ -124,22 +145,208 @@ static int build_chart(const struct stats_report *d, size_t x, struct stats_char
                 continue;
             done[j] = true;
             double xv = axis_value(g->values[x]), y = g->latency.mean, h = g->latency.ci_half;
-            c->points[c->point_count++] = (struct stats_chart_point){xv, y, y - h, y + h};
+            c->points[c->point_count++] =
+                (struct stats_chart_point){xv, y, y - h, y + h, g->latency.n};
             lo = xv < lo ? xv : lo;
             hi = xv > hi ? xv : hi;
         }
         char label[256];
         series_label(d, &d->points[i], x, label, sizeof label);
-        if (add_series(c, label, first, c->point_count - first, false) != 0)
-            break;
+        rc = add_series(c, label, first, c->point_count - first, STATS_CHART_MEANS);
         size_t model_first = c->point_count;
         size_t n = model_curve(d, &d->points[i], axis, lo, hi, c->points + model_first);
         c->point_count += n;
-        if (n && add_series(c, "model (Cardwell, Savage, Anderson)", model_first, n, true) != 0)
-            break;
+        if (rc == 0 && n)
+            rc = add_series(c, "model mean (Cardwell, Savage, Anderson)", model_first, n,
+                            STATS_CHART_MODEL);
     }
     free(done);
+    return rc;
+}
+
+/* ---- the distribution: CDF and histogram per point ---- */
+
+/* Room for extra more points. */
+static int reserve_points(struct stats_chart *c, size_t extra)
+{
+    struct stats_chart_point *grown = realloc(c->points, (c->point_count + extra + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    c->points = grown;
     return 0;
+}
+
+static int compare_int64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The point's latencies, sorted; NULL when out of memory. */
+static int64_t *sorted_latencies(const struct stats_point *g)
+{
+    int64_t *sorted = malloc((g->latency_count + 1) * sizeof *sorted);
+    if (!sorted)
+        return NULL;
+    if (g->latency_count)
+        memcpy(sorted, g->latency_ns, g->latency_count * sizeof *sorted);
+    qsort(sorted, g->latency_count, sizeof *sorted, compare_int64);
+    return sorted;
+}
+
+/* "link.loss=0.1 client.rto_initial=1s, n=800": every key and the sample. */
+static void point_label(const struct stats_report *d, const struct stats_point *g, char *buf,
+                        size_t size)
+{
+    series_label(d, g, d->by_count, buf, size);
+    if (d->by_count == 0)
+        snprintf(buf, size, "all runs");
+    size_t used = strlen(buf);
+    snprintf(buf + used, size - used, ", n=%llu", (unsigned long long)g->connections);
+}
+
+/* One step per distinct latency, up to the share of all the point's
+ * connections established by then. */
+static int add_cdf(struct stats_chart *c, const struct stats_report *d, const struct stats_point *g)
+{
+    int64_t *sorted = sorted_latencies(g);
+    if (!sorted || reserve_points(c, g->latency_count) != 0) {
+        free(sorted);
+        return -1;
+    }
+    size_t first = c->point_count, n = g->latency_count;
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || sorted[i + 1] != sorted[i])
+            c->points[c->point_count++] = (struct stats_chart_point){
+                (double)sorted[i] / 1e6, (double)(i + 1) / (double)g->connections, NAN, NAN, 0};
+    free(sorted);
+    char label[256];
+    point_label(d, g, label, sizeof label);
+    return add_series(c, label, first, c->point_count - first, STATS_CHART_CDF);
+}
+
+/* The model's CDF for the point up to its largest measured latency (the
+ * model's bins reach far beyond any sample and would squash the axis). */
+static int add_model_cdf(struct stats_chart *c, const struct stats_report *d,
+                         const struct stats_point *g, double max_ms)
+{
+    struct csa_params m;
+    struct csa_bin *bins;
+    if (d->request.model != STATS_MODEL_CSA || !stats_point_csa_params(d, g, &m))
+        return 0;
+    long n = csa_distribution(&m, &bins, NULL);
+    if (n < 0 || reserve_points(c, (size_t)n) != 0) {
+        free(n < 0 ? NULL : bins);
+        return -1;
+    }
+    size_t first = c->point_count;
+    double cumulative = 0;
+    for (long i = 0; i < n && (double)bins[i].latency_ns / 1e6 <= max_ms; i++) {
+        cumulative += bins[i].probability;
+        c->points[c->point_count++] =
+            (struct stats_chart_point){(double)bins[i].latency_ns / 1e6, cumulative, NAN, NAN, 0};
+    }
+    free(bins);
+    if (c->point_count == first)
+        return 0;
+    return add_series(c, "model CDF (Cardwell, Savage, Anderson)", first, c->point_count - first,
+                      STATS_CHART_MODEL_CDF);
+}
+
+static double max_latency_ms(const struct stats_report *d)
+{
+    int64_t max = 0;
+    for (size_t p = 0; p < d->point_count; p++)
+        for (size_t i = 0; i < d->points[p].latency_count; i++)
+            max = d->points[p].latency_ns[i] > max ? d->points[p].latency_ns[i] : max;
+    return (double)max / 1e6;
+}
+
+static enum stats_chart_status start_distribution(const struct stats_report *d, struct stats_chart *c)
+{
+    memset(c, 0, sizeof *c);
+    bool any = false;
+    for (size_t p = 0; p < d->point_count; p++)
+        any |= d->points[p].latency_count > 0;
+    if (!any)
+        return STATS_CHART_NO_LATENCY;
+    c->series = calloc(2 * d->point_count + 1, sizeof *c->series);
+    if (!c->series)
+        return STATS_CHART_NO_MEMORY;
+    snprintf(c->x_label, sizeof c->x_label, LATENCY_LABEL);
+    return STATS_CHART_OK;
+}
+
+enum stats_chart_status stats_report_cdf_chart(const struct stats_report *d, struct stats_chart *c)
+{
+    enum stats_chart_status status = start_distribution(d, c);
+    if (status != STATS_CHART_OK)
+        return status;
+    snprintf(c->title, sizeof c->title, "Handshake latency: the CDF of each point");
+    snprintf(c->y_label, sizeof c->y_label, "connections established by then (fraction of n)");
+    snprintf(c->note, sizeof c->note, "n: the point's connections; one step per distinct latency");
+    double max_ms = max_latency_ms(d);
+    for (size_t p = 0; p < d->point_count; p++) {
+        const struct stats_point *g = &d->points[p];
+        if (g->latency_count == 0)
+            continue;
+        if (add_cdf(c, d, g) != 0 || add_model_cdf(c, d, g, max_ms) != 0)
+            return STATS_CHART_NO_MEMORY;
+    }
+    return STATS_CHART_OK;
+}
+
+/* The smallest bin width of 1, 2 or 5 times a power of ten (ms) that
+ * covers [0, max_ms] in at most STATS_HISTOGRAM_BINS bins. */
+static double bin_width_ms(double max_ms)
+{
+    static const double mantissa[] = {1, 2, 5};
+    for (double power = 1e-3;; power *= 10)
+        for (size_t i = 0; i < sizeof mantissa / sizeof mantissa[0]; i++)
+            if (max_ms / (mantissa[i] * power) < STATS_HISTOGRAM_BINS)
+                return mantissa[i] * power;
+}
+
+/* One bar per non-empty bin: its share of the point's connections (%). */
+static int add_histogram(struct stats_chart *c, const struct stats_report *d,
+                         const struct stats_point *g)
+{
+    int64_t *sorted = sorted_latencies(g);
+    if (!sorted || reserve_points(c, g->latency_count) != 0) {
+        free(sorted);
+        return -1;
+    }
+    size_t first = c->point_count;
+    for (size_t i = 0; i < g->latency_count;) {
+        double bin = floor((double)sorted[i] / 1e6 / c->bin_ms);
+        size_t end = i;
+        while (end < g->latency_count && floor((double)sorted[end] / 1e6 / c->bin_ms) == bin)
+            end++;
+        c->points[c->point_count++] = (struct stats_chart_point){
+            bin * c->bin_ms, 100.0 * (double)(end - i) / (double)g->connections, NAN, NAN, end - i};
+        i = end;
+    }
+    free(sorted);
+    char label[256];
+    point_label(d, g, label, sizeof label);
+    return add_series(c, label, first, c->point_count - first, STATS_CHART_BARS);
+}
+
+enum stats_chart_status stats_report_histogram_chart(const struct stats_report *d,
+                                                     struct stats_chart *c)
+{
+    enum stats_chart_status status = start_distribution(d, c);
+    if (status != STATS_CHART_OK)
+        return status;
+    c->bin_ms = bin_width_ms(max_latency_ms(d));
+    snprintf(c->title, sizeof c->title, "Handshake latency: the histogram of each point");
+    snprintf(c->y_label, sizeof c->y_label, "connections in the bin (%% of n)");
+    snprintf(c->note, sizeof c->note, "bars: %g ms bins, side by side; n: the point's connections",
+             c->bin_ms);
+    for (size_t p = 0; p < d->point_count; p++)
+        if (d->points[p].latency_count && add_histogram(c, d, &d->points[p]) != 0)
+            return STATS_CHART_NO_MEMORY;
+    return STATS_CHART_OK;
 }
 
 void stats_chart_free(struct stats_chart *c)
@@ -162,5 +369,9 @@ enum stats_chart_status stats_report_chart(const struct stats_report *d, const c
         return x_key ? STATS_CHART_X_NOT_BY : STATS_CHART_NOTHING_VARIES;
     c->x_key = x_key;
     snprintf(c->title, sizeof c->title, "Handshake latency against %s", x_key);
+    snprintf(c->x_label, sizeof c->x_label, "%s%s", x_key,
+             d->point_count ? axis_unit(x_key, d->points[0].values[x]) : "");
+    snprintf(c->y_label, sizeof c->y_label, "mean " LATENCY_LABEL);
+    snprintf(c->note, sizeof c->note, "error bars: 95%% CI of the mean; n: connections established");
     return build_chart(d, (size_t)x, c) == 0 ? STATS_CHART_OK : STATS_CHART_NO_MEMORY;
 }

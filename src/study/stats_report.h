@@ -5,7 +5,8 @@
  * TIME_WAIT and CLOSE_WAIT and their populations over a window; the CSA
  * model (stats.h) per point, and the whole latency distribution against
  * it. `tcpsim stats` is stats_report_load(), stats_report_print() and, for
- * --plot, stats_report_chart().
+ * --plot, --plot-cdf and --plot-histogram, stats_report_chart() and its
+ * siblings.
  *
  *   struct stats_request q = {.db_path = "x.db", .by = {"link.loss"}, .by_count = 1};
  *   struct stats_report r;
@@ -14,7 +15,7 @@
  *   stats_report_free(&r);
  *
  * Files: stats_report.c loads and groups, stats_model.c compares with the
- * model, stats_print.c writes tables, stats_chart.c lays out the plot.
+ * model, stats_print.c writes tables, stats_chart.c lays out the plots.
  */
 #ifndef TCPSIM_STATS_REPORT_H
 #define TCPSIM_STATS_REPORT_H
@@ -133,29 +134,39 @@ struct stats_print_options {
 int stats_report_print(FILE *out, const struct stats_report *report,
                        const struct stats_print_options *options);
 
-/* ---- the plot (stats_chart.c) ---- */
+/* ---- the plots (stats_chart.c) ---- */
 
 struct stats_chart_point {
     double x, y, y_low, y_high;     /* y_low, y_high: error bar; NAN: none */
+    uint64_t n;                     /* connections behind a mean; 0: not a mean */
+};
+enum stats_chart_kind {
+    STATS_CHART_MEANS,              /* measured means with their CIs */
+    STATS_CHART_MODEL,              /* the model's mean along x */
+    STATS_CHART_CDF,                /* a point's empirical CDF */
+    STATS_CHART_MODEL_CDF,          /* the model's CDF for that point */
+    STATS_CHART_BARS,               /* a point's histogram: one point per non-empty bin */
 };
 struct stats_chart_series {
     char *label;
     size_t first, count;            /* of the chart's points */
-    bool model;                     /* a model curve, else measured means with CIs */
+    enum stats_chart_kind kind;
 };
 struct stats_chart {
-    char title[256];
-    const char *x_key;              /* also the x axis label */
+    char title[256], x_label[160], y_label[160], note[160]; /* labels with units */
+    const char *x_key;              /* the means' x key; NULL for CDF and histogram */
     struct stats_chart_series *series;
     size_t series_count;
     struct stats_chart_point *points;
     size_t point_count;
+    double bin_ms;                  /* the histogram's bin width */
 };
 
 enum stats_chart_status {
     STATS_CHART_OK,
     STATS_CHART_X_NOT_BY,           /* x_key is not one of the by keys */
     STATS_CHART_NOTHING_VARIES,     /* no x_key given and no by keys */
+    STATS_CHART_NO_LATENCY,         /* no connection was established: no distribution */
     STATS_CHART_NO_MEMORY,
 };
 
@@ -164,6 +175,17 @@ enum stats_chart_status {
  * when the request has a model and x_key is a loss rate. */
 enum stats_chart_status stats_report_chart(const struct stats_report *report, const char *x_key,
                                            struct stats_chart *chart);
+/* The empirical CDF of the handshake latency per point, over all of the
+ * point's connections (so a plateau below 1 is the share never
+ * established), with the model's CDF when the request has a model. */
+enum stats_chart_status stats_report_cdf_chart(const struct stats_report *report,
+                                               struct stats_chart *chart);
+/* The handshake latency's histogram per point: round bins (about
+ * STATS_HISTOGRAM_BINS over the largest latency), each bar the share of
+ * the point's connections in percent. */
+#define STATS_HISTOGRAM_BINS 40
+enum stats_chart_status stats_report_histogram_chart(const struct stats_report *report,
+                                                     struct stats_chart *chart);
 void stats_chart_free(struct stats_chart *chart);
 
 #endif

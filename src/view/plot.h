@@ -1,53 +1,71 @@
 /*
- * plot.h: a small SVG chart writer for `tcpsim stats --plot`: series of
- * points with error bars (a measured mean and its confidence interval) and
- * lines (a model curve), linear axes with round ticks, axis labels, a
- * legend. Written directly, no plotting program needed.
+ * plot.h: the charts of `tcpsim stats --plot, --plot-cdf, --plot-histogram`,
+ * drawn with cairo: series of points with error bars (a measured mean, its
+ * confidence interval and its n), lines (a model curve), steps (a CDF) and
+ * bars (a histogram); linear axes with round ticks, axis labels, a title
+ * and a legend. One drawing, three surfaces: SVG, PDF or PNG by the file's
+ * suffix. The same spec gives the same bytes (plot.c says how).
  */
 #ifndef TCPSIM_PLOT_H
 #define TCPSIM_PLOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct plot_point {
     double x, y;
     double y_low, y_high;   /* error bar; NAN: none */
+    uint64_t n;             /* the sample behind the point, written beside it; 0: none */
 };
 
 enum plot_style {
     PLOT_MARKERS,           /* points with error bars, joined by a thin line */
-    PLOT_LINE,              /* a dashed line only: a model */
+    PLOT_LINE,              /* a line through the points */
+    PLOT_STEPS,             /* a right-continuous step function: a CDF */
+    PLOT_BARS,              /* a bar from 0 to y over [x, x + bar_width) per point */
 };
 
 struct plot_series {
-    const char *label;
+    const char *label;      /* the legend's text */
     const struct plot_point *points;
     size_t count;
     enum plot_style style;
+    bool model;             /* dashed, in the colour of the series before it */
 };
 
+enum plot_legend_corner { PLOT_LEGEND_TOP_LEFT, PLOT_LEGEND_TOP_RIGHT, PLOT_LEGEND_BOTTOM_RIGHT };
+
 struct plot_spec {
-    const char *title, *x_label, *y_label;
+    const char *title, *x_label, *y_label;  /* axis labels name their units */
+    const char *note;       /* the legend's last line (what the bars and n are); NULL: none */
     const struct plot_series *series;
     size_t series_count;
+    double bar_width;       /* PLOT_BARS: the bin's width in x units */
+    enum plot_legend_corner legend;
 };
+
+enum plot_format { PLOT_SVG, PLOT_PDF, PLOT_PNG };
 
 /* Round tick positions covering [lo, hi]: steps of 1, 2 or 5 times a power
  * of ten, at most max_ticks of them. Returns how many were written. */
 size_t plot_ticks(double lo, double hi, size_t max_ticks, double *ticks);
 
-/* Writes the chart as a standalone SVG document. The y axis starts at 0
- * and covers the markers' error bars; lines are clipped to the frame.
- * Returns 0, or -1 when there is nothing to draw or writing failed. */
-int plot_write_svg(FILE *out, const struct plot_spec *spec);
+/* The format a file name asks for by its suffix (.svg, .pdf, .png, in any
+ * case). Returns 0, or -1 with a message in err that starts with `what`
+ * (the option that named the file, "--plot"). */
+int plot_format_of(const char *path, enum plot_format *format, const char *what, char *err,
+                   size_t errlen);
 
-/* Writes the chart to the file at path: SVG, or PNG when path ends in .png
- * (through rsvg-convert, from a temporary PATH.svg.tmp). Returns 0, or -1
- * with a message in err that starts with `what` (the option that named the
- * file, "--plot"); err is "" when rsvg-convert ran and failed, having said
- * why itself. */
+/* Draws the chart onto out. The y axis starts at 0 and covers the markers'
+ * error bars, the bars and the steps; model lines are clipped to the frame.
+ * Returns 0, or -1 when there is nothing to draw or drawing or writing
+ * failed. */
+int plot_write(FILE *out, enum plot_format format, const struct plot_spec *spec);
+
+/* Writes the chart to the file at path in the format of its suffix.
+ * Returns 0, or -1 with a message in err that starts with `what`. */
 int plot_write_file(const char *path, const struct plot_spec *spec, const char *what, char *err,
                     size_t errlen);
 
