@@ -278,6 +278,7 @@ static void test_chart_has_one_series_per_other_key(void)
         points[i] = (struct stats_point){.values = v[i], .loss = {v[i][0], NULL, NULL}};
         points[i].latency.mean = 300.0 + 100 * i;
         points[i].latency.ci_half = 10.0;
+        points[i].latency.n = 36;
     }
     r.points = points;
     r.point_count = 3;
@@ -298,11 +299,97 @@ static void test_chart_has_one_series_per_other_key(void)
     const struct stats_chart_point *first = &c.points[c.series[0].first];
     CU_ASSERT_DOUBLE_EQUAL(first->y_low, 290.0, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(first->y_high, 310.0, 1e-9);
+    CU_ASSERT_EQUAL(first->n, 36);
+    CU_ASSERT_STRING_EQUAL(c.x_label, "link.loss (probability)");
+    CU_ASSERT_STRING_EQUAL(c.y_label, "mean connect to ESTABLISHED at the client (ms)");
     stats_chart_free(&c);
     CU_ASSERT_EQUAL(stats_report_chart(&r, "link.delay", &c), STATS_CHART_X_NOT_BY);
     stats_chart_free(&c);
     r.by_count = 0;
     CU_ASSERT_EQUAL(stats_report_chart(&r, NULL, &c), STATS_CHART_NOTHING_VARIES);
+    stats_chart_free(&c);
+}
+
+/* Two points: loss 0.1 with latencies 100, 100, 100, 1100 ms of 5
+ * connections (one never established), loss 0.2 with 100 and 3100 ms. */
+struct distribution_fixture {
+    char *values[2][1];
+    int64_t latencies[2][4];
+    struct stats_point points[2];
+    struct stats_report report;
+};
+
+static void distribution_fixture(struct distribution_fixture *f)
+{
+    *f = (struct distribution_fixture){.values = {{"0.1"}, {"0.2"}},
+                                       .latencies = {{100 * MS, 1100 * MS, 100 * MS, 100 * MS},
+                                                     {3100 * MS, 100 * MS}}};
+    f->report = model_report();
+    f->report.by[0] = "link.loss";
+    f->report.by_count = 1;
+    uint64_t connections[] = {5, 2};
+    size_t counts[] = {4, 2};
+    for (int i = 0; i < 2; i++)
+        f->points[i] = (struct stats_point){.values = f->values[i], .connections = connections[i],
+                                            .established = counts[i],
+                                            .latency_ns = f->latencies[i],
+                                            .latency_count = counts[i],
+                                            .loss = {f->values[i][0], NULL, NULL}};
+    f->report.points = f->points;
+    f->report.point_count = 2;
+}
+
+static void test_cdf_has_one_step_per_distinct_latency(void)
+{
+    struct distribution_fixture f;
+    distribution_fixture(&f);
+    struct stats_chart c;
+    CU_ASSERT_EQUAL_FATAL(stats_report_cdf_chart(&f.report, &c), STATS_CHART_OK);
+    /* per point its CDF and the model's up to 3100 ms: link.loss is both
+     * directions, so RTT + Ts (2^i + 2^j - 2): 100, 1100, 2100, 3100 ms */
+    CU_ASSERT_EQUAL_FATAL(c.series_count, 4);
+    CU_ASSERT_STRING_EQUAL(c.series[0].label, "link.loss=0.1, n=5");
+    CU_ASSERT_EQUAL(c.series[0].kind, STATS_CHART_CDF);
+    CU_ASSERT_EQUAL_FATAL(c.series[0].count, 2);
+    const struct stats_chart_point *p = &c.points[c.series[0].first];
+    CU_ASSERT_DOUBLE_EQUAL(p[0].x, 100.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(p[0].y, 0.6, 1e-12);   /* 3 of 5 */
+    CU_ASSERT_DOUBLE_EQUAL(p[1].x, 1100.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(p[1].y, 0.8, 1e-12);   /* the fifth never established */
+    CU_ASSERT_EQUAL(c.series[1].kind, STATS_CHART_MODEL_CDF);
+    CU_ASSERT_EQUAL(c.series[1].count, 4);
+    CU_ASSERT_DOUBLE_EQUAL(c.points[c.series[1].first].y, 0.81, 1e-12); /* neither lost */
+    CU_ASSERT_STRING_EQUAL(c.series[2].label, "link.loss=0.2, n=2");
+    CU_ASSERT_EQUAL(c.series[2].count, 2);
+    CU_ASSERT_STRING_EQUAL(c.x_label, "connect to ESTABLISHED at the client (ms)");
+    stats_chart_free(&c);
+    f.report.request.model = STATS_MODEL_NONE;
+    CU_ASSERT_EQUAL_FATAL(stats_report_cdf_chart(&f.report, &c), STATS_CHART_OK);
+    CU_ASSERT_EQUAL(c.series_count, 2);
+    stats_chart_free(&c);
+    f.points[0].latency_count = f.points[1].latency_count = 0;
+    CU_ASSERT_EQUAL(stats_report_cdf_chart(&f.report, &c), STATS_CHART_NO_LATENCY);
+    stats_chart_free(&c);
+}
+
+static void test_histogram_has_one_bar_per_non_empty_bin(void)
+{
+    struct distribution_fixture f;
+    distribution_fixture(&f);
+    struct stats_chart c;
+    CU_ASSERT_EQUAL_FATAL(stats_report_histogram_chart(&f.report, &c), STATS_CHART_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.bin_ms, 100.0, 1e-9); /* 3100 / 100 < 40 bins; 50 ms would need 62 */
+    CU_ASSERT_EQUAL_FATAL(c.series_count, 2);
+    CU_ASSERT_EQUAL(c.series[0].kind, STATS_CHART_BARS);
+    CU_ASSERT_EQUAL_FATAL(c.series[0].count, 2);  /* bins 100 and 1100 */
+    const struct stats_chart_point *p = &c.points[c.series[0].first];
+    CU_ASSERT_DOUBLE_EQUAL(p[0].x, 100.0, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(p[0].y, 60.0, 1e-9);   /* % of the point's 5 connections */
+    CU_ASSERT_EQUAL(p[0].n, 3);
+    CU_ASSERT_DOUBLE_EQUAL(p[1].x, 1100.0, 1e-9);
+    CU_ASSERT_EQUAL(p[1].n, 1);
+    CU_ASSERT_EQUAL(c.series[1].count, 2);        /* bins 100 and 3100 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.note, "100 ms bins"));
     stats_chart_free(&c);
 }
 
@@ -471,6 +558,8 @@ int main(void)
     CU_add_test(model, "model mean against the CI", test_model_mean_against_the_interval);
     CU_add_test(model, "distribution counts", test_distribution_counts_each_model_value);
     CU_add_test(model, "chart series", test_chart_has_one_series_per_other_key);
+    CU_add_test(model, "cdf chart", test_cdf_has_one_step_per_distinct_latency);
+    CU_add_test(model, "histogram chart", test_histogram_has_one_bar_per_non_empty_bin);
     CU_pSuite sweep = CU_add_suite("sweep run", NULL, NULL);
     CU_add_test(sweep, "runs numbered by point, then rep", test_sweep_numbers_runs_by_point_then_rep);
     CU_add_test(sweep, "a shard runs its share", test_sweep_shard_runs_its_share_only);

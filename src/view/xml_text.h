@@ -1,6 +1,6 @@
 /*
- * xml_text.h: text written into SVG or HTML. The one escaping both the
- * plots (plot.c) and the html page (html*.c) use.
+ * xml_text.h: text written into SVG or HTML: the html page's (html*.c)
+ * escaping. The plots no longer write markup themselves (cairo does).
  */
 #ifndef TCPSIM_XML_TEXT_H
 #define TCPSIM_XML_TEXT_H

@@ -101,8 +101,12 @@ static void statistics(const char *path, FILE *out)
         print.csv = true;
         stats_report_print(out, &r, &print);
         struct stats_chart chart;
-        if (stats_report_chart(&r, NULL, &chart) == STATS_CHART_OK)
-            stats_chart_free(&chart);
+        stats_report_chart(&r, NULL, &chart);
+        stats_chart_free(&chart);
+        stats_report_cdf_chart(&r, &chart);
+        stats_chart_free(&chart);
+        stats_report_histogram_chart(&r, &chart);
+        stats_chart_free(&chart);
     }
     stats_report_free(&r);
 }
