@@ -97,7 +97,8 @@ plot_checks() {
     if have pdftotext; then
         pdftotext "$tmp/cdf.pdf" "$tmp/cdf.txt"
         if [ "$(grep -c ', n=18$' "$tmp/cdf.txt")" = 6 ] && grep -q 'model CDF' "$tmp/cdf.txt" &&
-            grep -qF 'connections established by then (fraction of n)' "$tmp/cdf.txt"
+            grep -qF 'connections established by then (fraction of n)' "$tmp/cdf.txt" &&
+            grep -qF '(ms, log scale)' "$tmp/cdf.txt"
         then ok; else bad "plot-cdf: not one CDF per point with n, the model and the axis label"; fi
     fi
     # The same input, the same bytes: again alone, and with other plots in one command.

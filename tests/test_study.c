@@ -361,7 +361,8 @@ static void test_cdf_has_one_step_per_distinct_latency(void)
     CU_ASSERT_DOUBLE_EQUAL(c.points[c.series[1].first].y, 0.81, 1e-12); /* neither lost */
     CU_ASSERT_STRING_EQUAL(c.series[2].label, "link.loss=0.2, n=2");
     CU_ASSERT_EQUAL(c.series[2].count, 2);
-    CU_ASSERT_STRING_EQUAL(c.x_label, "connect to ESTABLISHED at the client (ms)");
+    CU_ASSERT_STRING_EQUAL(c.x_label, "connect to ESTABLISHED at the client (ms, log scale)");
+    CU_ASSERT_TRUE(c.x_log);
     stats_chart_free(&c);
     f.report.request.model = STATS_MODEL_NONE;
     CU_ASSERT_EQUAL_FATAL(stats_report_cdf_chart(&f.report, &c), STATS_CHART_OK);
@@ -390,6 +391,20 @@ static void test_histogram_has_one_bar_per_non_empty_bin(void)
     CU_ASSERT_EQUAL(p[1].n, 1);
     CU_ASSERT_EQUAL(c.series[1].count, 2);        /* bins 100 and 3100 */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.note, "100 ms bins"));
+    stats_chart_free(&c);
+    /* a tail beyond the 99th percentile goes into one last bin */
+    int64_t tail[101];
+    for (int i = 0; i < 101; i++)
+        tail[i] = i < 100 ? 100 * MS : 60 * S;
+    f.points[0].latency_ns = tail;
+    f.points[0].latency_count = f.points[0].connections = 101;
+    f.report.point_count = 1;
+    CU_ASSERT_EQUAL_FATAL(stats_report_histogram_chart(&f.report, &c), STATS_CHART_OK);
+    CU_ASSERT_DOUBLE_EQUAL(c.bin_ms, 5.0, 1e-9);   /* the 99th percentile is 100 ms */
+    CU_ASSERT_EQUAL_FATAL(c.series[0].count, 2);
+    CU_ASSERT_DOUBLE_EQUAL(c.points[c.series[0].first + 1].x, 105.0, 1e-9);
+    CU_ASSERT_EQUAL(c.points[c.series[0].first + 1].n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.note, "the last one all from 105 ms on"));
     stats_chart_free(&c);
 }
 

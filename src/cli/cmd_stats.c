@@ -259,7 +259,7 @@ static int draw_chart(const struct stats_chart *c, const char *path, const char 
                 chart_style(kind), kind == STATS_CHART_MODEL || kind == STATS_CHART_MODEL_CDF};
         }
         struct plot_spec spec = {c->title, c->x_label, c->y_label, c->note, series,
-                                 c->series_count, c->bin_ms, legend};
+                                 c->series_count, c->bin_ms, c->x_log, legend};
         rc = plot_write_file(path, &spec, option, err, errlen);
     } else
         snprintf(err, errlen, "%s: out of memory", option);

@@ -283,8 +283,10 @@ enum stats_chart_status stats_report_cdf_chart(const struct stats_report *d, str
     if (status != STATS_CHART_OK)
         return status;
     snprintf(c->title, sizeof c->title, "Handshake latency: the CDF of each point");
+    c->x_log = true;
+    snprintf(c->x_label, sizeof c->x_label, "%s", "connect to ESTABLISHED at the client (ms, log scale)");
     snprintf(c->y_label, sizeof c->y_label, "connections established by then (fraction of n)");
-    snprintf(c->note, sizeof c->note, "n: the point's connections; one step per distinct latency");
+    snprintf(c->note, sizeof c->note, "n: the point's connections;\none step per distinct latency");
     double max_ms = max_latency_ms(d);
     for (size_t p = 0; p < d->point_count; p++) {
         const struct stats_point *g = &d->points[p];
@@ -307,6 +309,32 @@ static double bin_width_ms(double max_ms)
                 return mantissa[i] * power;
 }
 
+/* The q-quantile of every point's latencies pooled (ms); -1 when out of
+ * memory. */
+static double pooled_quantile_ms(const struct stats_report *d, double q)
+{
+    size_t n = 0, at = 0;
+    for (size_t p = 0; p < d->point_count; p++)
+        n += d->points[p].latency_count;
+    int64_t *all = malloc((n + 1) * sizeof *all);
+    if (!all)
+        return -1;
+    for (size_t p = 0; p < d->point_count; p++)
+        for (size_t i = 0; i < d->points[p].latency_count; i++)
+            all[at++] = d->points[p].latency_ns[i];
+    qsort(all, n, sizeof *all, compare_int64);
+    size_t k = (size_t)ceil(q * (double)n);
+    double ms = (double)all[k ? k - 1 : 0] / 1e6;
+    free(all);
+    return ms;
+}
+
+/* A latency's bin: the last one holds every latency from its lower edge on. */
+static double bin_of(const struct stats_chart *c, int64_t latency_ns)
+{
+    return fmin(floor((double)latency_ns / 1e6 / c->bin_ms), c->last_bin);
+}
+
 /* One bar per non-empty bin: its share of the point's connections (%). */
 static int add_histogram(struct stats_chart *c, const struct stats_report *d,
                          const struct stats_point *g)
@@ -318,9 +346,9 @@ static int add_histogram(struct stats_chart *c, const struct stats_report *d,
     }
     size_t first = c->point_count;
     for (size_t i = 0; i < g->latency_count;) {
-        double bin = floor((double)sorted[i] / 1e6 / c->bin_ms);
+        double bin = bin_of(c, sorted[i]);
         size_t end = i;
-        while (end < g->latency_count && floor((double)sorted[end] / 1e6 / c->bin_ms) == bin)
+        while (end < g->latency_count && bin_of(c, sorted[end]) == bin)
             end++;
         c->points[c->point_count++] = (struct stats_chart_point){
             bin * c->bin_ms, 100.0 * (double)(end - i) / (double)g->connections, NAN, NAN, end - i};
@@ -338,11 +366,19 @@ enum stats_chart_status stats_report_histogram_chart(const struct stats_report *
     enum stats_chart_status status = start_distribution(d, c);
     if (status != STATS_CHART_OK)
         return status;
-    c->bin_ms = bin_width_ms(max_latency_ms(d));
+    double p99 = pooled_quantile_ms(d, STATS_HISTOGRAM_QUANTILE), max_ms = max_latency_ms(d);
+    if (p99 < 0)
+        return STATS_CHART_NO_MEMORY;
+    c->bin_ms = bin_width_ms(p99);
+    c->last_bin = floor(p99 / c->bin_ms) + 1;
     snprintf(c->title, sizeof c->title, "Handshake latency: the histogram of each point");
     snprintf(c->y_label, sizeof c->y_label, "connections in the bin (%% of n)");
-    snprintf(c->note, sizeof c->note, "bars: %g ms bins, side by side; n: the point's connections",
-             c->bin_ms);
+    if (max_ms >= c->last_bin * c->bin_ms)
+        snprintf(c->note, sizeof c->note, "bars: %g ms bins side by side,\nthe last one all from "
+                 "%g ms on;\nn: the point's connections", c->bin_ms, c->last_bin * c->bin_ms);
+    else
+        snprintf(c->note, sizeof c->note,
+                 "bars: %g ms bins side by side;\nn: the point's connections", c->bin_ms);
     for (size_t p = 0; p < d->point_count; p++)
         if (d->points[p].latency_count && add_histogram(c, d, &d->points[p]) != 0)
             return STATS_CHART_NO_MEMORY;

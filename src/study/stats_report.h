@@ -153,13 +153,16 @@ struct stats_chart_series {
     enum stats_chart_kind kind;
 };
 struct stats_chart {
-    char title[256], x_label[160], y_label[160], note[160]; /* labels with units */
+    char title[256], x_label[160], y_label[160]; /* labels with units */
+    char note[240];                 /* the legend's last lines: what the marks are */
     const char *x_key;              /* the means' x key; NULL for CDF and histogram */
     struct stats_chart_series *series;
     size_t series_count;
     struct stats_chart_point *points;
     size_t point_count;
     double bin_ms;                  /* the histogram's bin width */
+    double last_bin;                /* its last bin (index), which holds the tail beyond */
+    bool x_log;                     /* x on a log scale: the CDF, whose latencies span decades */
 };
 
 enum stats_chart_status {
@@ -177,13 +180,17 @@ enum stats_chart_status stats_report_chart(const struct stats_report *report, co
                                            struct stats_chart *chart);
 /* The empirical CDF of the handshake latency per point, over all of the
  * point's connections (so a plateau below 1 is the share never
- * established), with the model's CDF when the request has a model. */
+ * established), with the model's CDF when the request has a model; x on
+ * a log scale (RTT + Ts (2^i - 1) spreads over decades). */
 enum stats_chart_status stats_report_cdf_chart(const struct stats_report *report,
                                                struct stats_chart *chart);
-/* The handshake latency's histogram per point: round bins (about
- * STATS_HISTOGRAM_BINS over the largest latency), each bar the share of
- * the point's connections in percent. */
+/* The handshake latency's histogram per point: round bins (at most
+ * STATS_HISTOGRAM_BINS up to the STATS_HISTOGRAM_QUANTILE of all
+ * latencies, so a heavy tail does not make one bin of the body), then one
+ * bin for every latency beyond; each bar the share of the point's
+ * connections in percent. */
 #define STATS_HISTOGRAM_BINS 40
+#define STATS_HISTOGRAM_QUANTILE 0.99
 enum stats_chart_status stats_report_histogram_chart(const struct stats_report *report,
                                                      struct stats_chart *chart);
 void stats_chart_free(struct stats_chart *chart);

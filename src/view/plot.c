@@ -51,6 +51,7 @@ static const unsigned palette[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd,
 
 struct frame {
     double x_lo, x_hi, y_lo, y_hi; /* data range shown */
+    bool x_log;                    /* x on a log scale (x_lo > 0) */
 };
 
 size_t plot_ticks(double lo, double hi, size_t max_ticks, double *ticks)
@@ -72,9 +73,40 @@ size_t plot_ticks(double lo, double hi, size_t max_ticks, double *ticks)
     return n;
 }
 
+/* Log ticks: 1, 2 and 5 (per_decade 3) or 1 (per_decade 1) times each
+ * power of ten in [lo, hi]; MAX_TICKS + 1 when there are more. */
+static size_t log_ticks_per_decade(double lo, double hi, size_t per_decade, double *ticks)
+{
+    static const double mantissa[] = {1, 2, 5};
+    size_t n = 0;
+    for (double power = pow(10, floor(log10(lo))); power <= hi; power *= 10)
+        for (size_t i = 0; i < per_decade; i++) {
+            double t = mantissa[i] * power;
+            if (t < lo || t > hi)
+                continue;
+            if (n == MAX_TICKS)
+                return MAX_TICKS + 1;
+            ticks[n++] = t;
+        }
+    return n;
+}
+
+static size_t log_ticks(double lo, double hi, double *ticks)
+{
+    size_t n = log_ticks_per_decade(lo, hi, 3, ticks);
+    if (n <= MAX_TICKS)
+        return n;
+    n = log_ticks_per_decade(lo, hi, 1, ticks);
+    return n <= MAX_TICKS ? n : MAX_TICKS;
+}
+
 static double px_x(const struct frame *f, double x)
 {
-    return LEFT + (x - f->x_lo) / (f->x_hi - f->x_lo) * (WIDTH - LEFT - RIGHT);
+    double w = WIDTH - LEFT - RIGHT;
+    if (f->x_log)
+        return LEFT + (log10(x > 0 ? x : f->x_lo) - log10(f->x_lo)) /
+                          (log10(f->x_hi) - log10(f->x_lo)) * w;
+    return LEFT + (x - f->x_lo) / (f->x_hi - f->x_lo) * w;
 }
 
 static double px_y(const struct frame *f, double y)
@@ -105,6 +137,8 @@ static int data_frame(const struct plot_spec *spec, struct frame *f)
         const struct plot_series *ps = &spec->series[s];
         double right = ps->style == PLOT_BARS ? spec->bar_width : 0;
         for (size_t i = 0; i < ps->count; i++) {
+            if (spec->x_log && !(ps->points[i].x > 0))
+                continue;
             widen(&xl, &xh, ps->points[i].x);
             widen(&xl, &xh, ps->points[i].x + right);
             if (measured && ps->model)
@@ -116,8 +150,15 @@ static int data_frame(const struct plot_spec *spec, struct frame *f)
     }
     if (!isfinite(xl) || !isfinite(yh))
         return -1;
+    double y_hi = yh > yl ? yh + (yh - yl) * 0.08 : yl + 1;
+    if (spec->x_log) { /* a margin of a fifth of a decade, at least one decade shown */
+        double decades = xh > xl ? log10(xh / xl) : 1;
+        double pad = pow(10, fmax(decades * 0.05, (1 - decades) / 2));
+        *f = (struct frame){xl / pad, xh * pad, yl, y_hi, true};
+        return 0;
+    }
     double xpad = xh > xl ? (xh - xl) * 0.05 : (xl != 0 ? fabs(xl) * 0.1 : 1);
-    *f = (struct frame){xl - xpad, xh + xpad, yl, yh > yl ? yh + (yh - yl) * 0.08 : yl + 1};
+    *f = (struct frame){xl - xpad, xh + xpad, yl, y_hi, false};
     return 0;
 }
 
@@ -170,7 +211,8 @@ static unsigned series_colour(const struct plot_spec *spec, size_t s)
 static void draw_x_ticks(cairo_t *cr, const struct frame *f)
 {
     double ticks[MAX_TICKS], y0 = HEIGHT - BOTTOM;
-    size_t n = plot_ticks(f->x_lo, f->x_hi, MAX_TICKS, ticks);
+    size_t n = f->x_log ? log_ticks(f->x_lo, f->x_hi, ticks)
+                        : plot_ticks(f->x_lo, f->x_hi, MAX_TICKS, ticks);
     char label[32];
     for (size_t i = 0; i < n; i++) {
         double x = px_x(f, ticks[i]);
@@ -375,14 +417,35 @@ static void draw_legend_sign(cairo_t *cr, const struct plot_series *ps, unsigned
     cairo_set_dash(cr, NULL, 0, 0);
 }
 
+#define NOTE_LINES 4
+
+/* The note's lines (a newline between two) in copy, pointed to by line[]. */
+static size_t note_lines(const char *note, char *copy, size_t size, const char *line[NOTE_LINES])
+{
+    size_t n = 0;
+    if (!note)
+        return 0;
+    snprintf(copy, size, "%s", note);
+    for (char *at = copy; at && n < NOTE_LINES; n++) {
+        line[n] = at;
+        at = strchr(at, '\n');
+        if (at)
+            *at++ = '\0';
+    }
+    return n;
+}
+
 static void draw_legend(cairo_t *cr, const struct plot_spec *spec)
 {
-    size_t lines = spec->series_count + (spec->note != NULL);
+    char note[512];
+    const char *note_line[NOTE_LINES];
+    size_t notes = note_lines(spec->note, note, sizeof note, note_line);
+    size_t lines = spec->series_count + notes;
     double width = 0;
     for (size_t s = 0; s < spec->series_count; s++)
         width = fmax(width, 30 + text_width(cr, spec->series[s].label));
-    if (spec->note)
-        width = fmax(width, text_width(cr, spec->note));
+    for (size_t i = 0; i < notes; i++)
+        width = fmax(width, text_width(cr, note_line[i]));
     width += 16;
     double height = LEGEND_LINE * (double)lines + 8;
     double x = spec->legend == PLOT_LEGEND_TOP_LEFT ? LEFT + 8 : WIDTH - RIGHT - 8 - width;
@@ -400,10 +463,9 @@ static void draw_legend(cairo_t *cr, const struct plot_spec *spec)
         set_colour(cr, BLACK, 1);
         draw_text(cr, x + 30, y + 4, 0, spec->series[s].label);
     }
-    if (spec->note) {
-        set_colour(cr, 0x555555, 1);
-        draw_text(cr, x, y + 4, 0, spec->note);
-    }
+    set_colour(cr, 0x555555, 1);
+    for (size_t i = 0; i < notes; i++, y += LEGEND_LINE)
+        draw_text(cr, x, y + 4, 0, note_line[i]);
 }
 
 /* ---- surfaces ---- */

@@ -2,7 +2,8 @@
  * plot.h: the charts of `tcpsim stats --plot, --plot-cdf, --plot-histogram`,
  * drawn with cairo: series of points with error bars (a measured mean, its
  * confidence interval and its n), lines (a model curve), steps (a CDF) and
- * bars (a histogram); linear axes with round ticks, axis labels, a title
+ * bars (a histogram); linear axes with round ticks (x may be logarithmic,
+ * for latencies over decades), axis labels, a title
  * and a legend. One drawing, three surfaces: SVG, PDF or PNG by the file's
  * suffix. The same spec gives the same bytes (plot.c says how).
  */
@@ -39,10 +40,12 @@ enum plot_legend_corner { PLOT_LEGEND_TOP_LEFT, PLOT_LEGEND_TOP_RIGHT, PLOT_LEGE
 
 struct plot_spec {
     const char *title, *x_label, *y_label;  /* axis labels name their units */
-    const char *note;       /* the legend's last line (what the bars and n are); NULL: none */
+    const char *note;       /* the legend's last lines, '\n' between two (what the bars and n
+                             * are); NULL: none */
     const struct plot_series *series;
     size_t series_count;
     double bar_width;       /* PLOT_BARS: the bin's width in x units */
+    bool x_log;             /* x on a log scale (points with x <= 0 are left out of the range) */
     enum plot_legend_corner legend;
 };
 
