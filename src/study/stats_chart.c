@@ -15,6 +15,7 @@
 
 #define CHART_MODEL_SAMPLES 200  /* points of a model curve */
 #define LATENCY_LABEL "connect to ESTABLISHED at the client (ms)"
+#define LATENCY_LABEL_LOG "connect to ESTABLISHED at the client (ms, log scale)"
 
 /* The number a parameter value stands for on an axis: plain numbers,
  * percentages as fractions, durations in seconds, else the leading number. */
@@ -169,7 +170,8 @@ static int build_chart(const struct stats_report *d, size_t x, struct stats_char
 /* Room for extra more points. */
 static int reserve_points(struct stats_chart *c, size_t extra)
 {
-    struct stats_chart_point *grown = realloc(c->points, (c->point_count + extra + 1) * sizeof *grown);
+    size_t size = (c->point_count + extra + 1) * sizeof *c->points;
+    struct stats_chart_point *grown = realloc(c->points, size);
     if (!grown)
         return -1;
     c->points = grown;
@@ -262,7 +264,8 @@ static double max_latency_ms(const struct stats_report *d)
     return (double)max / 1e6;
 }
 
-static enum stats_chart_status start_distribution(const struct stats_report *d, struct stats_chart *c)
+static enum stats_chart_status start_distribution(const struct stats_report *d,
+                                                  struct stats_chart *c)
 {
     memset(c, 0, sizeof *c);
     bool any = false;
@@ -284,7 +287,7 @@ enum stats_chart_status stats_report_cdf_chart(const struct stats_report *d, str
         return status;
     snprintf(c->title, sizeof c->title, "Handshake latency: the CDF of each point");
     c->x_log = true;
-    snprintf(c->x_label, sizeof c->x_label, "%s", "connect to ESTABLISHED at the client (ms, log scale)");
+    snprintf(c->x_label, sizeof c->x_label, "%s", LATENCY_LABEL_LOG);
     snprintf(c->y_label, sizeof c->y_label, "connections established by then (fraction of n)");
     snprintf(c->note, sizeof c->note, "n: the point's connections;\none step per distinct latency");
     double max_ms = max_latency_ms(d);
@@ -408,6 +411,7 @@ enum stats_chart_status stats_report_chart(const struct stats_report *d, const c
     snprintf(c->x_label, sizeof c->x_label, "%s%s", x_key,
              d->point_count ? axis_unit(x_key, d->points[0].values[x]) : "");
     snprintf(c->y_label, sizeof c->y_label, "mean " LATENCY_LABEL);
-    snprintf(c->note, sizeof c->note, "error bars: 95%% CI of the mean; n: connections established");
+    snprintf(c->note, sizeof c->note,
+             "error bars: 95%% CI of the mean; n: connections established");
     return build_chart(d, (size_t)x, c) == 0 ? STATS_CHART_OK : STATS_CHART_NO_MEMORY;
 }

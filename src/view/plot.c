@@ -349,7 +349,8 @@ static void draw_bars(cairo_t *cr, const struct plot_spec *spec, const struct fr
     double width = spec->bar_width / (double)slots;
     for (size_t i = 0; i < ps->count; i++) {
         const struct plot_point *p = &ps->points[i];
-        double x0 = px_x(f, p->x + width * (double)slot), x1 = px_x(f, p->x + width * (double)(slot + 1));
+        double x0 = px_x(f, p->x + width * (double)slot);
+        double x1 = px_x(f, p->x + width * (double)(slot + 1));
         cairo_rectangle(cr, x0, px_y(f, p->y), x1 - x0, px_y(f, 0) - px_y(f, p->y));
         set_colour(cr, colour, 0.6);
         cairo_fill_preserve(cr);
