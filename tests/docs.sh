@@ -88,10 +88,13 @@ rewrite_doc() {
     ' "$doc" > "$dir/doc.new" && cat "$dir/doc.new" > "$doc"
 }
 
-pass=0 fail=0 skipped=0
-for doc in $docs; do
-    [ -f "$srcdir/$doc" ] || { echo "FAIL $doc: no such doc"; fail=$((fail + 1)); continue; }
-    blocks=$work/blocks/$doc; dir=$work/run/$doc
+# Run DOC's blocks; print what happened, and "PASS FAIL SKIPPED" to $work/counts/DOC.
+run_doc() {
+    local doc=$1 pass=0 fail=0 skipped=0 blocks=$work/blocks/$1 dir=$work/run/$1
+    local n sh line where reason skipped_files f at rc got=$work/run/$1.got
+    mkdir -p "$(dirname "$work/counts/$doc")"
+    echo "0 1 0" > "$work/counts/$doc"
+    [ -f "$srcdir/$doc" ] || { echo "FAIL $doc: no such doc"; return; }
     mkdir -p "$blocks" "$dir/results"
     cp -r "$srcdir/scenarios" "$dir/scenarios" && ln -s "$TCPSIM" "$dir/tcpsim" || exit 99
     split_blocks "$blocks" "$srcdir/$doc"
@@ -118,31 +121,46 @@ for doc in $docs; do
             continue
         fi
         # LINENO counts the header line: a block's line k is LINENO k + 1.
-        rm -f "$work/failed_at"
+        rm -f "$got.at"
         (cd "$dir" && PATH="$work/bin:$PATH" timeout 1200 bash -c \
-            "set -eEo pipefail; trap 'echo \$LINENO >\"$work/failed_at\"' ERR
-$(cat "$sh")") > "$work/got" 2>&1
+            "set -eEo pipefail; trap 'echo \$LINENO >\"$got.at\"' ERR
+$(cat "$sh")") > "$got" 2>&1
         rc=$?
         if [ "$rc" -ne 0 ]; then
             at=$line
-            [ -s "$work/failed_at" ] && at=$((line + $(cat "$work/failed_at") - 2))
+            [ -s "$got.at" ] && at=$((line + $(cat "$got.at") - 2))
             echo "FAIL $doc:$at: exit status $rc from the block"
-            sed 's/^/    $ /' "$sh"; echo "  printed:"; sed 's/^/    /' "$work/got" | tail -n 40
+            sed 's/^/    $ /' "$sh"; echo "  printed:"; sed 's/^/    /' "$got" | tail -n 40
             fail=$((fail + 1)); continue
         fi
         if [ -f "$blocks/$n.want" ]; then
             if [ -n "$update" ]; then
-                awk -v mode=update -f "$srcdir/tests/docs.awk" "$blocks/$n.want" "$work/got" > "$blocks/$n.new"
+                awk -v mode=update -f "$srcdir/tests/docs.awk" "$blocks/$n.want" "$got" > "$blocks/$n.new"
                 cmp -s "$blocks/$n.want" "$blocks/$n.new" && rm "$blocks/$n.new"
-            elif ! awk -v mode=check -f "$srcdir/tests/docs.awk" "$blocks/$n.want" "$work/got" > "$work/diff"; then
+            elif ! awk -v mode=check -f "$srcdir/tests/docs.awk" "$blocks/$n.want" "$got" > "$got.diff"; then
                 echo "FAIL $where: the output differs from the doc's text block (lines $(cat "$blocks/$n.range"))"
-                sed 's/^/    $ /' "$sh"; echo "  expected (-) vs got (+):"; sed 's/^/    /' "$work/diff"
+                sed 's/^/    $ /' "$sh"; echo "  expected (-) vs got (+):"; sed 's/^/    /' "$got.diff"
                 fail=$((fail + 1)); continue
             fi
         fi
         pass=$((pass + 1))
     done
     if [ -n "$update" ]; then rewrite_doc "$blocks" "$srcdir/$doc"; fi
+    echo "$pass $fail $skipped" > "$work/counts/$doc"
+}
+
+# The docs run at once (each in its own directory): the kernel's blocks take
+# real minutes each, the rest seconds. Their reports are printed in order.
+for doc in $docs; do
+    mkdir -p "$work/out/$(dirname "$doc")"
+    run_doc "$doc" > "$work/out/$doc" 2>&1 &
+done
+wait
+pass=0 fail=0 skipped=0
+for doc in $docs; do
+    cat "$work/out/$doc"
+    read -r p f s < "$work/counts/$doc"
+    pass=$((pass + p)) fail=$((fail + f)) skipped=$((skipped + s))
 done
 echo "docs: $pass blocks passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
