@@ -15,9 +15,9 @@ set -u
 srcdir=${srcdir:-.}
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+checked=0 failures=0    # checks passed and failed
+check() { checked=$((checked + 1)); }
+bad() { failures=$((failures + 1)); echo "FAIL: $*"; }
 
 if [ "${1:-}" = --installed ]; then
     bin=$2 library=$3/scenarios docdir=$4 mandir=$5 installed=yes
@@ -35,17 +35,17 @@ fi
 # Every shipped scenario and every doc is installed.
 for file in "$srcdir"/scenarios/*.tcpsim "$srcdir"/scenarios/linux/*.tcpsim; do
     name=${file#"$srcdir"/scenarios/}
-    if cmp -s "$file" "$library/$name"; then ok; else bad "$name is not installed in $library"; fi
+    if cmp -s "$file" "$library/$name"; then check; else bad "$name is not installed in $library"; fi
 done
 for file in README.md docs/teaching.md docs/scenario-language.md docs/queries.md docs/sweeps.md \
     docs/schema.md docs/fidelity.md docs/validation.md docs/state-diagram.svg; do
-    if cmp -s "$srcdir/$file" "$docdir/$(basename "$file")"; then ok; else bad "$file is not installed in $docdir"; fi
+    if cmp -s "$srcdir/$file" "$docdir/$(basename "$file")"; then check; else bad "$file is not installed in $docdir"; fi
 done
-if [ -f "$mandir/man1/tcpsim.1" ]; then ok; else bad "no man page in $mandir/man1"; fi
+if [ -f "$mandir/man1/tcpsim.1" ]; then check; else bad "no man page in $mandir/man1"; fi
 
 # From a directory with no scenarios in it: the library by name, and its list.
 mkdir "$tmp/elsewhere"
-if (cd "$tmp/elsewhere" && "$bin" run handshake -q -o hs.db) && [ -s "$tmp/elsewhere/hs.db" ]; then ok; else
+if (cd "$tmp/elsewhere" && "$bin" run handshake -q -o hs.db) && [ -s "$tmp/elsewhere/hs.db" ]; then check; else
     bad "installed tcpsim run handshake from $tmp/elsewhere"; fi
 (cd "$tmp/elsewhere" && "$bin" list) >"$tmp/list" 2>&1 || bad "installed tcpsim list failed"
 for file in "$srcdir"/scenarios/*.tcpsim; do
@@ -53,9 +53,9 @@ for file in "$srcdir"/scenarios/*.tcpsim; do
     grep -q "^  $name " "$tmp/list" || bad "installed tcpsim list misses $name"
 done
 if [ $installed = yes ]; then
-    if grep -qx "scenarios in $library:" "$tmp/list"; then ok; else
+    if grep -qx "scenarios in $library:" "$tmp/list"; then check; else
         bad "installed tcpsim list does not read $library:"; sed 1q "$tmp/list"; fi
 fi
 
-echo "install: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+echo "install: $checked passed, $failures failed"
+[ "$failures" -eq 0 ]
