@@ -96,7 +96,9 @@ run_doc() {
     echo "0 1 0" > "$work/counts/$doc"
     [ -f "$srcdir/$doc" ] || { echo "FAIL $doc: no such doc"; return; }
     mkdir -p "$blocks" "$dir/results"
-    cp -r "$srcdir/scenarios" "$dir/scenarios" && ln -s "$TCPSIM" "$dir/tcpsim" || exit 99
+    # A writable copy, also of a read-only source tree (make distcheck).
+    cp -r "$srcdir/scenarios" "$dir/scenarios" && chmod -R u+w "$dir/scenarios" &&
+        ln -s "$TCPSIM" "$dir/tcpsim" || exit 99
     split_blocks "$blocks" "$srcdir/$doc"
     skipped_files=""     # "FILE DOC:LINE" pairs a skipped block would have written
     for n in $(cd "$blocks" && ls ./*.sh 2>/dev/null | sed 's|^\./||; s|\.sh$||' | sort -n); do
