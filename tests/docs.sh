@@ -54,8 +54,8 @@ split_blocks() {
         inblock = 1; info = substr($0, 4); sub(/[ \t].*$/, "", info)
         if (info == "sh") {
             n++; kind = "sh"; file = out "/" n ".sh"; printf "" > file
-            print NR + 1 > (out "/" n ".line")
-            if (skip != "") print skip > (out "/" n ".skip")
+            print NR + 1 > (out "/" n ".line"); close(out "/" n ".line")
+            if (skip != "") { print skip > (out "/" n ".skip"); close(out "/" n ".skip") }
         } else if (info == "text" && after && prose <= 1) {
             kind = "want"; file = out "/" n ".want"; printf "" > file; first = NR + 1
         } else kind = "other"
@@ -63,7 +63,8 @@ split_blocks() {
     }
     /^```/ && inblock {
         inblock = 0
-        if (kind == "want") print first, NR - 1 > (out "/" n ".range")
+        if (kind == "want") { print first, NR - 1 > (out "/" n ".range"); close(out "/" n ".range") }
+        if (kind != "other") close(file)   # (awks limit the files open at once)
         if (kind == "sh") { after = 1; prose = 0 } else reset_after()
         next
     }
