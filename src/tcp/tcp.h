@@ -94,7 +94,8 @@ struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_
  * queued. The pattern must stay valid until then. A CLOSE or SHUT_WR
  * meanwhile sends its FIN after the whole write. TCP_OK or an error. */
 enum tcp_error tcp_write(struct tcp_conn *conn, const uint8_t *pattern, size_t period, uint64_t len);
-/* tcp_write of len bytes of data, once. */
+/* Queues all len bytes of data now, even past the send buffer (the
+ * caller keeps no copy); TCP_ERR_NO_MEMORY while a tcp_write is blocked. */
 enum tcp_error tcp_send(struct tcp_conn *conn, const uint8_t *data, size_t len);
 /* Bytes of the application's writes not yet in the send buffer. */
 uint64_t tcp_write_pending(const struct tcp_conn *conn);

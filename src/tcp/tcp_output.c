@@ -237,6 +237,8 @@ int tcp_output(struct tcp_conn *c)
         if (unsent == 0)
             return sent + send_fin_alone(c);
         uint32_t n = next_segment_len(c, unsent);
+        if (n == unsent && n < c->snd_mss && blocked && c->snd_nxt != c->snd_una)
+            return sent; /* the write goes on once an ACK frees room: no runt before it */
         if (n == 0) {
             wait_for_window(c);
             return sent;

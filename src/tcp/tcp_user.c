@@ -160,9 +160,22 @@ enum tcp_error tcp_write(struct tcp_conn *c, const uint8_t *pattern, size_t peri
     return TCP_OK;
 }
 
+/* The caller does not keep data: it is all queued now, past snd_buf if
+ * need be (later writes then wait for the queue to drain below it). Bytes
+ * cannot go behind a blocked write without a copy: refused then. */
 enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
 {
-    return tcp_write(c, data, len, len);
+    enum tcp_error allowed = send_allowed(c);
+    if (allowed != TCP_OK)
+        return allowed;
+    if (!c->buf || tcp_write_blocked(c) || len > UINT32_MAX - c->buf->snd.len ||
+        tcp_bytes_append(&c->buf->snd, data, (uint32_t)len) != 0)
+        return TCP_ERR_NO_MEMORY;
+    c->bytes_sent += len;
+    tcp_hold(c);
+    tcp_output(c);
+    tcp_release(c);
+    return TCP_OK;
 }
 
 uint64_t tcp_write_pending(const struct tcp_conn *c)
@@ -338,10 +351,12 @@ void tcp_set_rcv_buf(struct tcp_conn *c, uint32_t bytes)
 }
 
 /* SO_SNDBUF: a fixed ceiling from now on; a larger one lets a blocked
- * write go on at once. */
+ * write go on at once. Linux doubles the value for its bookkeeping and
+ * counts skb truesize against it, which for full-sized (GSO) skbs is
+ * little more than the payload: the doubled value is the payload held. */
 void tcp_set_snd_buf(struct tcp_conn *c, uint32_t bytes)
 {
-    c->snd_buf = bytes;
+    c->snd_buf = bytes > UINT32_MAX / 2 ? UINT32_MAX : 2 * bytes;
     c->snd_buf_locked = true;
     if (!tcp_write_blocked(c))
         return;
