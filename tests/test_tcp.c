@@ -2008,6 +2008,17 @@ static void test_user_timeout_ends_a_zero_window(void)
     harness_destroy(h);
 }
 
+/* A pattern of `size` bytes, and a client of the rfc9293 profile with
+ * SO_SNDBUF `sndbuf` (2 x sndbuf bytes of payload) on an established
+ * connection. */
+static struct tcp_conn *sndbuf_client(struct harness **h, uint8_t *pattern, size_t size, uint32_t sndbuf)
+{
+    harness_pattern(pattern, 0, size);
+    *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(*h, NULL);
+    tcp_set_snd_buf(client, sndbuf);
+    return client;
+}
 
 /* SO_SNDBUF 4096 holds 8192 bytes of payload (Linux's doubling): a 100000
  * byte write queues 8192 at once, the rest is a counter; in flight never
@@ -2015,10 +2026,8 @@ static void test_user_timeout_ends_a_zero_window(void)
 static void test_blocked_write_is_written_as_ACKs_free_room(void)
 {
     static uint8_t data[100000];
-    harness_pattern(data, 0, sizeof data);
-    struct harness *h = make_profile("rfc9293");
-    struct tcp_conn *client = establish(h, NULL);
-    tcp_set_snd_buf(client, 4096);
+    struct harness *h;
+    struct tcp_conn *client = sndbuf_client(&h, data, sizeof data, 4096);
     CU_ASSERT_EQUAL(tcp_write(client, data, sizeof data, sizeof data), TCP_OK);
     CU_ASSERT_EQUAL(tcp_write_pending(client), sizeof data - 8192);
     CU_ASSERT_EQUAL(tcp_send(client, data, 10), TCP_ERR_NO_MEMORY); /* behind a blocked write */
@@ -2045,10 +2054,8 @@ static void test_blocked_write_is_written_as_ACKs_free_room(void)
 static void test_blocked_writes_continue_the_pattern_and_FIN_follows(void)
 {
     static uint8_t period[1000];
-    harness_pattern(period, 0, sizeof period);
-    struct harness *h = make_profile("rfc9293");
-    struct tcp_conn *client = establish(h, NULL);
-    tcp_set_snd_buf(client, 2048);
+    struct harness *h;
+    struct tcp_conn *client = sndbuf_client(&h, period, sizeof period, 2048);
     CU_ASSERT_EQUAL(tcp_write(client, period, sizeof period, 7000), TCP_OK);
     CU_ASSERT_EQUAL(tcp_write(client, period, sizeof period, 3500), TCP_OK);
     CU_ASSERT_EQUAL(tcp_write_pending(client), 10500 - 4096);
