@@ -12,7 +12,8 @@ dir=${srcdir:-.}/tests/send-buffer
 out=${TMPDIR:-/tmp}/send-buffer.$$
 failed=0
 limit=""
-(ulimit -v 1048576 && "$TCPSIM" --version) >/dev/null 2>&1 && limit="ulimit -v 1048576;"
+rc=$(sh -c 'ulimit -v 1048576 && "$0" --version >/dev/null 2>&1; echo $?' "$TCPSIM" 2>/dev/null)
+[ "$rc" = 0 ] && limit="ulimit -v 1048576;"
 for f in "$dir"/*.tcpsim; do
     name=$(basename "$f" .tcpsim)
     start=$(date +%s)
