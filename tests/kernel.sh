@@ -69,6 +69,8 @@ known() { # difference-line scenario
         echo "fidelity.md: the timer wheel's phase decides whether the SYN-ACK timer and the retransmitted SYN coincide" ;;
     zero-window:*"server segments #"*": ack "*" vs "*)
         echo "fidelity.md: Linux's receive buffer and ACK pattern in a bulk transfer (zero-window)" ;;
+    linux/send-buffer:*"segments #"*)
+        echo "fidelity.md: Linux counts skb truesize against SO_SNDBUF (send buffer)" ;;
     linux/time-wait-reopen:*"connection only in A"*)
         echo "fidelity.md: a reopened TIME_WAIT is one connection in kernel runs" ;;
     *) known_any "$1" ;;

@@ -16,7 +16,10 @@
  * state has. The server's receive window is 65535, so 1001+65535 = 66536
  * is just beyond it. The outcomes are RFC 9293 section 3.10.7 with the RFC
  * 5961 checks (profile rfc9293), and the documented choices of
- * src/tcp/tcp_input.c (SYN|FIN in LISTEN dropped).
+ * src/tcp/tcp_input.c (SYN|FIN in LISTEN dropped; SYN|FIN elsewhere is a
+ * SYN). A second table holds rows of the linux profile where Linux
+ * answers otherwise. Not expressible: the urgent pointer (segments carry
+ * no SEG.UP, so URG rows check only that the bit changes nothing else).
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -146,22 +149,108 @@ static const struct grid_row rows[] = {
     /* TIME_WAIT: a retransmitted FIN is acknowledged again; a SYN draws a challenge ACK. */
     {AT_TIME_WAIT, "FIN|ACK seq=1001 ack=5002", "TIME_WAIT", "ACK seq=5002 ack=1002"},
     {AT_TIME_WAIT, "SYN seq=9000", "TIME_WAIT", "ACK seq=5002 ack=1002"},
+
+    /* Rows added with sndbuf (issue 13's note): SYN|FIN, URG, the right
+     * edge and old or unsent ACKs in the states after ESTABLISHED. */
+    /* SYN_SENT: without SYN or RST the segment is dropped (3.10.7.3);
+     * SEG.ACK =< ISS draws <SEQ=SEG.ACK><CTL=RST>; a RST with an
+     * unacceptable ACK is dropped; SYN|FIN is a SYN (the FIN is not kept). */
+    {AT_SYN_SENT, "SYN|FIN seq=7000", "SYN_RECEIVED", "SYN|ACK seq=1000 ack=7001"},
+    {AT_SYN_SENT, "ACK seq=7000 ack=1001", "SYN_SENT", NULL},
+    {AT_SYN_SENT, "ACK seq=7000 ack=900", "SYN_SENT", "RST seq=900"},
+    {AT_SYN_SENT, "RST|ACK seq=0 ack=1500", "SYN_SENT", NULL},
+    {AT_SYN_SENT, "FIN seq=7000", "SYN_SENT", NULL},
+    {AT_SYN_SENT, "PSH seq=7000 len=10B", "SYN_SENT", NULL},
+    /* SYN_RECEIVED: SEG.ACK = SND.UNA (the ISS) is not acceptable: RST;
+     * a FIN|ACK completes the handshake and is processed at once. */
+    {AT_SYN_RECEIVED, "ACK seq=1001 ack=5000", "SYN_RECEIVED", "RST seq=5000"},
+    {AT_SYN_RECEIVED, "FIN|ACK seq=1001 ack=5001", "CLOSE_WAIT", "ACK seq=5001 ack=1002"},
+    {AT_SYN_RECEIVED, "PSH|ACK seq=66535 ack=5001 len=1B", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    /* ESTABLISHED: the right edge (RCV.NXT+RCV.WND-1 = 66535), data
+     * overlapping either edge, an out-of-order FIN, URG, and an ACK older
+     * than SND.UNA - MAX.SND.WND (RFC 5961 5.2). */
+    {AT_ESTABLISHED, "PSH|ACK seq=66535 ack=5001 len=1B", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    {AT_ESTABLISHED, "PSH|ACK seq=66530 ack=5001 len=10B", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    {AT_ESTABLISHED, "PSH|ACK seq=991 ack=5001 len=20B", "ESTABLISHED", "ACK seq=5001 ack=1011"},
+    {AT_ESTABLISHED, "PSH|ACK seq=901 ack=5001 len=100B", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    {AT_ESTABLISHED, "FIN|ACK seq=1101 ack=5001", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    {AT_ESTABLISHED, "URG|ACK seq=1001 ack=5001 len=100B", "ESTABLISHED", "ACK seq=5001 ack=1101"},
+    {AT_ESTABLISHED, "ACK seq=1001 ack=4294900000", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    /* FIN_WAIT_1 (SND.UNA 5001, SND.NXT 5002). */
+    {AT_FIN_WAIT_1, "SYN seq=1001", "FIN_WAIT_1", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_1, "SYN|FIN seq=1001", "FIN_WAIT_1", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_1, "RST seq=1101", "FIN_WAIT_1", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_1, "ACK seq=1001 ack=5003", "FIN_WAIT_1", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_1, "ACK seq=1001 ack=4000", "FIN_WAIT_1", NULL},
+    {AT_FIN_WAIT_1, "PSH|ACK seq=66536 ack=5001 len=10B", "FIN_WAIT_1", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_1, "PSH|ACK seq=1001 ack=5001 len=10B", "FIN_WAIT_1", "ACK seq=5002 ack=1011"},
+    /* FIN_WAIT_2 (SND.UNA = SND.NXT 5002). */
+    {AT_FIN_WAIT_2, "SYN seq=1001", "FIN_WAIT_2", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_2, "SYN|FIN seq=1001", "FIN_WAIT_2", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_2, "ACK seq=1001 ack=5003", "FIN_WAIT_2", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_2, "PSH|ACK seq=66536 ack=5002 len=10B", "FIN_WAIT_2", "ACK seq=5002 ack=1001"},
+    {AT_FIN_WAIT_2, "RST seq=1001", "CLOSED", NULL},
+    /* CLOSE_WAIT (RCV.NXT 1002): text after the FIN is ignored (3.10.7.4
+     * seventh). */
+    {AT_CLOSE_WAIT, "SYN seq=1002", "CLOSE_WAIT", "ACK seq=5001 ack=1002"},
+    {AT_CLOSE_WAIT, "SYN|FIN seq=1002", "CLOSE_WAIT", "ACK seq=5001 ack=1002"},
+    {AT_CLOSE_WAIT, "ACK seq=1002 ack=5101", "CLOSE_WAIT", "ACK seq=5001 ack=1002"},
+    {AT_CLOSE_WAIT, "RST seq=66537", "CLOSE_WAIT", NULL},
+    {AT_CLOSE_WAIT, "PSH|ACK seq=1002 ack=5001 len=10B", "CLOSE_WAIT", NULL},
+    /* CLOSING (RCV.NXT 1002, SND.UNA 5001, SND.NXT 5002). */
+    {AT_CLOSING, "SYN seq=1002", "CLOSING", "ACK seq=5002 ack=1002"},
+    {AT_CLOSING, "SYN|FIN seq=1002", "CLOSING", "ACK seq=5002 ack=1002"},
+    {AT_CLOSING, "RST seq=1002", "CLOSED", NULL},
+    {AT_CLOSING, "RST seq=1102", "CLOSING", "ACK seq=5002 ack=1002"},
+    {AT_CLOSING, "ACK seq=1002 ack=5003", "CLOSING", "ACK seq=5002 ack=1002"},
+    /* LAST_ACK (RCV.NXT 1002, SND.UNA 5001, SND.NXT 5002). */
+    {AT_LAST_ACK, "SYN seq=1002", "LAST_ACK", "ACK seq=5002 ack=1002"},
+    {AT_LAST_ACK, "SYN|FIN seq=1002", "LAST_ACK", "ACK seq=5002 ack=1002"},
+    {AT_LAST_ACK, "RST seq=1102", "LAST_ACK", "ACK seq=5002 ack=1002"},
+    {AT_LAST_ACK, "ACK seq=1002 ack=5003", "LAST_ACK", "ACK seq=5002 ack=1002"},
+    {AT_LAST_ACK, "FIN|ACK seq=1001 ack=5001", "LAST_ACK", "ACK seq=5002 ack=1002"},
+    /* TIME_WAIT (RCV.NXT 1002, SND.NXT 5002). */
+    {AT_TIME_WAIT, "RST seq=1002", "CLOSED", NULL},
+    {AT_TIME_WAIT, "RST seq=1102", "TIME_WAIT", "ACK seq=5002 ack=1002"},
+    {AT_TIME_WAIT, "ACK seq=1002 ack=5002", "TIME_WAIT", NULL},
+    {AT_TIME_WAIT, "SYN|FIN seq=9000", "TIME_WAIT", "ACK seq=5002 ack=1002"},
+    {AT_TIME_WAIT, "PSH|ACK seq=1002 ack=5002 len=10B", "TIME_WAIT", NULL},
+};
+
+/* Rows of the linux profile, each with the kernel function that answers
+ * it: where Linux differs from the RFC, and where it agrees but a model
+ * could easily not. */
+static const struct grid_row linux_rows[] = {
+    /* tcp_timewait_state_process (tcp_minisocks.c): a RST at exactly
+     * tw_rcv_nxt kills TIME_WAIT (tcp_rfc1337 = 0), as in RFC 9293. */
+    {AT_TIME_WAIT, "RST seq=1002", "CLOSED", NULL},
+    /* tcp_rcv_state_process (tcp_input.c): new data for a socket closed by
+     * close() in FIN_WAIT_1/2 (RCV_SHUTDOWN) is TCPAbortOnData: a reset,
+     * where RFC 9293 accepts the text. The segment also ACKs our FIN. */
+    {AT_FIN_WAIT_1, "PSH|ACK seq=1001 ack=5002 len=10B", "CLOSED", "RST seq=5002"},
+    /* tcp_rcv_state_process: in CLOSE_WAIT, CLOSING and LAST_ACK a segment
+     * at or after RCV.NXT skips tcp_data_queue (the RFC ignores the text
+     * too); an in-window RST or any SYN draws a challenge ACK
+     * (tcp_validate_incoming, RFC 5961). */
+    {AT_CLOSE_WAIT, "PSH|ACK seq=1002 ack=5001 len=10B", "CLOSE_WAIT", NULL},
+    {AT_ESTABLISHED, "RST seq=1101", "ESTABLISHED", "ACK seq=5001 ack=1001"},
+    {AT_LAST_ACK, "SYN seq=1002", "LAST_ACK", "ACK seq=5002 ack=1002"},
 };
 
 /* The run of one row: its scenario text, with the reply expectation or,
  * with no reply, one `sends no` line for each answer a TCP could give. */
-static void row_scenario(const struct grid_row *row, char *text, size_t size)
+static void row_scenario(const struct grid_row *row, const char *profile, char *text, size_t size)
 {
     bool client_side = row->setup == AT_SYN_SENT;
     const char *target = client_side ? "client" : "server", *sender = client_side ? "server" : "client";
     int to = client_side ? 40000 : row->setup == AT_CLOSED ? 81 : 80, from = client_side ? 80 : 40000;
     int n = snprintf(text, size,
                      "link delay=50ms\n"
-                     "host client addr=10.0.0.1 isn=1000 profile=rfc9293\n"
-                     "host server addr=10.0.0.2 isn=5000 profile=rfc9293\n"
+                     "host client addr=10.0.0.1 isn=1000 profile=%s\n"
+                     "host server addr=10.0.0.2 isn=5000 profile=%s\n"
                      "%s%s"
                      "at 1s %s inject %s to=%d port=%d\n",
-                     client_side ? "" : "at 0s server listen 80\n", setup_lines[row->setup], sender, row->segment,
+                     profile, profile, client_side ? "" : "at 0s server listen 80\n", setup_lines[row->setup], sender, row->segment,
                      to, from);
     if (row->after)
         n += snprintf(text + n, size - (size_t)n, "expect at 1.06s %s state %s\n", target, row->after);
@@ -176,10 +265,10 @@ static void row_scenario(const struct grid_row *row, char *text, size_t size)
     snprintf(text + n, size - (size_t)n, "run until=1.5s\n");
 }
 
-static bool row_holds(const struct grid_row *row)
+static bool row_holds(const struct grid_row *row, const char *profile)
 {
     char text[2048];
-    row_scenario(row, text, sizeof text);
+    row_scenario(row, profile, text, sizeof text);
     struct scenario_error err;
     struct scenario *sc = scenario_parse_string(text, strlen(text), "grid.tcpsim", &err);
     if (!sc) {
@@ -202,7 +291,8 @@ static bool row_holds(const struct grid_row *row)
     if (out)
         fclose(out);
     if (!ok)
-        fprintf(stderr, "\n--- row: %s, then %s\n%s", setup_lines[row->setup], row->segment, log ? log : "");
+        fprintf(stderr, "\n--- %s row: %s, then %s\n%s", profile, setup_lines[row->setup], row->segment,
+                log ? log : "");
     free(log);
     scenario_free(sc);
     return ok;
@@ -212,7 +302,13 @@ static bool row_holds(const struct grid_row *row)
 static void test_grid_rows(void)
 {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        CU_ASSERT_TRUE(row_holds(&rows[i]));
+        CU_ASSERT_TRUE(row_holds(&rows[i], "rfc9293"));
+}
+
+static void test_grid_linux_rows(void)
+{
+    for (size_t i = 0; i < sizeof linux_rows / sizeof linux_rows[0]; i++)
+        CU_ASSERT_TRUE(row_holds(&linux_rows[i], "linux"));
 }
 
 int main(void)
@@ -221,6 +317,7 @@ int main(void)
         return 1;
     CU_pSuite suite = CU_add_suite("grid", NULL, NULL);
     CU_add_test(suite, "state x segment x window rows", test_grid_rows);
+    CU_add_test(suite, "rows where the linux profile answers as Linux", test_grid_linux_rows);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failures = CU_get_number_of_failures();

@@ -384,6 +384,8 @@ static const struct error_case error_cases[] = {
     {"at 1s client connect server:80 user_timeout=40000min\n", 3, 45, "too long"},
     {"at 1s client setsockopt rcvbuf=100000B\n", 3, 32, "at most 65535B"},
     {"at 1s server listen 80 rcvbuf=1000B\n", 3, 31, "at least 2048B"},
+    {"at 1s server listen 80 sndbuf=1000B\n", 3, 31, "at least 2048B"},
+    {"at 1s client setsockopt sndbuf=2GB\n", 3, 32, "at most 1073741824B"},
     {"at 1s server listen 80 user_timeout=5\n", 3, 37, "user_timeout=5"},
     {"expect client connect result=ECONREFUSED\n", 3, 30, "did you mean 'ECONNREFUSED'?"},
     {"expect client connect\n", 3, 22, "missing result=ok or result=ERRNO"},

@@ -2008,6 +2008,91 @@ static void test_user_timeout_ends_a_zero_window(void)
     harness_destroy(h);
 }
 
+/* A pattern of `size` bytes, and a client of the rfc9293 profile with
+ * SO_SNDBUF `sndbuf` (2 x sndbuf bytes of payload) on an established
+ * connection. */
+static struct tcp_conn *sndbuf_client(struct harness **h, uint8_t *pattern, size_t size, uint32_t sndbuf)
+{
+    harness_pattern(pattern, 0, size);
+    *h = make_profile("rfc9293");
+    struct tcp_conn *client = establish(*h, NULL);
+    tcp_set_snd_buf(client, sndbuf);
+    return client;
+}
+
+/* SO_SNDBUF 4096 holds 8192 bytes of payload (Linux's doubling): a 100000
+ * byte write queues 8192 at once, the rest is a counter; in flight never
+ * passes 8192, and every byte of the pattern arrives. */
+static void test_blocked_write_is_written_as_ACKs_free_room(void)
+{
+    static uint8_t data[100000];
+    struct harness *h;
+    struct tcp_conn *client = sndbuf_client(&h, data, sizeof data, 4096);
+    CU_ASSERT_EQUAL(tcp_write(client, data, sizeof data, sizeof data), TCP_OK);
+    CU_ASSERT_EQUAL(tcp_write_pending(client), sizeof data - 8192);
+    CU_ASSERT_EQUAL(tcp_send(client, data, 10), TCP_ERR_NO_MEMORY); /* behind a blocked write */
+    struct tcp_conn_info info;
+    uint32_t most = 0;
+    for (int step = 0; step < 2000 && tcp_write_pending(client) > 0; step++) {
+        advance_by(h, MS);
+        tcp_conn_info(client, &info);
+        if (info.snd_nxt - info.snd_una > most)
+            most = info.snd_nxt - info.snd_una;
+    }
+    CU_ASSERT_EQUAL(tcp_write_pending(client), 0);
+    CU_ASSERT(most <= 8192 && most >= 5 * 1460); /* a runt tail waits for the write's next bytes */
+    advance_by(h, S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], sizeof data));
+    tcp_conn_info(client, &info);
+    CU_ASSERT_EQUAL(info.bytes_sent, sizeof data);
+    harness_destroy(h);
+}
+
+/* The pattern of a write repeats every `period` bytes, a write behind a
+ * blocked one continues it, and a CLOSE meanwhile sends its FIN after
+ * the last byte of both. */
+static void test_blocked_writes_continue_the_pattern_and_FIN_follows(void)
+{
+    static uint8_t period[1000];
+    struct harness *h;
+    struct tcp_conn *client = sndbuf_client(&h, period, sizeof period, 2048);
+    CU_ASSERT_EQUAL(tcp_write(client, period, sizeof period, 7000), TCP_OK);
+    CU_ASSERT_EQUAL(tcp_write(client, period, sizeof period, 3500), TCP_OK);
+    CU_ASSERT_EQUAL(tcp_write_pending(client), 10500 - 4096);
+    CU_ASSERT_EQUAL(tcp_close(client), TCP_OK);
+    advance_by(h, 5 * S);
+    const struct h_app *server = &h->app[H_SERVER];
+    CU_ASSERT_EQUAL(server->received_len, 10500);
+    bool same = server->received_len == 10500;
+    for (size_t i = 0; same && i < 10500; i++)
+        same = server->received[i] == period[i % sizeof period];
+    CU_ASSERT(same);
+    CU_ASSERT_EQUAL(server->peer_closed, 1);
+    harness_destroy(h);
+}
+
+/* linux: 16384 bytes (tcp_wmem[1]) before the handshake, then autotuned
+ * to 2 x max(10, cwnd) segments: the first flight is the initial window
+ * of 10 segments whatever the buffer said in SYN_SENT. */
+static void test_linux_send_buffer_starts_at_tcp_wmem_and_autotunes(void)
+{
+    static uint8_t data[200000];
+    harness_pattern(data, 0, sizeof data);
+    struct harness *h = make_profile("linux");
+    tcp_listen(h->host[H_SERVER], 80, 0, NULL);
+    struct tcp_conn *client = tcp_connect(h->host[H_CLIENT], 0, 0, H_SERVER_ADDR, 80, NULL);
+    CU_ASSERT_EQUAL(tcp_write(client, data, sizeof data, sizeof data), TCP_OK);
+    CU_ASSERT_EQUAL(tcp_write_pending(client), sizeof data - 16384);
+    harness_run_until(h, 21 * MS); /* the SYN-ACK is in: ESTABLISHED, autotuned */
+    CU_ASSERT_EQUAL(tcp_conn_state(client), TCP_ESTABLISHED);
+    CU_ASSERT_EQUAL(tcp_write_pending(client), sizeof data - 2 * 10 * 1448);
+    struct tcp_conn_info info;
+    tcp_conn_info(client, &info);
+    CU_ASSERT_EQUAL(info.snd_nxt - info.snd_una, 10 * 1448);
+    harness_run_until(h, 10 * S);
+    CU_ASSERT(received_is_pattern(&h->app[H_SERVER], sizeof data));
+    harness_destroy(h);
+}
 /* SO_RCVBUF on the listener: the accepted connection inherits it, and its
  * SYN-ACK offers that window. */
 static void test_rcvbuf_caps_the_window_and_is_inherited(void)
@@ -2499,6 +2584,9 @@ static const struct {
     TEST(test_user_timeout_aborts_unacknowledged_data),
     TEST(test_user_timeout_ends_a_zero_window),
     TEST(test_rcvbuf_caps_the_window_and_is_inherited),
+    TEST(test_blocked_write_is_written_as_ACKs_free_room),
+    TEST(test_blocked_writes_continue_the_pattern_and_FIN_follows),
+    TEST(test_linux_send_buffer_starts_at_tcp_wmem_and_autotunes),
     TEST(test_shutdown_then_close_linux),
     TEST(test_one_ACK_per_data_segment_to_a_reading_application),
     TEST(test_application_may_close_or_abort_inside_readable),

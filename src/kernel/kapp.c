@@ -101,7 +101,8 @@ static int set_linger_abort(struct ksock *s)
 
 /* The socket options an action wrote, on the real socket (accepted ones
  * inherit a listener's, as in the simulator): the first errno, 0 if all
- * took. SO_RCVBUF is given as written: the kernel doubles it and keeps
+ * took. SO_SNDBUF is given as written too (net.core.wmem_max, 212992 by
+ * default, caps it silently). SO_RCVBUF is given as written: the kernel doubles it and keeps
  * half for its own overhead (tcp_adv_win_scale 1), so the window it
  * offers is about the value, as tcpsim's. linger=TIME (not 0) is set as
  * {0, 0}, no lingering: with {1, TIME} close(2) would block this
@@ -122,6 +123,11 @@ static int set_sockopts(struct ksock *s, const struct scenario_sockopts *o)
     if (o->rcvbuf) {
         int bytes = (int)o->rcvbuf;
         if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) != 0 && !err)
+            err = errno;
+    }
+    if (o->sndbuf) { /* as written, like SO_RCVBUF: the kernel doubles it for its overhead */
+        int bytes = (int)o->sndbuf;
+        if (setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0 && !err)
             err = errno;
     }
     if (o->has_nodelay && (e = netns_set_tcp_option(s->fd, NETNS_TCP_NODELAY, o->nodelay)) && !err)

@@ -1734,7 +1734,7 @@ static int action_port(struct parser *p, struct scenario_action *act, const char
 
 /* ---- socket options: connect, listen, setsockopt ---- */
 
-#define SOCKOPT_KEYS "linger", "user_timeout", "rcvbuf", "nodelay"
+#define SOCKOPT_KEYS "linger", "user_timeout", "rcvbuf", "sndbuf", "nodelay"
 
 /* linger=TIME: SO_LINGER's l_linger counts whole seconds. */
 static int arg_linger(const struct arg *a, const struct place *at, sim_time *linger)
@@ -1771,6 +1771,14 @@ static int arg_sockopt(const struct arg *a, const struct place *at, struct scena
         if (arg_size(a, at, 2048, 65535, &v))
             return -1;
         o->rcvbuf = (uint32_t)v;
+        return 0;
+    }
+    if (same(a->key, "sndbuf")) {
+        /* 2048: about Linux's floor (SOCK_MIN_SNDBUF); 1 GiB: the memory a
+         * run may spend on one connection's send queue */
+        if (arg_size(a, at, 2048, 1u << 30, &v))
+            return -1;
+        o->sndbuf = (uint32_t)v;
         return 0;
     }
     if (!same(a->key, "nodelay"))
@@ -2033,7 +2041,7 @@ static int action_setsockopt(struct parser *p, struct scenario_action *act)
             return -1;
     }
     return any ? 0 : fail(&p->at, end_col(p), "missing an option after 'setsockopt' "
-                                              "(linger=TIME, user_timeout=T, rcvbuf=SIZE, nodelay=on|off)");
+                                              "(linger=TIME, user_timeout=T, rcvbuf=SIZE, sndbuf=SIZE, nodelay=on|off)");
 }
 
 struct verb {

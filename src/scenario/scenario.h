@@ -90,6 +90,7 @@ struct scenario_sockopts {
     sim_time linger;                /* SO_LINGER l_linger, whole seconds; 0: close() resets */
     sim_time user_timeout;          /* TCP_USER_TIMEOUT; 0: the retry counts decide again */
     uint32_t rcvbuf;                /* SO_RCVBUF: the receive window's ceiling; 0 = not written */
+    uint32_t sndbuf;                /* SO_SNDBUF: the send buffer's ceiling; 0 = not written */
     bool nodelay;                   /* TCP_NODELAY (tcpsim has no Nagle: nothing changes) */
 };
 

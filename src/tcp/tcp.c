@@ -119,6 +119,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial)
     tcp_delack_init(c);
     c->snd_mss = (uint16_t)h->config.profile.mss;
     c->rcv_buf = h->config.profile.rcv_buf;
+    c->snd_buf = h->config.profile.snd_buf;
     h->stats.tcbs++;
     h->stats.in_state[initial]++;
     return c;
@@ -171,6 +172,8 @@ struct tcp_conn *tcp_create_child(struct tcp_conn *listener, const struct segmen
     c->listener = listener;
     c->linger_abort = listener->linger_abort; /* Linux: the child inherits the listener's options */
     c->rcv_buf = listener->rcv_buf;
+    c->snd_buf = listener->snd_buf;
+    c->snd_buf_locked = listener->snd_buf_locked;
     c->user_timeout = listener->user_timeout;
     c->local_addr = syn->dst_addr;
     c->local_port = syn->dst_port;

@@ -52,6 +52,9 @@ struct tcp_app_ops {
     void (*accepted)(void *app, struct tcp_conn *listener, struct tcp_conn *conn);
     /* In-order data is waiting: tcp_receive() takes it. */
     void (*readable)(void *app, struct tcp_conn *conn, size_t bytes);
+    /* A write that blocked for want of send buffer handed over its last
+     * byte (tcp_write_pending() is 0 again). */
+    void (*written)(void *app, struct tcp_conn *conn);
     /* The peer's FIN arrived after all its data: end of stream. */
     void (*peer_closed)(void *app, struct tcp_conn *conn);
     /* The TCB is deleted (normal end, reset, refusal, timeout, abort). The
@@ -85,8 +88,17 @@ struct tcp_conn *tcp_listen(struct tcp_host *host, uint16_t port, int backlog, e
  * ephemeral range. */
 struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_t local_port,
                              uint32_t remote_addr, uint16_t remote_port, enum tcp_error *error);
-/* Queues len bytes; returns TCP_OK or an error. */
+/* A blocking write(2) of len bytes that repeat `pattern` (period bytes;
+ * NULL: zeros): what fits in the free send buffer is queued now, the rest
+ * as ACKs free room, and app_ops.written tells when the last byte is
+ * queued. The pattern must stay valid until then. A CLOSE or SHUT_WR
+ * meanwhile sends its FIN after the whole write. TCP_OK or an error. */
+enum tcp_error tcp_write(struct tcp_conn *conn, const uint8_t *pattern, size_t period, uint64_t len);
+/* Queues all len bytes of data now, even past the send buffer (the
+ * caller keeps no copy); TCP_ERR_NO_MEMORY while a tcp_write is blocked. */
 enum tcp_error tcp_send(struct tcp_conn *conn, const uint8_t *data, size_t len);
+/* Bytes of the application's writes not yet in the send buffer. */
+uint64_t tcp_write_pending(const struct tcp_conn *conn);
 /* Takes up to max in-order bytes; returns how many. */
 size_t tcp_receive(struct tcp_conn *conn, uint8_t *buf, size_t max);
 /* close(): orphans the socket (the linux profile's orphan rules apply);
@@ -101,6 +113,10 @@ void tcp_set_linger_abort(struct tcp_conn *conn, bool abort);
  * window scaling). Connections accepted by a listener inherit it, as they
  * inherit SO_LINGER and TCP_USER_TIMEOUT. */
 void tcp_set_rcv_buf(struct tcp_conn *conn, uint32_t bytes);
+/* SO_SNDBUF: the send buffer holds at most `bytes` octets of payload
+ * (sent and unacknowledged, or not yet sent), and autotuning (the linux
+ * profile's snd_buf_max) stops; children inherit it. */
+void tcp_set_snd_buf(struct tcp_conn *conn, uint32_t bytes);
 /* TCP_USER_TIMEOUT: once synchronized, the connection is aborted
  * (ETIMEDOUT) when data stays unacknowledged, or a zero window stays
  * closed while probed, this long; the retransmission timer is clamped to

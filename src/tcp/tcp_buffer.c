@@ -2,7 +2,8 @@
  * tcp_buffer.c: a connection's bytes. The send queue (what the application
  * handed over and the peer has not acknowledged, starting at snd_base), the
  * receive queue (in order, not yet read) and the out-of-order list of
- * tcp_input.c. Buffers exist only while a connection carries data: a
+ * tcp_input.c, and the application's write blocked for want of send
+ * buffer (a counter, refilled as ACKs free room). Buffers exist only while a connection carries data: a
  * listener has none and TIME_WAIT keeps only unread bytes, so 10^6 idle
  * TCBs cost no queue memory.
  */
@@ -132,4 +133,66 @@ void tcp_snd_acked(struct tcp_conn *c)
 bool tcp_fin_acked(const struct tcp_conn *c)
 {
     return (c->flags & TCPF_FIN_SENT) && seq_gt(c->snd_una, c->fin_seq);
+}
+
+/* ---- the send buffer and the application's blocked write ---- */
+
+/* Linux's autotuning (tcp_sndbuf_expand, tcp_new_space), in payload
+ * octets: once synchronized, unless SO_SNDBUF locked it, the buffer grows
+ * to 2 x max(TCP_INIT_CWND, cwnd) segments, up to tcp_wmem[2], and never
+ * shrinks. Linux counts skb truesize (about 1.6 times the payload) and
+ * stops growing while cwnd is full; tcpsim keeps the rule's shape: the
+ * buffer stays twice the congestion window, so a bulk sender is limited
+ * by the windows, not by the buffer (docs/fidelity.md). */
+static void snd_buf_autotune(struct tcp_conn *c)
+{
+    const struct tcp_profile *p = tcp_prof(c);
+    if (p->snd_buf_max == 0 || c->snd_buf_locked || !(c->flags & TCPF_WAS_ESTABLISHED))
+        return;
+    uint64_t segments = c->cwnd / c->snd_mss;
+    if (segments < 10)
+        segments = 10;
+    uint64_t want = 2 * segments * c->snd_mss;
+    if (want > p->snd_buf_max)
+        want = p->snd_buf_max;
+    if (want > c->snd_buf)
+        c->snd_buf = (uint32_t)want;
+}
+
+uint32_t tcp_snd_space(struct tcp_conn *c)
+{
+    snd_buf_autotune(c);
+    uint32_t queued = c->buf ? c->buf->snd.len : 0;
+    return queued >= c->snd_buf ? 0 : c->snd_buf - queued;
+}
+
+/* n octets of the write into the queue, the pattern wrapping at period. */
+static int write_take(struct tcp_bytes *q, struct tcp_write *w, uint32_t n)
+{
+    while (n > 0) {
+        uint64_t at = w->offset % w->period, piece = w->period - at;
+        uint32_t len = piece < n ? (uint32_t)piece : n;
+        if (tcp_bytes_append(q, w->data ? w->data + at : NULL, len) != 0)
+            return -1;
+        w->offset += len;
+        w->left -= len;
+        n -= len;
+    }
+    return 0;
+}
+
+/* A queue that cannot grow (out of memory) takes nothing more: the write
+ * stays blocked, as Linux's under memory pressure, and is reported as
+ * failed if the connection ends first. */
+bool tcp_snd_refill(struct tcp_conn *c)
+{
+    if (!tcp_write_blocked(c))
+        return false;
+    struct tcp_write *w = &c->buf->write;
+    uint32_t space = tcp_snd_space(c);
+    uint32_t n = w->left < space ? (uint32_t)w->left : space;
+    uint64_t before = w->left;
+    (void)write_take(&c->buf->snd, w, n);
+    c->bytes_sent += before - w->left;
+    return w->left == 0;
 }

@@ -71,6 +71,8 @@ struct tcp_profile {
     bool tail_loss_probe;            /* RFC 8985 TLP before the RTO (Linux tcp_early_retrans=3) */
     sim_time delayed_ack;            /* 0 = ACK at once; linux 40 ms (TCP_DELACK_MIN) */
     int quickack;                    /* ACKs sent at once after the first data (linux 16) */
+    uint32_t snd_buf_max;            /* autotuning's ceiling (linux tcp_wmem[2], 4 MiB); 0 = snd_buf
+                                        is fixed (rfc9293) */
 };
 void tcp_profile_rfc9293(struct tcp_profile *profile);
 void tcp_profile_linux(struct tcp_profile *profile);

@@ -184,8 +184,9 @@ static uint32_t next_segment_len(const struct tcp_conn *c, uint32_t unsent)
 }
 
 /* n bytes at SND.NXT; PSH on the last of the queue, and the FIN with it
- * when CLOSE was called and the window has room. Returns whether the FIN
- * went. */
+ * when CLOSE was called and the window has room. `last`: the end of what
+ * the application wrote (none of its write still blocked). Returns whether
+ * the FIN went. */
 static bool send_data(struct tcp_conn *c, uint32_t n, bool last)
 {
     bool fin = last && (c->flags & TCPF_CLOSE_QUEUED) && fin_fits_window(c, c->snd_nxt + n, true);
@@ -208,7 +209,7 @@ static bool send_data(struct tcp_conn *c, uint32_t n, bool last)
  * Returns the segments sent (0 or 1). */
 static int send_fin_alone(struct tcp_conn *c)
 {
-    if (!(c->flags & TCPF_CLOSE_QUEUED))
+    if (!(c->flags & TCPF_CLOSE_QUEUED) || tcp_write_blocked(c))
         return 0;
     if (!fin_fits_window(c, c->snd_nxt, false)) {
         wait_for_window(c);
@@ -220,22 +221,29 @@ static int send_fin_alone(struct tcp_conn *c)
 
 /* No Nagle: everything the window allows leaves now, in segments of at
  * most snd_mss; the FIN rides on the last data segment when the window
- * has room for it, else follows alone once it has. */
+ * has room for it, else follows alone once it has. A blocked write first
+ * fills the room ACKs freed, so the queue never runs dry before the
+ * window does (the buffer is at least twice the window it feeds). */
 int tcp_output(struct tcp_conn *c)
 {
     if (!state_sends_data((enum tcp_state)c->state) || !c->buf || (c->flags & TCPF_FIN_SENT))
         return 0;
+    if (tcp_snd_refill(c))
+        c->notify |= NOTIFY_WRITTEN;
     uint32_t end = tcp_snd_data_end(c);
+    bool blocked = tcp_write_blocked(c);
     for (int sent = 0;; sent++) {
         uint32_t unsent = end - c->snd_nxt;
         if (unsent == 0)
             return sent + send_fin_alone(c);
         uint32_t n = next_segment_len(c, unsent);
+        if (n == unsent && n < c->snd_mss && blocked && c->snd_nxt != c->snd_una)
+            return sent; /* the write goes on once an ACK frees room: no runt before it */
         if (n == 0) {
             wait_for_window(c);
             return sent;
         }
-        if (send_data(c, n, n == unsent))
+        if (send_data(c, n, n == unsent && !blocked))
             return sent + 1;
     }
 }

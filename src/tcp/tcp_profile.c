@@ -37,7 +37,8 @@ void tcp_profile_rfc9293(struct tcp_profile *p)
     p->rfc1337 = false;
     p->mss = 1460;
     p->rcv_buf = 65535;
-    p->snd_buf = 1 << 20;
+    p->snd_buf = 1 << 20;                     /* the RFC sets none: 16 times the largest
+                                                 unscaled window, so it never limits a sender */
     p->dupack_threshold = 3;
     p->window_scale = -1;                     /* the other fidelity fields: false / 0 */
     /* RFC 9293 3.8.2 delegates congestion control to RFC 5681 (MUST-19)
@@ -85,6 +86,8 @@ void tcp_profile_linux(struct tcp_profile *p)
     p->tail_loss_probe = true;                /* tcp_early_retrans = 3 */
     p->delayed_ack = 40 * SIM_MS;             /* TCP_DELACK_MIN (TCP_ATO_MIN) */
     p->quickack = 16;                         /* TCP_MAX_QUICKACKS */
+    p->snd_buf = 16384;                       /* tcp_wmem[1]: the initial sk_sndbuf... */
+    p->snd_buf_max = 4 << 20;                 /* ... grown up to tcp_wmem[2] (tcp_sndbuf_expand) */
 }
 
 int tcp_profile_by_name(const char *name, struct tcp_profile *profile)

@@ -114,7 +114,8 @@ struct tcp_conn *tcp_connect(struct tcp_host *host, uint32_t local_addr, uint16_
 
 /* ---- SEND, RECEIVE (3.10.2, 3.10.3) ---- */
 
-enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
+/* Whether SEND is legal now (3.10.2); TCP_OK when it is. */
+static enum tcp_error send_allowed(const struct tcp_conn *c)
 {
     if (!c || tcp_gone(c) || (c->flags & TCPF_LISTENER))
         return TCP_ERR_NO_CONNECTION;
@@ -123,18 +124,51 @@ enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
     case TCP_CLOSE_WAIT:
-        if (c->flags & TCPF_CLOSE_QUEUED)
-            return TCP_ERR_CLOSING;
-        break;
+        return c->flags & TCPF_CLOSE_QUEUED ? TCP_ERR_CLOSING : TCP_OK;
     case TCP_CLOSED:
     case TCP_LISTEN:
         return TCP_ERR_NO_CONNECTION;
     default:
         return TCP_ERR_CLOSING;
     }
-    /* snd_buf is not enforced: the application has no way to wait for
-     * space, so everything it hands over is queued. */
-    if (!c->buf || len > UINT32_MAX - c->buf->snd.len ||
+}
+
+/* A blocking write: what fits in the send buffer is queued now, the rest
+ * stays a counter that tcp_output refills from as ACKs free room. A
+ * write issued while one is blocked waits behind it and continues its
+ * pattern (tcpsim's applications all send the same one). */
+enum tcp_error tcp_write(struct tcp_conn *c, const uint8_t *pattern, size_t period, uint64_t len)
+{
+    enum tcp_error allowed = send_allowed(c);
+    if (allowed != TCP_OK)
+        return allowed;
+    if (!c->buf)
+        return TCP_ERR_NO_MEMORY;
+    if (len == 0)
+        return TCP_OK;
+    struct tcp_write *w = &c->buf->write;
+    if (w->left > UINT64_MAX - len)
+        return TCP_ERR_NO_MEMORY;
+    if (w->left == 0)
+        *w = (struct tcp_write){.data = pattern, .period = period ? period : 1};
+    w->left += len;
+    tcp_hold(c);
+    tcp_snd_refill(c);
+    tcp_output(c);
+    c->notify &= (uint8_t)~NOTIFY_WRITTEN; /* the caller sees tcp_write_pending() */
+    tcp_release(c);
+    return TCP_OK;
+}
+
+/* The caller does not keep data: it is all queued now, past snd_buf if
+ * need be (later writes then wait for the queue to drain below it). Bytes
+ * cannot go behind a blocked write without a copy: refused then. */
+enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
+{
+    enum tcp_error allowed = send_allowed(c);
+    if (allowed != TCP_OK)
+        return allowed;
+    if (!c->buf || tcp_write_blocked(c) || len > UINT32_MAX - c->buf->snd.len ||
         tcp_bytes_append(&c->buf->snd, data, (uint32_t)len) != 0)
         return TCP_ERR_NO_MEMORY;
     c->bytes_sent += len;
@@ -142,6 +176,11 @@ enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
     tcp_output(c);
     tcp_release(c);
     return TCP_OK;
+}
+
+uint64_t tcp_write_pending(const struct tcp_conn *c)
+{
+    return c && !tcp_gone(c) && c->buf ? c->buf->write.left : 0;
 }
 
 /* Receiver side of silly window avoidance (RFC 9293 3.8.6.2.2, RFC 1122
@@ -311,6 +350,24 @@ void tcp_set_rcv_buf(struct tcp_conn *c, uint32_t bytes)
     c->rcv_buf = bytes > 65535 ? 65535 : bytes; /* no window scaling, as the profile's */
 }
 
+/* SO_SNDBUF: a fixed ceiling from now on; a larger one lets a blocked
+ * write go on at once. Linux doubles the value for its bookkeeping and
+ * counts skb truesize against it, which for full-sized (GSO) skbs is
+ * little more than the payload: the doubled value is the payload held. */
+void tcp_set_snd_buf(struct tcp_conn *c, uint32_t bytes)
+{
+    c->snd_buf = bytes > UINT32_MAX / 2 ? UINT32_MAX : 2 * bytes;
+    c->snd_buf_locked = true;
+    if (!tcp_write_blocked(c))
+        return;
+    tcp_hold(c);
+    if (tcp_snd_refill(c))
+        c->notify |= NOTIFY_WRITTEN;
+    tcp_output(c);
+    tcp_notify_app(c);
+    tcp_release(c);
+}
+
 void tcp_set_user_timeout(struct tcp_conn *c, sim_time timeout) { c->user_timeout = timeout; }
 
 /* ---- notifications to the application ---- */
@@ -328,6 +385,10 @@ static void notify(struct tcp_conn *c, uint8_t which)
                 h->app_ops.accepted(h->app, c->listener, c);
             else if (!(c->flags & TCPF_PASSIVE) && h->app_ops.connected)
                 h->app_ops.connected(h->app, c);
+        } else if (c->notify & which & NOTIFY_WRITTEN) {
+            c->notify &= (uint8_t)~NOTIFY_WRITTEN;
+            if (h->app_ops.written)
+                h->app_ops.written(h->app, c);
         } else if (c->notify & NOTIFY_READABLE) {
             c->notify &= (uint8_t)~NOTIFY_READABLE;
             if (c->buf && c->buf->rcv.len && h->app_ops.readable)
@@ -342,7 +403,7 @@ static void notify(struct tcp_conn *c, uint8_t which)
 
 void tcp_notify_app(struct tcp_conn *c)
 {
-    notify(c, NOTIFY_CONNECTED | NOTIFY_READABLE | NOTIFY_PEER_CLOSED);
+    notify(c, NOTIFY_CONNECTED | NOTIFY_WRITTEN | NOTIFY_READABLE | NOTIFY_PEER_CLOSED);
 }
 
 void tcp_notify_app_data(struct tcp_conn *c) { notify(c, NOTIFY_CONNECTED | NOTIFY_READABLE); }

@@ -445,6 +445,7 @@ struct live_conn {            /* a timeline connection the applications can name
     bool not_reading;         /* read off: data stays in the receive buffer */
     bool closed_by_app;       /* close() or abort was called */
     bool peer_closed;         /* the peer's FIN was read (CLOSE_WAIT) */
+    uint32_t sends_blocked;   /* send calls waiting for send buffer: recorded when written */
 };
 
 /* A timeline connection whose TCB is gone: what its socket still says. */
@@ -715,14 +716,11 @@ static enum tcp_call_result call_on_ended(struct ended_conn *e, enum tcp_call ca
     return call == TCP_CALL_SEND ? TCP_RESULT_EPIPE : TCP_RESULT_OK;
 }
 
+/* A workload's send: a blocking write of the pattern; nobody waits for it. */
 static void send_bytes(struct world *w, struct tcp_conn *conn, uint64_t bytes)
 {
-    while (bytes > 0) {
-        size_t chunk = bytes < w->send_pattern_size ? (size_t)bytes : w->send_pattern_size;
-        if (tcp_send(conn, w->send_pattern, chunk) != TCP_OK)
-            return;
-        bytes -= chunk;
-    }
+    if (tcp_write(conn, w->send_pattern, w->send_pattern_size, bytes) == TCP_ERR_NO_MEMORY)
+        world_out_of_memory(w);
 }
 
 /* ---- applications: what the TCP tells them ---- */
@@ -786,6 +784,36 @@ static void app_readable(void *data, struct tcp_conn *conn, size_t bytes)
         app->world->recorder.host[app->index].bytes_received += n;
 }
 
+/* Blocked send calls return: each is recorded now, when its last byte
+ * went into the send buffer. */
+static void app_written(void *data, struct tcp_conn *conn)
+{
+    struct host_app *app = data;
+    struct live_conn *live = tcp_conn_app_data(conn) ? NULL : live_find(app, conn);
+    if (!live)
+        return;
+    for (; live->sends_blocked > 0; live->sends_blocked--)
+        record_call(app->world, app->index, live->conn_id, TCP_CALL_SEND, TCP_RESULT_OK);
+}
+
+/* Send calls still blocked when the connection ends fail: the first
+ * with the reset or timeout (ECONNRESET after a reset, EPIPE when the
+ * peer had closed, as ended_add maps it), the others with EPIPE. The
+ * error is then taken, as the socket's pending error is read once.
+ * Returns the reason a later call on the socket still sees. */
+static enum tcp_error fail_blocked_sends(struct host_app *app, struct live_conn *live, enum tcp_error why)
+{
+    if (live->sends_blocked == 0)
+        return why;
+    if (why == TCP_ERR_RESET && live->peer_closed)
+        why = TCP_ERR_CLOSING;
+    bool pending = why == TCP_ERR_RESET || why == TCP_ERR_TIMEOUT;
+    for (; live->sends_blocked > 0; live->sends_blocked--, pending = false)
+        record_call(app->world, app->index, live->conn_id, TCP_CALL_SEND,
+                    pending ? tcp_error_result(why) : TCP_RESULT_EPIPE);
+    return TCP_OK;
+}
+
 static void app_peer_closed(void *data, struct tcp_conn *conn)
 {
     struct host_app *app = data;
@@ -818,7 +846,8 @@ static void app_closed(void *data, struct tcp_conn *conn, enum tcp_error why)
     if (live && live->connecting && why != TCP_OK)
         record_call(app->world, app->index, live->conn_id, TCP_CALL_CONNECT, tcp_error_result(why));
     if (live)
-        ended_add(app, live, live->connecting ? TCP_OK : why); /* connect reported it already */
+        ended_add(app, live, live->connecting ? TCP_OK : fail_blocked_sends(app, live, why));
+    /* connect reported its failure already */
     live_remove(app, conn);
 }
 
@@ -826,6 +855,7 @@ static const struct tcp_app_ops app_ops = {
     .connected = app_connected,
     .accepted = app_accepted,
     .readable = app_readable,
+    .written = app_written,
     .peer_closed = app_peer_closed,
     .closed = app_closed,
 };
@@ -901,20 +931,22 @@ static void apply_sockopts(struct tcp_conn *conn, const struct scenario_sockopts
         tcp_set_user_timeout(conn, o->user_timeout);
     if (o->rcvbuf)
         tcp_set_rcv_buf(conn, o->rcvbuf);
+    if (o->sndbuf)
+        tcp_set_snd_buf(conn, o->sndbuf);
 }
 
 /* send, shutdown, close, abort, read, setsockopt on a live connection. */
 static enum tcp_error call_on_conn(struct world *w, struct host_app *app, const struct scenario_action *a,
-                                   struct live_conn *live)
+                                   struct live_conn *live, bool *blocked)
 {
     struct tcp_conn *conn = live->conn;
     enum tcp_error error = TCP_OK;
     switch (a->kind) {
     case ACTION_SEND:
-        for (uint64_t left = a->bytes; left > 0 && error == TCP_OK;) {
-            size_t chunk = left < w->send_pattern_size ? (size_t)left : w->send_pattern_size;
-            error = tcp_send(conn, w->send_pattern, chunk);
-            left -= chunk;
+        error = tcp_write(conn, w->send_pattern, w->send_pattern_size, a->bytes);
+        if (error == TCP_OK && tcp_write_pending(conn) > 0) {
+            live->sends_blocked++;
+            *blocked = true;
         }
         return error;
     case ACTION_SHUTDOWN:
@@ -992,8 +1024,10 @@ static void on_action(struct sim *sim, void *context, void *argument)
             break;
         }
         uint64_t conn_id = live->conn_id; /* live may be gone once the call returns */
-        error = call_on_conn(w, app, a, live);
-        note(w, a->host, call, conn_id, error);
+        bool blocked = false; /* a send waiting for buffer is recorded when written */
+        error = call_on_conn(w, app, a, live, &blocked);
+        if (!blocked)
+            note(w, a->host, call, conn_id, error);
         break;
     }
     }

@@ -39,9 +39,20 @@ struct tcp_ooo {
     uint8_t data[];
 };
 
+/* The application's write still blocked for want of send buffer: a
+ * counter over its bytes, not a copy of them. The bytes repeat `data`
+ * (period octets, the application's memory: it waits, as a blocked
+ * write(2) keeps its buffer) from `offset` on; NULL data is zeros. */
+struct tcp_write {
+    const uint8_t *data;
+    uint64_t period, offset;
+    uint64_t left;          /* octets not yet in the send queue */
+};
+
 struct tcp_buffers {
     struct tcp_bytes snd;   /* queued by the application, not yet acknowledged */
     uint32_t snd_base;      /* sequence number of snd's first byte */
+    struct tcp_write write; /* what the application still has to hand over */
     struct tcp_bytes rcv;   /* in order, not yet read by the application */
     struct tcp_ooo *ooo;
 };
@@ -80,6 +91,7 @@ enum tcp_notify {
     NOTIFY_CONNECTED = 1u << 0,  /* connected() or accepted() */
     NOTIFY_READABLE = 1u << 1,
     NOTIFY_PEER_CLOSED = 1u << 2,
+    NOTIFY_WRITTEN = 1u << 3,    /* a blocked write handed over its last byte */
 };
 
 struct tcp_conn_record;
@@ -129,6 +141,9 @@ struct tcp_conn {
     uint8_t close_why;               /* enum tcp_error for closed() */
     bool linger_abort;               /* SO_LINGER with a zero timeout: close() sends RST */
     uint32_t rcv_buf;                /* SO_RCVBUF: the receive window's ceiling (profile's by default) */
+    uint32_t snd_buf;                /* the send queue's ceiling: SO_SNDBUF, or the profile's
+                                        (grown by autotuning unless snd_buf_locked) */
+    bool snd_buf_locked;             /* SO_SNDBUF was set: no autotuning (SOCK_SNDBUF_LOCK) */
     sim_time user_timeout;           /* TCP_USER_TIMEOUT; 0: the retry counts decide */
     sim_time stalled_since;          /* when the oldest unacknowledged data (or the zero
                                         window being probed) last made progress */
@@ -319,6 +334,15 @@ uint32_t tcp_snd_data_end(const struct tcp_conn *c);
 void tcp_snd_acked(struct tcp_conn *c);
 /* Our FIN was sent and is acknowledged. */
 bool tcp_fin_acked(const struct tcp_conn *c);
+/* Free room in the send queue: snd_buf (autotuned first) minus what it holds. */
+uint32_t tcp_snd_space(struct tcp_conn *c);
+/* Moves what fits of the blocked write into the send queue; true when
+ * that handed over its last byte. */
+bool tcp_snd_refill(struct tcp_conn *c);
+static inline bool tcp_write_blocked(const struct tcp_conn *c)
+{
+    return c->buf && c->buf->write.left > 0;
+}
 
 /* ---- tcp_input.c ---- */
 /* (tcp_on_segment is public, in tcp.h) */
