@@ -32,6 +32,7 @@
 #include <pcap/pcap.h>
 
 #include "conn_states.h"
+#include "pcap_note.h"
 #include "pcapng.h"
 
 enum {
@@ -43,23 +44,6 @@ enum {
     IP_FLAG_DF = 0x4000,
     CORRUPTION_MASK = 0x5555, /* xor'ed into a corrupted packet's TCP checksum */
     COMMENT_MAX = 512,
-};
-
-/* What a pcapng comment says of a packet's segment (conn_states host
- * numbers for the two sides). The sender's state is the one it was in when
- * the segment was reported; the receiver's is set by the transition the
- * segment triggered, if one comes, else looked up when the packet is
- * written. */
-struct packet_note {
-    uint64_t seg_id, conn_id;
-    int sender, receiver;
-    sim_time sent_ns, arrived_ns;
-    enum segment_fate fate;
-    int rule_line;
-    bool retransmission, injected;
-    enum tcp_state sender_state;
-    enum tcp_state receiver_state;
-    bool receiver_known;
 };
 
 /* A packet waiting for its time to be written. */
@@ -86,6 +70,8 @@ struct pcap_sink {
     FILE *file;                /* pcapng: pcapng.c writes it */
     struct conn_states *states; /* pcapng: for the comments */
     sim_time instant;          /* pcapng: the time of the latest record */
+    struct packet_note *last_held[2]; /* pcapng: the notes of the latest segment held */
+    size_t last_held_count;
     char *path;
     char *side;                /* NULL = the wire */
     uint8_t *packet;           /* SINK_PCAP_SNAPLEN bytes: the packet being built */
@@ -351,6 +337,7 @@ static void discard_pending(struct pcap_sink *s)
         free(p.bytes);
         free(p.note);
     }
+    s->last_held_count = 0;
 }
 
 /* Keeps a copy of the packet just built, to be written at time t, with a
@@ -368,23 +355,12 @@ static int hold_packet(struct pcap_sink *s, sim_time t, uint32_t wire_len, uint3
         return -1;
     }
     memcpy(p.bytes, s->packet, cap_len);
+    if (p.note)
+        s->last_held[s->last_held_count++] = p.note;
     return 0;
 }
 
 /* ---- pcapng comments ---- */
-
-static const char *fate_text(enum segment_fate fate)
-{
-    switch (fate) {
-    case FATE_DELIVERED: return "delivered";
-    case FATE_LOST: return "lost by the loss model";
-    case FATE_DROPPED: return "dropped";
-    case FATE_DUPLICATED: return "the link's extra copy (duplicated), delivered";
-    case FATE_CORRUPTED: return "corrupted: arrived damaged, the receiver discarded it";
-    case FATE_QUEUE_FULL: return "tail-dropped at the full link queue";
-    }
-    return segment_fate_name(fate);
-}
 
 /* The host's state at the end of instant t in the segment's connection, or
  * else in its listener (a SYN that made no TCB yet), or else CLOSED: no TCB
@@ -395,27 +371,6 @@ static enum tcp_state state_at(const struct pcap_sink *s, int host, uint64_t con
     if (conn_id == 0 || !conn_states_at(s->states, host, conn_id, t, &state))
         conn_states_at(s->states, host, 0, t, &state);
     return state;
-}
-
-/* "segment #2, retransmission: delivered at 1.050000000 s; client SYN_SENT
- * when it sent it, server SYN_RECEIVED after it" (times are simulated, from
- * the run's start; the rule's line is the scenario file's). */
-static void describe(const struct pcap_sink *s, const struct packet_note *n, char *out, size_t size)
-{
-    int len = snprintf(out, size, "segment #%" PRIu64 "%s%s: %s", n->seg_id,
-                       n->retransmission ? ", retransmission" : "",
-                       n->injected ? ", injected by the scenario" : "", fate_text(n->fate));
-    if (n->rule_line && len >= 0 && (size_t)len < size)
-        len += snprintf(out + len, size - (size_t)len, " by the rule at scenario line %d",
-                        n->rule_line);
-    if (n->arrived_ns >= 0 && len >= 0 && (size_t)len < size)
-        len += snprintf(out + len, size - (size_t)len, " at %" PRId64 ".%09" PRId64 " s",
-                        n->arrived_ns / SIM_S, n->arrived_ns % SIM_S);
-    if (len >= 0 && (size_t)len < size)
-        snprintf(out + len, size - (size_t)len, "; %s %s when it sent it, %s %s %s",
-                 conn_states_host_name(s->states, n->sender), tcp_state_name(n->sender_state),
-                 conn_states_host_name(s->states, n->receiver), tcp_state_name(n->receiver_state),
-                 n->arrived_ns >= 0 ? "after it" : "(never got it)");
 }
 
 static sim_time resolve_time(const struct packet_note *n)
@@ -434,11 +389,14 @@ static void advance_to(struct pcap_sink *s, sim_time now)
     s->instant = now;
     while (s->heap_count > 0 && (resolve_time(s->heap[0].note) < now || now == SIM_TIME_MAX)) {
         struct pending_packet p = heap_pop(s);
+        s->last_held_count = 0;
         struct packet_note *n = p.note;
         if (!n->receiver_known)
             n->receiver_state = state_at(s, n->receiver, n->conn_id, n->arrived_ns - 1);
         char comment[COMMENT_MAX];
-        describe(s, p.note, comment, sizeof comment);
+        packet_note_describe(n, conn_states_host_name(s->states, n->sender),
+                             conn_states_host_name(s->states, n->receiver), comment,
+                             sizeof comment);
         write_packet(s, p.t, p.bytes, p.wire_len, p.cap_len, comment);
         free(p.bytes);
         free(p.note);
@@ -525,13 +483,29 @@ static void hold_noted(struct pcap_sink *s, const struct trace_segment *ts, uint
     }
 }
 
+/* A duplicate rule's copy is reported right after its original (in the
+ * same instant, with the rule's line): the original's notes learn of it. */
+static void note_copy(struct pcap_sink *s, const struct trace_segment *copy)
+{
+    for (size_t i = 0; i < s->last_held_count; i++) {
+        struct packet_note *n = s->last_held[i];
+        if (n->fate == FATE_DELIVERED && n->rule_line == copy->rule_line &&
+            n->sent_ns == copy->sent_ns)
+            n->copy_id = copy->seg->id;
+    }
+}
+
 static void pcap_segment(struct trace_sink *sink, const struct trace_segment *ts)
 {
     struct pcap_sink *s = as_pcap_sink(sink);
     if (!s->in_run || s->failed)
         return;
-    if (s->format == SINK_PCAP_NG)
+    if (s->format == SINK_PCAP_NG) {
         advance_to(s, ts->sent_ns);
+        if (ts->fate == FATE_DUPLICATED && ts->rule_line)
+            note_copy(s, ts);
+        s->last_held_count = 0;
+    }
     bool at_send = seen_at_send(s, ts), at_arrival = seen_at_arrival(s, ts);
     if (!at_send && !at_arrival)
         return;
