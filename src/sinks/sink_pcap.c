@@ -542,24 +542,28 @@ static void note_triggered(struct pcap_sink *s, int host, const struct trace_tra
     }
 }
 
-/* pcapng: the states the comments name. The packets still waiting ask
- * about times from just before the earliest of them on, later records from
- * now on. */
+/* pcapng: the states the comments name. A transition that names its
+ * segment settles that segment's packets first: the kernel backend reports
+ * it some microseconds after the arrival it records, so later than the
+ * arrival instant (a record between the two writes the packet first, with
+ * the receiver's state before it). The packets still waiting ask about times from just
+ * before the earliest of them on, later records from now on. */
 static void pcap_transition(struct trace_sink *sink, const struct trace_transition *tr)
 {
     struct pcap_sink *s = as_pcap_sink(sink);
     if (!s->in_run || s->failed || s->format != SINK_PCAP_NG)
         return;
-    advance_to(s, tr->t_ns);
-    sim_time keep_from = s->heap_count > 0 && s->heap[0].t < tr->t_ns ? s->heap[0].t : tr->t_ns;
     int host = conn_states_host(s->states, tr->host);
-    if (host < 0 || conn_states_record(s->states, host, tr->conn_id, tr->t_ns, tr->to_state,
-                                       keep_from - 1) != 0) {
+    if (host < 0) {
         out_of_memory(s);
         return;
     }
     if (tr->seg_id)
         note_triggered(s, host, tr);
+    advance_to(s, tr->t_ns);
+    sim_time keep_from = s->heap_count > 0 && s->heap[0].t < tr->t_ns ? s->heap[0].t : tr->t_ns;
+    if (conn_states_record(s->states, host, tr->conn_id, tr->t_ns, tr->to_state, keep_from - 1) != 0)
+        out_of_memory(s);
 }
 
 /* ---- runs ---- */
