@@ -125,6 +125,8 @@ static void forget_before(struct conn_history *h, sim_time keep_from)
     size_t first = 0;
     while (first + 1 < h->count && h->entries[first + 1].t <= keep_from)
         first++;
+    if (first == 0)
+        return; /* also when there are no entries yet (entries NULL) */
     memmove(h->entries, h->entries + first, (h->count - first) * sizeof *h->entries);
     h->count -= first;
 }
