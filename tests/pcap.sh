@@ -9,6 +9,8 @@
 # the scenarios: the retransmitted SYN of lost-syn is a retransmission. The
 # linux scenarios' options (MSS, SACK-permitted, timestamps, window scale),
 # window fields and lengths decode as segments.options, wnd and len say.
+# The pcapng captures (.pcapng) decode as the classic ones and carry a
+# comment per packet that the database's rows account for (below).
 # Skipped (exit 77) without tshark or the sqlite3 shell (bootstrap installs
 # both). Scenarios with more than PCAP_MAX_SEGMENTS segments in their first
 # run (default 200000) are left out to keep `make check` short.
@@ -168,6 +170,142 @@ for name in lost-syn lost-synack lost-final-ack syn-retries-exhausted; do
         bad "$name: $want retransmissions recorded, Wireshark flags $got"
     fi
 done
+
+# pcapng: `--pcap F.pcapng` and `tcpsim pcap -o F.pcapng` hold the same
+# packets as the classic capture, decoded alike by tshark (flags, seq, ack,
+# checksums, options, window, length, Wireshark's retransmission marks),
+# each with a comment. The comments are rebuilt here from the database with
+# SQL, apart from the sink's code: the fate with the fault rule's line
+# (a delivered segment a rule picked was delayed, or duplicated when the
+# rule's copy is the next row), retransmission, injected, the sender's state
+# when it sent it (its last transition recorded before the segment), the
+# receiver's after it (the transition the segment made, else its last one
+# before the arrival; a segment that never arrived: its state when it was
+# sent). A host with no transition of the connection shows its listener's
+# state, else CLOSED. For a lossy run, injected segments, drop rules and a
+# scenario written here with a delay, a duplicate and a corrupt rule.
+expected_comments() { # db where
+    sqlite3 "$1" "
+    WITH t AS (SELECT * FROM transitions WHERE run_id = 1),
+    s AS (SELECT * FROM segments WHERE run_id = 1),
+    facts AS (SELECT s.*,
+        coalesce((SELECT to_state FROM t WHERE host = s.sender AND conn_id = s.conn_id
+                  AND seq < s.trace_seq ORDER BY seq DESC LIMIT 1),
+                 (SELECT to_state FROM t WHERE host = s.sender AND conn_id IS NULL
+                  AND seq < s.trace_seq ORDER BY seq DESC LIMIT 1), 'CLOSED') AS sender_state,
+        CASE WHEN s.arrived_ns IS NULL THEN
+            coalesce((SELECT to_state FROM t WHERE host = s.receiver AND conn_id = s.conn_id
+                      AND seq < s.trace_seq ORDER BY seq DESC LIMIT 1),
+                     (SELECT to_state FROM t WHERE host = s.receiver AND conn_id IS NULL
+                      AND seq < s.trace_seq ORDER BY seq DESC LIMIT 1), 'CLOSED')
+        ELSE
+            coalesce((SELECT to_state FROM t WHERE host = s.receiver AND seg_id = s.seg_id
+                      ORDER BY seq DESC LIMIT 1),
+                     (SELECT to_state FROM t WHERE host = s.receiver AND conn_id = s.conn_id
+                      AND t_ns < s.arrived_ns ORDER BY seq DESC LIMIT 1),
+                     (SELECT to_state FROM t WHERE host = s.receiver AND conn_id IS NULL
+                      AND t_ns < s.arrived_ns ORDER BY seq DESC LIMIT 1), 'CLOSED')
+        END AS receiver_state,
+        (SELECT c.seg_id FROM s AS c WHERE c.trace_seq = s.trace_seq + 1 AND c.fate = 'duplicated'
+         AND c.rule_line = s.rule_line AND c.sent_ns = s.sent_ns) AS copy_id,
+        printf('%d.%09d s', s.arrived_ns / 1000000000, s.arrived_ns % 1000000000) AS arrived,
+        ' by the rule at scenario line ' || s.rule_line AS by_rule
+        FROM s)
+    SELECT 'segment #' || seg_id || iif(retransmission, ', retransmission', '')
+        || iif(injected, ', injected by the scenario', '') || ': ' ||
+        CASE fate
+        WHEN 'delivered' THEN 'delivered at ' || arrived
+            || iif(copy_id IS NULL, '', ', duplicated (copy: segment #' || copy_id || ')')
+            || iif(rule_line IS NULL, '', iif(copy_id IS NULL, ', delayed', '') || by_rule)
+        WHEN 'lost' THEN 'lost by the loss model'
+        WHEN 'queue_full' THEN 'tail-dropped at the full link queue'
+        WHEN 'dropped' THEN 'dropped' || coalesce(by_rule, '')
+        WHEN 'duplicated' THEN 'the link''s extra copy'
+            || iif(rule_line IS NULL, '', ', made' || by_rule) || ', delivered at ' || arrived
+        WHEN 'corrupted' THEN 'corrupted'
+            || iif(rule_line IS NULL, '', ' (rule at scenario line ' || rule_line || ')')
+            || ': arrived at ' || arrived || ' with a bad checksum and was discarded'
+        END || '; ' || sender || ' ' || sender_state || ' when it sent it, ' || receiver || ' '
+        || receiver_state || iif(arrived_ns IS NULL, ' (never got it)', ' after it')
+    FROM facts WHERE $2 ORDER BY trace_seq"
+}
+comments() { # capture
+    tshark -r "$1" -n -T fields -e frame.comment 2>/dev/null
+}
+magic() { # file: its first four bytes in hex
+    head -c 4 "$1" | od -An -tx1 | tr -d ' \n'
+}
+cat >"$tmp/rules.tcpsim" <<'END'
+scenario rules "A delay, a duplicate and a corrupt rule on one connection"
+link  delay=20ms
+host  client addr=10.0.0.1 isn=1000 profile=rfc9293
+host  server addr=10.0.0.2 isn=5000 profile=rfc9293
+at 0s    server listen 80
+at 10ms  client connect server:80
+at 1s    client send 3000B
+at 3s    client close
+at 3.5s  server close
+delay     client DATA #1 by=200ms
+duplicate server ACK #2 after=1ms
+corrupt   client FIN #1
+run   until=5min
+END
+"$TCPSIM" run "$tmp/rules.tcpsim" -o "$tmp/rules.db" --pcap "$tmp/rules.pcap" -q || bad "rules: run failed"
+for rule in dropped delayed duplicated corrupted; do
+    case $rule in
+    dropped) where="fate = 'dropped'" db="$tmp/lost-syn.db" ;;
+    delayed) where="fate = 'delivered' AND rule_line = 10" db="$tmp/rules.db" ;;
+    duplicated) where="fate = 'duplicated' AND rule_line = 11" db="$tmp/rules.db" ;;
+    corrupted) where="fate = 'corrupted' AND rule_line = 12" db="$tmp/rules.db" ;;
+    esac
+    if [ "$(sqlite3 "$db" "SELECT count(*) FROM segments WHERE $where" 2>/dev/null)" -ge 1 ]; then ok; else
+        bad "no $rule segment in $(basename "$db") to comment on"
+    fi
+done
+wire="fate <> 'duplicated'"
+for name in lossy-link lost-syn lost-final-ack rst-in-window old-duplicate-syn options rules; do
+    db="$tmp/$name.db"
+    scenario="$srcdir/scenarios/$name.tcpsim"
+    [ -f "$scenario" ] || scenario="$srcdir/scenarios/linux/$name.tcpsim"
+    [ "$name" = rules ] && scenario="$tmp/rules.tcpsim"
+    [ -s "$db" ] || { bad "$name was not run"; continue; }
+    "$TCPSIM" run "$scenario" --reps 1 --no-db --pcap "$tmp/$name.pcapng" -q
+    "$TCPSIM" pcap "$db" --run 1 -o "$tmp/$name.db.pcapng" -q || bad "$name: tcpsim pcap -o .pcapng failed"
+    expected_comments "$db" "$wire" >"$tmp/comments.expected"
+    [ -s "$tmp/comments.expected" ] || bad "$name: no comments expected"
+    decode "$tmp/$name.pcap" >"$tmp/classic.decoded"
+    decode_options "$tmp/$name.pcap" >"$tmp/classic.options"
+    for capture in "$tmp/$name.pcapng" "$tmp/$name.db.pcapng"; do
+        what="$name ($(basename "$capture"))"
+        if [ "$(magic "$capture")" = 0a0d0d0a ]; then ok; else bad "$what: not a pcapng file"; fi
+        check_capture "$what" "$capture" "$db" "run_id = 1 AND $wire"
+        if decode "$capture" | cmp -s - "$tmp/classic.decoded"; then ok; else
+            bad "$what: tshark decodes it unlike $name.pcap"
+        fi
+        if decode_options "$capture" | cmp -s - "$tmp/classic.options"; then ok; else
+            bad "$what: options, window or length decode unlike $name.pcap"
+        fi
+        if comments "$capture" | cmp -s - "$tmp/comments.expected"; then ok; else
+            bad "$what: comments differ from the database's account"
+            comments "$capture" | diff - "$tmp/comments.expected" | head -6
+        fi
+    done
+done
+# The server's own interface: what it sent and what reached it, each with
+# the same comment as on the wire.
+"$TCPSIM" pcap "$tmp/rules.db" --run 1 --side server -o "$tmp/rules.server.pcapng" -q ||
+    bad "rules: tcpsim pcap --side server failed"
+side="(sender = 'server' AND fate <> 'duplicated') OR
+      (receiver = 'server' AND fate IN ('delivered', 'duplicated', 'corrupted'))"
+expected_comments "$tmp/rules.db" "$side" | sort >"$tmp/side.expected"
+if comments "$tmp/rules.server.pcapng" | sort | cmp -s - "$tmp/side.expected"; then ok; else
+    bad "rules: --side server comments differ from the database's account"
+    comments "$tmp/rules.server.pcapng" | sort | diff - "$tmp/side.expected" | head -6
+fi
+# A classic capture stays what it was: pcap's nanosecond magic, no comments.
+if [ "$(magic "$tmp/lost-syn.pcap")" = 4d3cb2a1 ] && [ -z "$(comments "$tmp/lost-syn.pcap" | tr -d '\n')" ]; then ok; else
+    bad "lost-syn.pcap: not a classic pcap file without comments"
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1192,6 +1192,64 @@ static void test_pcap_wire_capture(void)
     CU_ASSERT_EQUAL(get16(packets[5].bytes + 4), 5);
 }
 
+/* The opt_comment of each Enhanced Packet Block of a little-endian pcapng
+ * file, read here block by block apart from the writer. */
+static size_t read_comments(const char *path, char comments[][512], size_t max)
+{
+    static uint8_t file[65536];
+    FILE *in = fopen(path, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    size_t size = fread(file, 1, sizeof file, in), n = 0;
+    fclose(in);
+    for (size_t at = 0; at + 12 <= size && n < max;) {
+        uint32_t type = file[at] | file[at + 1] << 8 | file[at + 2] << 16 | (uint32_t)file[at + 3] << 24;
+        uint32_t len = file[at + 4] | file[at + 5] << 8 | file[at + 6] << 16 | (uint32_t)file[at + 7] << 24;
+        CU_ASSERT_FATAL(len >= 12 && len % 4 == 0 && at + len <= size);
+        if (type == 6) {
+            uint32_t cap = file[at + 20] | file[at + 21] << 8;
+            size_t opt = at + 28 + ((cap + 3) & ~3u);
+            uint32_t code = file[opt] | file[opt + 1] << 8, olen = file[opt + 2] | file[opt + 3] << 8;
+            CU_ASSERT_EQUAL(code, 1);
+            CU_ASSERT_FATAL(olen < 512);
+            memcpy(comments[n], file + opt + 4, olen);
+            comments[n++][olen] = '\0';
+        }
+        at += len;
+    }
+    return n;
+}
+
+/* pcapng: libpcap reads back the classic capture's packets, timestamps
+ * included, and every packet has a comment with its fate. */
+static void test_pcapng_same_packets_with_comments(void)
+{
+    char classic[128], ng[128];
+    tmp_path("wire-classic.pcap", classic, sizeof classic);
+    tmp_path("wire.pcapng", ng, sizeof ng);
+    CU_ASSERT_EQUAL(sink_pcap_format_of(ng), SINK_PCAP_NG);
+    CU_ASSERT_EQUAL(sink_pcap_format_of("X.PCAPNG"), SINK_PCAP_NG);
+    CU_ASSERT_EQUAL(sink_pcap_format_of(classic), SINK_PCAP_CLASSIC);
+    CU_ASSERT_EQUAL(sink_pcap_format_of(".pcapng"), SINK_PCAP_CLASSIC);
+    CU_ASSERT_EQUAL(record_capture(classic, NULL), 8);
+    CU_ASSERT_EQUAL(record_capture(ng, NULL), 8);
+    static struct packet a[16], b[16];
+    CU_ASSERT_EQUAL_FATAL(read_capture(classic, a, 16), 8);
+    CU_ASSERT_EQUAL_FATAL(read_capture(ng, b, 16), 8);
+    for (size_t i = 0; i < 8; i++) {
+        CU_ASSERT_EQUAL(a[i].t_ns, b[i].t_ns);
+        CU_ASSERT_EQUAL(a[i].len, b[i].len);
+        CU_ASSERT_EQUAL_FATAL(a[i].caplen, b[i].caplen);
+        CU_ASSERT_EQUAL(memcmp(a[i].bytes, b[i].bytes, a[i].caplen), 0);
+    }
+    static char comments[16][512];
+    CU_ASSERT_EQUAL_FATAL(read_comments(ng, comments, 16), 8);
+    CU_ASSERT_STRING_EQUAL(comments[0], "segment #1: delivered at 0.060000000 s; client CLOSED when it "
+                                        "sent it, server CLOSED after it");
+    CU_ASSERT_PTR_NOT_NULL(strstr(comments[5], ": lost by the loss model; "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(comments[5], "(never got it)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(comments[6], ": corrupted: arrived at 0.195000000 s"));
+}
+
 static void test_pcap_host_side_capture(void)
 {
     char path[128];
@@ -1354,6 +1412,7 @@ int main(void)
     CU_add_test(cap, "runs follow each other", test_pcap_runs_follow_each_other);
     CU_add_test(cap, "open error names the file", test_pcap_open_error_names_file);
     CU_add_test(cap, "tshark checksums", test_pcap_tshark_checksums);
+    CU_add_test(cap, "pcapng: same packets, a comment each", test_pcapng_same_packets_with_comments);
 
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();

@@ -91,7 +91,8 @@ struct results_transition {
 };
 
 /* A segment as sent: the wire fields (flags a TCP_FLAG_* bitmask, mss 0 when
- * absent), its id, connection (0: none) and retransmission mark. The
+ * absent), its id, connection (0: none), retransmission and injected marks
+ * (injected false in files older than segments.injected). The
  * payload is not recorded: seg.data is NULL, seg.len its length. */
 struct results_segment {
     int64_t record;              /* segments.trace_seq: one count with transitions' */
@@ -99,6 +100,7 @@ struct results_segment {
     const char *sender, *receiver;
     sim_time sent_ns, arrived_ns; /* arrived -1: never */
     enum segment_fate fate;
+    int rule_line;               /* the fault rule's scenario line; 0 = none (or an older file) */
 };
 
 /* conn_id 0: every record of the run; conn_id > 0: that connection's and

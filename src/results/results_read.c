@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct results_db {
     sqlite3 *db;
     bool owned;                /* closed by results_close; else the sink's */
     bool has_options;          /* segments.options exists (files before it lack it) */
+    bool has_injected;         /* segments.injected and rule_line exist (the same) */
     char error[512];
 };
 
@@ -39,6 +41,8 @@ static struct results_db *db_new(sqlite3 *connection, bool owned, const char *pa
     db->owned = owned;
     db->has_options = results_pragma_int(connection, "SELECT count(*) FROM pragma_table_info('segments')"
                                                      " WHERE name = 'options'") > 0;
+    db->has_injected = results_pragma_int(connection, "SELECT count(*) FROM pragma_table_info('segments')"
+                                                      " WHERE name = 'injected'") > 0;
     return db;
 }
 
@@ -326,9 +330,9 @@ int results_connections(struct results_db *db, int64_t run_id, int64_t conn_id,
  * one would change every database file), so each branch scans the run. */
 #define TRANSITION_COLUMNS \
     "SELECT seq, t_ns, host, conn_id, from_state, to_state, cause, seg_id FROM transitions"
-#define SEGMENT_COLUMNS(OPTIONS)                                                               \
+#define SEGMENT_COLUMNS(OPTIONS, INJECTED)                                                     \
     "SELECT trace_seq, seg_id, conn_id, sender, receiver, src, dst, sent_ns, arrived_ns, flags," \
-    " seq, ack, len, wnd, mss, fate, retransmission, " OPTIONS " FROM segments"
+    " seq, ack, len, wnd, mss, fate, retransmission, " OPTIONS ", " INJECTED " FROM segments"
 
 static int open_cursor(struct results_db *db, const char *sql, int64_t run_id, int64_t conn_id,
                        struct results_cursor *c)
@@ -354,13 +358,21 @@ int results_open_transitions(struct results_db *db, int64_t run_id, int64_t conn
 int results_open_segments(struct results_db *db, int64_t run_id, int64_t conn_id,
                           struct results_cursor *c)
 {
-#define SEGMENT_QUERIES(OPTIONS)                                                        \
-    {SEGMENT_COLUMNS(OPTIONS) " WHERE run_id = ?1 ORDER BY trace_seq",                  \
-     SEGMENT_COLUMNS(OPTIONS) " WHERE run_id = ?1 AND conn_id = ?2 UNION ALL "          \
-     SEGMENT_COLUMNS(OPTIONS) " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY trace_seq"}
-    static const char *const sql[2][2] = {SEGMENT_QUERIES("NULL"), SEGMENT_QUERIES("options")};
+#define SEGMENT_QUERIES(OPTIONS, INJECTED)                                              \
+    {SEGMENT_COLUMNS(OPTIONS, INJECTED) " WHERE run_id = ?1 ORDER BY trace_seq",        \
+     SEGMENT_COLUMNS(OPTIONS, INJECTED) " WHERE run_id = ?1 AND conn_id = ?2 UNION ALL " \
+     SEGMENT_COLUMNS(OPTIONS, INJECTED) " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY trace_seq"}
+#define NO_INJECTED "0, NULL"
+#define INJECTED "injected, rule_line"
+    static const char *const sql[2][2][2] = {
+        {SEGMENT_QUERIES("NULL", NO_INJECTED), SEGMENT_QUERIES("NULL", INJECTED)},
+        {SEGMENT_QUERIES("options", NO_INJECTED), SEGMENT_QUERIES("options", INJECTED)},
+    };
 #undef SEGMENT_QUERIES
-    return open_cursor(db, sql[db->has_options][conn_id != 0], run_id, conn_id, c);
+#undef NO_INJECTED
+#undef INJECTED
+    return open_cursor(db, sql[db->has_options][db->has_injected][conn_id != 0], run_id, conn_id,
+                       c);
 }
 
 int results_open_expectations(struct results_db *db, int64_t run_id, struct results_cursor *c)
@@ -477,6 +489,11 @@ int results_next_segment(struct results_cursor *c, struct results_segment *out)
     if (!is_null(st, 17) && segment_options_parse(text_of(st, 17), seg) != 0)
         return bad_row(c->db, c->run_id, "segment", seg_id, "options '%s' are not TCP options",
                        shown(st, 17));
+    int64_t rule_line;
+    if (!uint_of(st, 19, INT_MAX, 0, &rule_line))
+        return bad_row(c->db, c->run_id, "segment", seg_id, "rule_line is out of range");
+    seg->injected = sqlite3_column_int64(st, 18) != 0;
+    out->rule_line = (int)rule_line;
     return 1;
 }
 

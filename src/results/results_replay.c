@@ -50,6 +50,7 @@ static struct trace_segment trace_segment_of(const struct results_segment *s)
     return (struct trace_segment){
         .seg = &s->seg, .sender = s->sender, .receiver = s->receiver,
         .sent_ns = s->sent_ns, .arrived_ns = s->arrived_ns, .fate = s->fate,
+        .rule_line = s->rule_line,
     };
 }
 

@@ -5,17 +5,35 @@
  * timestamps. Segments are reported when sent, so packets seen at a
  * receiver's arrival time wait in a min-heap until the send times of later
  * reports pass them: the file stays in time order.
+ *
+ * pcapng (pcapng.c writes the blocks) adds a comment to every packet: the
+ * segment's fate, retransmission, injection, the fault rule's scenario line
+ * and each side's state after it. A state after a segment is known only
+ * once its arrival instant is over, so in pcapng every packet waits in the
+ * heap, at-send ones too, until a record later than its arrival (or, for a
+ * segment that never arrived, its send) comes; conn_states.c keeps the
+ * states from the transition records meanwhile. Records come in time
+ * order (live runs and replays alike); were one late, a comment could name
+ * a state a few records off, never a packet out of place. Classic pcap
+ * keeps its own path through libpcap, byte for byte as before.
  */
 #define _DEFAULT_SOURCE /* libpcap's headers use u_int and u_char */
 
 #include "sink_pcap.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pcap/pcap.h>
+
+#include "conn_states.h"
+#include "pcap_note.h"
+#include "pcapng.h"
 
 enum {
     IPV4_HEADER_LEN = 20,
@@ -25,6 +43,7 @@ enum {
     IP_TTL_DEFAULT = 64,
     IP_FLAG_DF = 0x4000,
     CORRUPTION_MASK = 0x5555, /* xor'ed into a corrupted packet's TCP checksum */
+    COMMENT_MAX = 512,
 };
 
 /* A packet waiting for its time to be written. */
@@ -33,6 +52,7 @@ struct pending_packet {
     uint64_t order;            /* ties at equal t keep the order of reports */
     uint32_t wire_len, cap_len;
     uint8_t *bytes;
+    struct packet_note *note;  /* pcapng only; NULL in classic pcap */
 };
 
 /* IP identification: one counter per sending address. */
@@ -44,8 +64,14 @@ struct ip_id_counter {
 
 struct pcap_sink {
     struct trace_sink base;    /* first: the trace sees this */
-    pcap_t *pcap;
+    enum sink_pcap_format format;
+    pcap_t *pcap;              /* classic pcap: libpcap writes the file */
     pcap_dumper_t *dumper;
+    FILE *file;                /* pcapng: pcapng.c writes it */
+    struct conn_states *states; /* pcapng: for the comments */
+    sim_time instant;          /* pcapng: the time of the latest record */
+    struct packet_note *last_held[2]; /* pcapng: the notes of the latest segment held */
+    size_t last_held_count;
     char *path;
     char *side;                /* NULL = the wire */
     uint8_t *packet;           /* SINK_PCAP_SNAPLEN bytes: the packet being built */
@@ -223,9 +249,17 @@ static uint32_t build_packet(struct pcap_sink *s, const struct segment *seg, uin
 /* ---- writing in time order ---- */
 
 static void write_packet(struct pcap_sink *s, sim_time t, const uint8_t *bytes, uint32_t wire_len,
-                         uint32_t cap_len)
+                         uint32_t cap_len, const char *comment)
 {
     sim_time ns = s->run_base_ns + t;
+    if (s->format == SINK_PCAP_NG) {
+        uint64_t ts_ns = (uint64_t)SINK_PCAP_EPOCH_S * SIM_S + (uint64_t)ns;
+        pcapng_write_packet(s->file, ts_ns, bytes, cap_len, wire_len, comment);
+        s->packets++;
+        if (t > s->run_last_ns)
+            s->run_last_ns = t;
+        return;
+    }
     struct pcap_pkthdr header;
     header.ts.tv_sec = (time_t)(SINK_PCAP_EPOCH_S + ns / SIM_S);
     header.ts.tv_usec = (suseconds_t)(ns % SIM_S); /* nanoseconds: the file says so */
@@ -291,29 +325,82 @@ static void flush_until(struct pcap_sink *s, sim_time until)
 {
     while (s->heap_count > 0 && s->heap[0].t <= until) {
         struct pending_packet p = heap_pop(s);
-        write_packet(s, p.t, p.bytes, p.wire_len, p.cap_len);
+        write_packet(s, p.t, p.bytes, p.wire_len, p.cap_len, NULL);
         free(p.bytes);
     }
 }
 
 static void discard_pending(struct pcap_sink *s)
 {
-    while (s->heap_count > 0)
-        free(heap_pop(s).bytes);
+    while (s->heap_count > 0) {
+        struct pending_packet p = heap_pop(s);
+        free(p.bytes);
+        free(p.note);
+    }
+    s->last_held_count = 0;
 }
 
-/* Keeps a copy of the packet just built, to be written at time t. */
-static int hold_packet(struct pcap_sink *s, sim_time t, uint32_t wire_len, uint32_t cap_len)
+/* Keeps a copy of the packet just built, to be written at time t, with a
+ * copy of note (pcapng; NULL in classic pcap). */
+static int hold_packet(struct pcap_sink *s, sim_time t, uint32_t wire_len, uint32_t cap_len,
+                       const struct packet_note *note)
 {
-    struct pending_packet p = {t, s->next_order++, wire_len, cap_len, malloc(cap_len)};
-    if (!p.bytes)
-        return -1;
-    memcpy(p.bytes, s->packet, cap_len);
-    if (heap_push(s, p) != 0) {
+    struct pending_packet p = {.t = t, .order = s->next_order++, .wire_len = wire_len,
+                               .cap_len = cap_len, .bytes = malloc(cap_len)};
+    if (note && (p.note = malloc(sizeof *p.note)))
+        *p.note = *note;
+    if (!p.bytes || (note && !p.note) || heap_push(s, p) != 0) {
         free(p.bytes);
+        free(p.note);
         return -1;
     }
+    memcpy(p.bytes, s->packet, cap_len);
+    if (p.note)
+        s->last_held[s->last_held_count++] = p.note;
     return 0;
+}
+
+/* ---- pcapng comments ---- */
+
+/* The host's state at the end of instant t in the segment's connection, or
+ * else in its listener (a SYN that made no TCB yet), or else CLOSED: no TCB
+ * (RFC 9293 3.3.2). */
+static enum tcp_state state_at(const struct pcap_sink *s, int host, uint64_t conn_id, sim_time t)
+{
+    enum tcp_state state = TCP_CLOSED;
+    if (conn_id == 0 || !conn_states_at(s->states, host, conn_id, t, &state))
+        conn_states_at(s->states, host, 0, t, &state);
+    return state;
+}
+
+static sim_time resolve_time(const struct packet_note *n)
+{
+    return n->arrived_ns >= 0 ? n->arrived_ns : n->sent_ns;
+}
+
+/* A record at `now`: the packets whose segment's arrival instant is over
+ * are written, in time order. A receiver that no transition of the segment
+ * names was in the state it had before that instant. Records at the same
+ * time change nothing; SIM_TIME_MAX (the run's end) writes everything. */
+static void advance_to(struct pcap_sink *s, sim_time now)
+{
+    if (now <= s->instant && now != SIM_TIME_MAX)
+        return;
+    s->instant = now;
+    while (s->heap_count > 0 && (resolve_time(s->heap[0].note) < now || now == SIM_TIME_MAX)) {
+        struct pending_packet p = heap_pop(s);
+        s->last_held_count = 0;
+        struct packet_note *n = p.note;
+        if (!n->receiver_known)
+            n->receiver_state = state_at(s, n->receiver, n->conn_id, n->arrived_ns - 1);
+        char comment[COMMENT_MAX];
+        packet_note_describe(n, conn_states_host_name(s->states, n->sender),
+                             conn_states_host_name(s->states, n->receiver), comment,
+                             sizeof comment);
+        write_packet(s, p.t, p.bytes, p.wire_len, p.cap_len, comment);
+        free(p.bytes);
+        free(p.note);
+    }
 }
 
 /* ---- what the tap sees ---- */
@@ -358,28 +445,125 @@ static bool seen_at_arrival(const struct pcap_sink *s, const struct trace_segmen
            ts->fate == FATE_CORRUPTED;
 }
 
+static void out_of_memory(struct pcap_sink *s)
+{
+    s->failed = true;
+    snprintf(s->base.error, sizeof s->base.error, "%s: out of memory", s->path);
+}
+
+/* pcapng: both copies of the segment wait with their note. */
+static void hold_noted(struct pcap_sink *s, const struct trace_segment *ts, uint16_t ip_id,
+                       bool at_send, bool at_arrival)
+{
+    struct packet_note note = {
+        .seg_id = ts->seg->id, .conn_id = ts->seg->conn_id,
+        .sender = conn_states_host(s->states, ts->sender),
+        .receiver = conn_states_host(s->states, ts->receiver),
+        .sent_ns = ts->sent_ns, .arrived_ns = ts->arrived_ns, .fate = ts->fate,
+        .rule_line = ts->rule_line, .retransmission = ts->seg->retransmission,
+        .injected = ts->seg->injected,
+    };
+    uint32_t cap_len, wire_len;
+    if (note.sender < 0 || note.receiver < 0) {
+        out_of_memory(s);
+        return;
+    }
+    note.sender_state = state_at(s, note.sender, note.conn_id, ts->sent_ns);
+    note.receiver_known = ts->arrived_ns < 0;
+    note.receiver_state = state_at(s, note.receiver, note.conn_id, ts->sent_ns);
+    if (at_send) {
+        wire_len = build_packet(s, ts->seg, ip_id, false, &cap_len);
+        if (hold_packet(s, ts->sent_ns, wire_len, cap_len, &note) != 0)
+            out_of_memory(s);
+    }
+    if (at_arrival) {
+        wire_len = build_packet(s, ts->seg, ip_id, ts->fate == FATE_CORRUPTED, &cap_len);
+        if (hold_packet(s, ts->arrived_ns, wire_len, cap_len, &note) != 0)
+            out_of_memory(s);
+    }
+}
+
+/* A duplicate rule's copy is reported right after its original (in the
+ * same instant, with the rule's line): the original's notes learn of it. */
+static void note_copy(struct pcap_sink *s, const struct trace_segment *copy)
+{
+    for (size_t i = 0; i < s->last_held_count; i++) {
+        struct packet_note *n = s->last_held[i];
+        if (n->fate == FATE_DELIVERED && n->rule_line == copy->rule_line &&
+            n->sent_ns == copy->sent_ns)
+            n->copy_id = copy->seg->id;
+    }
+}
+
 static void pcap_segment(struct trace_sink *sink, const struct trace_segment *ts)
 {
     struct pcap_sink *s = as_pcap_sink(sink);
     if (!s->in_run || s->failed)
         return;
+    if (s->format == SINK_PCAP_NG) {
+        advance_to(s, ts->sent_ns);
+        if (ts->fate == FATE_DUPLICATED && ts->rule_line)
+            note_copy(s, ts);
+        s->last_held_count = 0;
+    }
     bool at_send = seen_at_send(s, ts), at_arrival = seen_at_arrival(s, ts);
     if (!at_send && !at_arrival)
         return;
+    if (s->format == SINK_PCAP_NG) {
+        hold_noted(s, ts, ip_identification(s, ts->seg->src_addr, ts->fate == FATE_DUPLICATED),
+                   at_send, at_arrival);
+        return;
+    }
     flush_until(s, ts->sent_ns);
     uint16_t ip_id = ip_identification(s, ts->seg->src_addr, ts->fate == FATE_DUPLICATED);
     uint32_t cap_len, wire_len;
     if (at_send) {
         wire_len = build_packet(s, ts->seg, ip_id, false, &cap_len);
-        write_packet(s, ts->sent_ns, s->packet, wire_len, cap_len);
+        write_packet(s, ts->sent_ns, s->packet, wire_len, cap_len, NULL);
     }
     if (at_arrival) {
         wire_len = build_packet(s, ts->seg, ip_id, ts->fate == FATE_CORRUPTED, &cap_len);
-        if (hold_packet(s, ts->arrived_ns, wire_len, cap_len) != 0) {
-            s->failed = true;
-            snprintf(sink->error, sizeof sink->error, "%s: out of memory", s->path);
+        if (hold_packet(s, ts->arrived_ns, wire_len, cap_len, NULL) != 0)
+            out_of_memory(s);
+    }
+}
+
+/* The waiting packets of the segment that made host's transition: the
+ * receiver's state after it. A linear scan: what waits is what is in
+ * flight, and only transitions a segment made come here. */
+static void note_triggered(struct pcap_sink *s, int host, const struct trace_transition *tr)
+{
+    for (size_t i = 0; i < s->heap_count; i++) {
+        struct packet_note *n = s->heap[i].note;
+        if (n->seg_id == tr->seg_id && n->receiver == host) {
+            n->receiver_state = tr->to_state;
+            n->receiver_known = true;
         }
     }
+}
+
+/* pcapng: the states the comments name. A transition that names its
+ * segment settles that segment's packets first: the kernel backend reports
+ * it some microseconds after the arrival it records, so later than the
+ * arrival instant (a record between the two writes the packet first, with
+ * the receiver's state before it). The packets still waiting ask about times from just
+ * before the earliest of them on, later records from now on. */
+static void pcap_transition(struct trace_sink *sink, const struct trace_transition *tr)
+{
+    struct pcap_sink *s = as_pcap_sink(sink);
+    if (!s->in_run || s->failed || s->format != SINK_PCAP_NG)
+        return;
+    int host = conn_states_host(s->states, tr->host);
+    if (host < 0) {
+        out_of_memory(s);
+        return;
+    }
+    if (tr->seg_id)
+        note_triggered(s, host, tr);
+    advance_to(s, tr->t_ns);
+    sim_time keep_from = s->heap_count > 0 && s->heap[0].t < tr->t_ns ? s->heap[0].t : tr->t_ns;
+    if (conn_states_record(s->states, host, tr->conn_id, tr->t_ns, tr->to_state, keep_from - 1) != 0)
+        out_of_memory(s);
 }
 
 /* ---- runs ---- */
@@ -395,7 +579,16 @@ static int pcap_run_start(struct trace_sink *sink, const struct trace_run_info *
     s->in_run = true;
     s->failed = false;
     s->run_last_ns = 0;
+    s->instant = 0;
     return 0;
+}
+
+/* Returns 0, or -1 when the file could not be written. */
+static int flush_file(struct pcap_sink *s)
+{
+    if (s->format == SINK_PCAP_NG)
+        return fflush(s->file) != 0 || ferror(s->file) ? -1 : 0;
+    return pcap_dump_flush(s->dumper) != 0 || ferror(pcap_dump_file(s->dumper)) ? -1 : 0;
 }
 
 /* The next run starts a second after this one, on a whole second. */
@@ -413,9 +606,14 @@ static int pcap_run_end(struct trace_sink *sink, const struct trace_run_result *
         return -1;
     }
     s->in_run = false;
-    flush_until(s, SIM_TIME_MAX);
+    if (s->format == SINK_PCAP_NG) {
+        advance_to(s, SIM_TIME_MAX);
+        conn_states_clear(s->states);
+    } else {
+        flush_until(s, SIM_TIME_MAX);
+    }
     advance_run_base(s, result->sim_end_ns);
-    if (pcap_dump_flush(s->dumper) != 0 || ferror(pcap_dump_file(s->dumper))) {
+    if (flush_file(s) != 0) {
         snprintf(sink->error, sizeof sink->error, "%s: write error", s->path);
         return -1;
     }
@@ -430,8 +628,10 @@ static void pcap_run_abort(struct trace_sink *sink)
         return;
     s->in_run = false;
     discard_pending(s);
+    if (s->states)
+        conn_states_clear(s->states);
     advance_run_base(s, 0);
-    pcap_dump_flush(s->dumper);
+    flush_file(s);
 }
 
 static void pcap_destroy(struct trace_sink *sink)
@@ -444,6 +644,9 @@ static void pcap_destroy(struct trace_sink *sink)
         pcap_dump_close(s->dumper);
     if (s->pcap)
         pcap_close(s->pcap);
+    if (s->file)
+        fclose(s->file);
+    conn_states_free(s->states);
     free(s->heap);
     free(s->ids);
     free(s->packet);
@@ -454,6 +657,7 @@ static void pcap_destroy(struct trace_sink *sink)
 
 static const struct trace_sink_ops pcap_sink_ops = {
     .run_start = pcap_run_start,
+    .transition = pcap_transition,
     .segment = pcap_segment,
     .run_end = pcap_run_end,
     .run_abort = pcap_run_abort,
@@ -466,7 +670,40 @@ static char *copy_string(const char *s)
     return copy ? strcpy(copy, s) : NULL;
 }
 
+enum sink_pcap_format sink_pcap_format_of(const char *path)
+{
+    static const char suffix[] = ".pcapng";
+    size_t n = strlen(path), k = sizeof suffix - 1;
+    return n > k && strcasecmp(path + n - k, suffix) == 0 ? SINK_PCAP_NG : SINK_PCAP_CLASSIC;
+}
+
 struct trace_sink *sink_pcap_open(const char *path, const char *side, char *err, size_t errlen)
+{
+    return sink_pcap_open_as(path, side, sink_pcap_format_of(path), err, errlen);
+}
+
+/* pcapng: the file, its header, and the state keeping of the comments. */
+static int open_pcapng(struct pcap_sink *s, char *err, size_t errlen)
+{
+    if (!(s->states = conn_states_new())) {
+        snprintf(err, errlen, "%s: out of memory", s->path);
+        return -1;
+    }
+    errno = 0;
+    if (!(s->file = fopen(s->path, "wb"))) {
+        snprintf(err, errlen, "%s: %s", s->path, errno ? strerror(errno) : "cannot create");
+        return -1;
+    }
+    if (pcapng_write_header(s->file, PCAPNG_LINKTYPE_RAW, SINK_PCAP_SNAPLEN,
+                            s->side ? s->side : "wire") != 0) {
+        snprintf(err, errlen, "%s: write error", s->path);
+        return -1;
+    }
+    return 0;
+}
+
+struct trace_sink *sink_pcap_open_as(const char *path, const char *side,
+                                     enum sink_pcap_format format, char *err, size_t errlen)
 {
     struct pcap_sink *s = calloc(1, sizeof *s);
     if (!s || !(s->path = copy_string(path)) || (side && !(s->side = copy_string(side))) ||
@@ -475,6 +712,12 @@ struct trace_sink *sink_pcap_open(const char *path, const char *side, char *err,
         goto fail;
     }
     s->base.ops = &pcap_sink_ops;
+    s->format = format;
+    if (format == SINK_PCAP_NG) {
+        if (open_pcapng(s, err, errlen) != 0)
+            goto fail;
+        return &s->base;
+    }
     s->pcap = pcap_open_dead_with_tstamp_precision(DLT_RAW, SINK_PCAP_SNAPLEN,
                                                    PCAP_TSTAMP_PRECISION_NANO);
     if (!s->pcap) {

@@ -15,6 +15,17 @@
  *                  which carry a deliberately wrong TCP checksum).
  * Several runs written to one file follow each other: each run starts one
  * second after the previous run's end, rounded up to a whole second.
+ *
+ * Two formats: classic pcap (through libpcap), and pcapng (pcapng.c), the
+ * same packets in the same order, each with a comment that Wireshark shows
+ * (tshark: frame.comment) saying what the simulator knows of it:
+ *   segment #2, retransmission: delivered at 1.050000000 s. After it:
+ *   client SYN_SENT, server SYN_RECEIVED
+ * the fate (and the scenario line of a fault rule that picked it, as
+ * segments.rule_line), retransmission, injected, and each side's state at
+ * the end of the instant it was sent (sender) and arrived (receiver; for a
+ * segment that never arrived, the instant it was sent). A host with no TCB
+ * for the connection shows its listener's state, else CLOSED.
  */
 #ifndef TCPSIM_SINK_PCAP_H
 #define TCPSIM_SINK_PCAP_H
@@ -31,10 +42,21 @@
  * capture with this snap length would be (their wire length is kept). */
 #define SINK_PCAP_SNAPLEN 65535
 
+enum sink_pcap_format {
+    SINK_PCAP_CLASSIC,         /* pcap, nanosecond magic, LINKTYPE_RAW */
+    SINK_PCAP_NG,              /* pcapng with a comment per packet */
+};
+
+/* pcapng for a name ending in .pcapng (in any case), else classic pcap. */
+enum sink_pcap_format sink_pcap_format_of(const char *path);
+
 /* Creates (truncates) path. side: NULL for the wire, or a host name.
  * Returns NULL with a message naming the file in err on error. Destroy
- * through sink->ops->destroy (or trace_destroy_sinks). */
+ * through sink->ops->destroy (or trace_destroy_sinks). sink_pcap_open
+ * picks the format by the name (sink_pcap_format_of). */
 struct trace_sink *sink_pcap_open(const char *path, const char *side, char *err, size_t errlen);
+struct trace_sink *sink_pcap_open_as(const char *path, const char *side,
+                                     enum sink_pcap_format format, char *err, size_t errlen);
 
 /* Packets written to the file so far. */
 uint64_t sink_pcap_packet_count(struct trace_sink *sink);

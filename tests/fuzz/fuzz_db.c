@@ -3,8 +3,8 @@
  * input bytes are written to a temporary file, which is opened as a
  * database (results.h) and given to every reader: the ladder (every
  * connection, with --explain, Unicode and ASCII), the DOT state diagram
- * (the latest run and all runs), a replay of every run into the pcap, text
- * and HTML sinks, `compare` of the file against itself, and the statistics
+ * (the latest run and all runs), a replay of every run into the pcap (classic
+ * and pcapng), text and HTML sinks, `compare` of the file against itself, and the statistics
  * (stats_report_load, its print with the CSA model, the distribution and
  * the chart). A damaged database must be refused with a message, never
  * crash or hit undefined behaviour (ASan, UBSan). Outputs go to /dev/null.
@@ -75,6 +75,8 @@ static void replay_all(struct results_db *db, int64_t run_id, FILE *out)
     struct html_options page = HTML_OPTIONS_DEFAULT;
     replay_into(db, run_id, sink_pcap_open("/dev/null", NULL, err, sizeof err));
     replay_into(db, run_id, sink_pcap_open("/dev/null", "client", err, sizeof err));
+    replay_into(db, run_id, sink_pcap_open_as("/dev/null", NULL, SINK_PCAP_NG, err, sizeof err));
+    replay_into(db, run_id, sink_pcap_open_as("/dev/null", "client", SINK_PCAP_NG, err, sizeof err));
     replay_into(db, run_id, sink_text_create(out));
     replay_into(db, run_id, html_sink_open("/dev/null", &page, err, sizeof err));
 }

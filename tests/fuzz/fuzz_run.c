@@ -1,8 +1,8 @@
 /*
  * fuzz_run.c: libFuzzer target for the whole run. Every input is parsed as
  * a scenario; one the parser accepts is run (world_run) into an in-memory
- * results database and a text log to /dev/null, and the ladder of the run
- * is then drawn from that database. What the parser accepts must run to a
+ * results database, a text log and a pcapng capture to /dev/null, and the
+ * ladder of the run is then drawn from that database. What the parser accepts must run to a
  * result: no crash, no leak, no undefined behaviour (ASan, UBSan).
  *
  * Each input must finish fast, so the run is bounded twice: at most
@@ -21,6 +21,7 @@
 #include "ladder.h"
 #include "results.h"
 #include "scenario.h"
+#include "sink_pcap.h"
 #include "sink_sqlite.h"
 #include "sink_text.h"
 #include "trace.h"
@@ -58,6 +59,10 @@ static void run_once(const struct scenario *s)
         trace_add_sink(&trace, db_sink);
     if (log)
         trace_add_sink(&trace, log);
+    /* The pcapng capture: the one sink that holds packets across records. */
+    struct trace_sink *capture = sink_pcap_open_as("/dev/null", NULL, SINK_PCAP_NG, err, sizeof err);
+    if (capture)
+        trace_add_sink(&trace, capture);
     if (db_sink && log) {
         struct world_options options = {.seed = s->run.seed, .details = true,
                                         .max_events = FUZZ_MAX_EVENTS};
