@@ -2,7 +2,7 @@
  * sink_pcap.c: the capture file sink. Builds a real IPv4 + TCP packet for
  * each segment (RFC 791 and RFC 9293 section 3.1 headers in network byte
  * order, RFC 1071 checksums) and writes it through libpcap with nanosecond
- * timestamps. Segments are reported when sent, so packets seen at a
+ * timestamps (libpcap is loaded only here: pcap_loader.h). Segments are reported when sent, so packets seen at a
  * receiver's arrival time wait in a min-heap until the send times of later
  * reports pass them: the file stays in time order.
  */
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/pcap.h>
+#include "pcap_loader.h"
 
 enum {
     IPV4_HEADER_LEN = 20,
@@ -44,6 +44,7 @@ struct ip_id_counter {
 
 struct pcap_sink {
     struct trace_sink base;    /* first: the trace sees this */
+    struct pcap_loader lib;    /* libpcap's functions */
     pcap_t *pcap;
     pcap_dumper_t *dumper;
     char *path;
@@ -231,7 +232,7 @@ static void write_packet(struct pcap_sink *s, sim_time t, const uint8_t *bytes, 
     header.ts.tv_usec = (suseconds_t)(ns % SIM_S); /* nanoseconds: the file says so */
     header.caplen = cap_len;
     header.len = wire_len;
-    pcap_dump((u_char *)s->dumper, &header, bytes);
+    s->lib.dump((u_char *)s->dumper, &header, bytes);
     s->packets++;
     if (t > s->run_last_ns)
         s->run_last_ns = t;
@@ -415,7 +416,7 @@ static int pcap_run_end(struct trace_sink *sink, const struct trace_run_result *
     s->in_run = false;
     flush_until(s, SIM_TIME_MAX);
     advance_run_base(s, result->sim_end_ns);
-    if (pcap_dump_flush(s->dumper) != 0 || ferror(pcap_dump_file(s->dumper))) {
+    if (s->lib.dump_flush(s->dumper) != 0 || ferror(s->lib.dump_file(s->dumper))) {
         snprintf(sink->error, sizeof sink->error, "%s: write error", s->path);
         return -1;
     }
@@ -431,7 +432,7 @@ static void pcap_run_abort(struct trace_sink *sink)
     s->in_run = false;
     discard_pending(s);
     advance_run_base(s, 0);
-    pcap_dump_flush(s->dumper);
+    s->lib.dump_flush(s->dumper);
 }
 
 static void pcap_destroy(struct trace_sink *sink)
@@ -441,9 +442,10 @@ static void pcap_destroy(struct trace_sink *sink)
         return;
     pcap_run_abort(sink);
     if (s->dumper)
-        pcap_dump_close(s->dumper);
+        s->lib.dump_close(s->dumper);
     if (s->pcap)
-        pcap_close(s->pcap);
+        s->lib.close(s->pcap);
+    pcap_loader_close(&s->lib);
     free(s->heap);
     free(s->ids);
     free(s->packet);
@@ -475,15 +477,20 @@ struct trace_sink *sink_pcap_open(const char *path, const char *side, char *err,
         goto fail;
     }
     s->base.ops = &pcap_sink_ops;
-    s->pcap = pcap_open_dead_with_tstamp_precision(DLT_RAW, SINK_PCAP_SNAPLEN,
+    char why[256];
+    if (pcap_loader_open(&s->lib, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        goto fail;
+    }
+    s->pcap = s->lib.open_dead_with_tstamp_precision(DLT_RAW, SINK_PCAP_SNAPLEN,
                                                    PCAP_TSTAMP_PRECISION_NANO);
     if (!s->pcap) {
         snprintf(err, errlen, "%s: libpcap cannot make a raw IP capture", path);
         goto fail;
     }
-    s->dumper = pcap_dump_open(s->pcap, path);
+    s->dumper = s->lib.dump_open(s->pcap, path);
     if (!s->dumper) {
-        snprintf(err, errlen, "%s", pcap_geterr(s->pcap));
+        snprintf(err, errlen, "%s", s->lib.geterr(s->pcap));
         goto fail;
     }
     return &s->base;
