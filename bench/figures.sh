@@ -17,6 +17,8 @@ tcpsim=$1 src=$2 ns3=${3:-}
 reps=${REPS:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+command -v valgrind >/dev/null ||
+    { echo "figures.sh: needs valgrind (TCPSIM_BENCH=1 ./bootstrap installs it)" >&2; exit 2; }
 seq_sc=$src/bench/scenarios/lifecycles-sequential.tcpsim
 small=1000 large=11000
 
