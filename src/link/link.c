@@ -272,7 +272,10 @@ static sim_time line_send(struct link *link, struct link_direction *dir, sim_tim
     sim_time start = dir->line_free_at > now ? dir->line_free_at : now;
     sim_time departure = sim_time_add(start, direction_serialization(dir, len));
     dir->line_free_at = departure;
-    if (departure > now && queue_push(&dir->queue, departure, now) != 0)
+    /* The ring of departure times is read only by queue_full(), i.e. with
+     * a queue limit: without one it is not kept (~40 instructions a segment). */
+    if (dir->config.queue_limit != 0 && departure > now &&
+        queue_push(&dir->queue, departure, now) != 0)
         link_out_of_memory(link);
     return departure;
 }

@@ -2,7 +2,7 @@
  * sink_pcap.c: the capture file sink. Builds a real IPv4 + TCP packet for
  * each segment (RFC 791 and RFC 9293 section 3.1 headers in network byte
  * order, RFC 1071 checksums) and writes it through libpcap with nanosecond
- * timestamps. Segments are reported when sent, so packets seen at a
+ * timestamps (libpcap is loaded only here: pcap_loader.h). Segments are reported when sent, so packets seen at a
  * receiver's arrival time wait in a min-heap until the send times of later
  * reports pass them: the file stays in time order.
  *
@@ -29,7 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <pcap/pcap.h>
+#include "pcap_loader.h"
 
 #include "conn_states.h"
 #include "pcap_note.h"
@@ -65,6 +65,7 @@ struct ip_id_counter {
 struct pcap_sink {
     struct trace_sink base;    /* first: the trace sees this */
     enum sink_pcap_format format;
+    struct pcap_loader lib;    /* classic pcap: libpcap's functions (pcapng needs none) */
     pcap_t *pcap;              /* classic pcap: libpcap writes the file */
     pcap_dumper_t *dumper;
     FILE *file;                /* pcapng: pcapng.c writes it */
@@ -265,7 +266,7 @@ static void write_packet(struct pcap_sink *s, sim_time t, const uint8_t *bytes, 
     header.ts.tv_usec = (suseconds_t)(ns % SIM_S); /* nanoseconds: the file says so */
     header.caplen = cap_len;
     header.len = wire_len;
-    pcap_dump((u_char *)s->dumper, &header, bytes);
+    s->lib.dump((u_char *)s->dumper, &header, bytes);
     s->packets++;
     if (t > s->run_last_ns)
         s->run_last_ns = t;
@@ -588,7 +589,7 @@ static int flush_file(struct pcap_sink *s)
 {
     if (s->format == SINK_PCAP_NG)
         return fflush(s->file) != 0 || ferror(s->file) ? -1 : 0;
-    return pcap_dump_flush(s->dumper) != 0 || ferror(pcap_dump_file(s->dumper)) ? -1 : 0;
+    return s->lib.dump_flush(s->dumper) != 0 || ferror(s->lib.dump_file(s->dumper)) ? -1 : 0;
 }
 
 /* The next run starts a second after this one, on a whole second. */
@@ -641,9 +642,10 @@ static void pcap_destroy(struct trace_sink *sink)
         return;
     pcap_run_abort(sink);
     if (s->dumper)
-        pcap_dump_close(s->dumper);
+        s->lib.dump_close(s->dumper);
     if (s->pcap)
-        pcap_close(s->pcap);
+        s->lib.close(s->pcap);
+    pcap_loader_close(&s->lib);
     if (s->file)
         fclose(s->file);
     conn_states_free(s->states);
@@ -718,15 +720,20 @@ struct trace_sink *sink_pcap_open_as(const char *path, const char *side,
             goto fail;
         return &s->base;
     }
-    s->pcap = pcap_open_dead_with_tstamp_precision(DLT_RAW, SINK_PCAP_SNAPLEN,
+    char why[256];
+    if (pcap_loader_open(&s->lib, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        goto fail;
+    }
+    s->pcap = s->lib.open_dead_with_tstamp_precision(DLT_RAW, SINK_PCAP_SNAPLEN,
                                                    PCAP_TSTAMP_PRECISION_NANO);
     if (!s->pcap) {
         snprintf(err, errlen, "%s: libpcap cannot make a raw IP capture", path);
         goto fail;
     }
-    s->dumper = pcap_dump_open(s->pcap, path);
+    s->dumper = s->lib.dump_open(s->pcap, path);
     if (!s->dumper) {
-        snprintf(err, errlen, "%s", pcap_geterr(s->pcap));
+        snprintf(err, errlen, "%s", s->lib.geterr(s->pcap));
         goto fail;
     }
     return &s->base;

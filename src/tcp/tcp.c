@@ -21,6 +21,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define DEFAULT_EPHEMERAL_LOW 32768
 #define DEFAULT_EPHEMERAL_HIGH 60999
@@ -70,10 +71,25 @@ struct tcp_host *tcp_host_create(struct tcp_network *network, const struct tcp_h
     return h;
 }
 
+/* Frees the TCB, or keeps it as a spare of its host (struct tcp_host). */
 static void conn_free(struct tcp_conn *c)
 {
     tcp_free_buffers(c);
-    free(c);
+    struct tcp_host *h = c->host;
+    if (h->spare_tcb_count < TCP_SPARES)
+        h->spare_tcbs[h->spare_tcb_count++] = c;
+    else
+        free(c);
+}
+
+/* A zeroed TCB: a spare of the host's, else a new one. */
+static struct tcp_conn *conn_alloc(struct tcp_host *h)
+{
+    if (h->spare_tcb_count == 0)
+        return calloc(1, sizeof(struct tcp_conn));
+    struct tcp_conn *c = h->spare_tcbs[--h->spare_tcb_count];
+    memset(c, 0, sizeof *c);
+    return c;
 }
 
 /* Tears a TCB down without telling anyone (host destruction). */
@@ -96,6 +112,9 @@ void tcp_host_destroy(struct tcp_host *host)
         conn_discard(host->listeners[i]);
     if (host->network)
         tcp_network_remove_host(host->network, host);
+    for (size_t i = 0; i < host->spare_tcb_count; i++)
+        free(host->spare_tcbs[i]);
+    tcp_free_spare_buffers(host);
     free(host->tcbs.slots);
     free(host->tcbs.hashes);
     free(host->listeners);
@@ -109,7 +128,7 @@ const char *tcp_host_name(const struct tcp_host *host) { return host->config.nam
 
 struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial)
 {
-    struct tcp_conn *c = calloc(1, sizeof *c);
+    struct tcp_conn *c = conn_alloc(h);
     if (!c)
         return NULL;
     c->host = h;

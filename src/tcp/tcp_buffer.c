@@ -71,10 +71,34 @@ static void bytes_free(struct tcp_bytes *q)
 
 /* ---- a connection's buffers ---- */
 
+/* Empties a byte queue, keeping its array unless it grew large. */
+static void bytes_empty(struct tcp_bytes *q)
+{
+    if (q->cap > TCP_SPARE_BYTES_MAX)
+        bytes_free(q);
+    q->head = q->len = 0;
+}
+
+/* A spare buffer set of the host's (empty, its arrays kept), else a new one. */
 int tcp_alloc_buffers(struct tcp_conn *c)
 {
+    struct tcp_host *h = c->host;
+    if (h->spare_buffer_count > 0) {
+        c->buf = h->spare_buffers[--h->spare_buffer_count];
+        return 0;
+    }
     c->buf = calloc(1, sizeof *c->buf);
     return c->buf ? 0 : -1;
+}
+
+void tcp_free_spare_buffers(struct tcp_host *h)
+{
+    for (size_t i = 0; i < h->spare_buffer_count; i++) {
+        bytes_free(&h->spare_buffers[i]->snd);
+        bytes_free(&h->spare_buffers[i]->rcv);
+        free(h->spare_buffers[i]);
+    }
+    h->spare_buffer_count = 0;
 }
 
 static void ooo_free(struct tcp_buffers *b)
@@ -90,11 +114,20 @@ void tcp_free_buffers(struct tcp_conn *c)
 {
     if (!c->buf)
         return;
-    bytes_free(&c->buf->snd);
-    bytes_free(&c->buf->rcv);
-    ooo_free(c->buf);
-    free(c->buf);
+    struct tcp_buffers *b = c->buf;
+    struct tcp_host *h = c->host;
     c->buf = NULL;
+    ooo_free(b);
+    if (h->spare_buffer_count == TCP_SPARES) {
+        bytes_free(&b->snd);
+        bytes_free(&b->rcv);
+        free(b);
+        return;
+    }
+    bytes_empty(&b->snd);
+    bytes_empty(&b->rcv);
+    b->snd_base = 0;
+    h->spare_buffers[h->spare_buffer_count++] = b;
 }
 
 void tcp_trim_buffers(struct tcp_conn *c)

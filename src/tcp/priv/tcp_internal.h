@@ -163,6 +163,8 @@ struct tcp_table {            /* open addressing, linear probing, keyed by 4-tup
                                * and moves need not read the TCBs (cache misses at 10^6) */
 };
 
+enum { TCP_SPARES = 64, TCP_SPARE_BYTES_MAX = 4096 };
+
 struct tcp_host {
     struct tcp_network *network;
     struct sim *sim;
@@ -179,6 +181,16 @@ struct tcp_host {
     size_t listener_count, listener_cap;
     uint64_t ephemeral_cursor;
     struct tcp_host_stats stats;
+    /* Freed TCBs and buffer sets kept for the next connection (tcp.c, tcp_buffer.c): most
+     * runs open and close connections at a steady rate, and malloc/calloc/free of a TCB, its
+     * buffers and their two 1 KiB byte arrays were ~7% of a lifecycle. A spare costs only a
+     * memset on reuse. Trade-off: at most TCP_SPARES of each stay allocated after a burst of
+     * closes (a few hundred KiB per host), and byte arrays that grew past
+     * TCP_SPARE_BYTES_MAX are freed rather than kept. */
+    struct tcp_conn *spare_tcbs[TCP_SPARES];
+    size_t spare_tcb_count;
+    struct tcp_buffers *spare_buffers[TCP_SPARES];
+    size_t spare_buffer_count;
 };
 
 /* ---- the network: conn_ids and struct trace_connection ---- */
@@ -327,6 +339,8 @@ int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len);
 void tcp_bytes_consume(struct tcp_bytes *q, uint32_t n);
 int tcp_alloc_buffers(struct tcp_conn *c);
 void tcp_free_buffers(struct tcp_conn *c);
+/* Frees the host's spare buffer sets (host destruction). */
+void tcp_free_spare_buffers(struct tcp_host *h);
 /* Entering TIME_WAIT: keep only unread received bytes (usually nothing). */
 void tcp_trim_buffers(struct tcp_conn *c);
 uint32_t tcp_snd_data_end(const struct tcp_conn *c);
