@@ -97,6 +97,33 @@ else
     echo "robust: skipping the out-of-memory runs (no shim, or a sanitizer build)"
 fi
 
+# Memory has a cap: 10^9 connections the server never closes stop cleanly
+# at --max-memory (failed in the database, exit 1, a message with the limit
+# and how to raise it), in seconds; check warns before the run.
+cat >"$tmp/pile.tcpsim" <<'EOF'
+scenario pile-up "10^9 connections the server never closes"
+link  delay=1ms rate=1Gbps
+host  client addr=10.0.0.1 profile=linux
+host  server addr=10.0.0.2 profile=linux
+workload client->server:80 count=1000000000 rate=100000/s arrivals=fixed size=100B server_close=never
+run   until=1000000s
+EOF
+expect_status 0 "check of a workload past --max-memory" "$TCPSIM" check "$tmp/pile.tcpsim" --max-memory 64M
+expect_message "check of a workload past --max-memory" \
+    "warning: its workloads may keep 1000000000 connections alive at once .* --max-memory 64 MiB"
+expect_status 0 "check of a workload within --max-memory" "$TCPSIM" check "$handshake" --max-memory 1M
+if [ ! -s "$tmp/err" ]; then ok; else bad "check of the handshake warned: $(cat "$tmp/err")"; fi
+expect_status 1 "run past --max-memory" timeout 60 "$TCPSIM" run "$tmp/pile.tcpsim" -q --max-memory 64M \
+    -o "$tmp/pile.db"
+expect_message "run past --max-memory" \
+    "pile.tcpsim: the memory limit of 64 MiB was reached at [0-9.]+ s simulated.*raise the limit with --max-memory SIZE"
+status=$(sqlite3 "$tmp/pile.db" "SELECT group_concat(status) FROM runs" 2>/dev/null)
+if [ "$status" = failed ]; then ok; else bad "run past --max-memory recorded as '$status'"; fi
+expect_status 2 "--max-memory 0" "$TCPSIM" run "$handshake" --no-db --max-memory 0
+expect_status 2 "--max-memory 12X" "$TCPSIM" run "$handshake" --no-db --max-memory 12X
+expect_status 0 "sweep under --max-memory" "$TCPSIM" sweep "$handshake" --vary link.loss=0 -q \
+    --max-memory 64M -o "$tmp/mm.db"
+
 # -q never hides an application call that did nothing.
 grep -v '^expect' "$handshake" >"$tmp/close7.tcpsim"
 echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"

@@ -46,6 +46,7 @@ struct run_options {
     bool ladder;                  /* draw each run's ladder diagram after it */
     bool kernel;                  /* tcpsim kernel: the real kernel's TCP runs the scenario */
     bool lenient;                 /* kernel: run even with settings the kernel cannot take */
+    uint64_t max_memory;          /* --max-memory: what one run may account (world_options) */
     struct ladder_options ladder_options;
 };
 
@@ -79,6 +80,8 @@ static void usage(FILE *out, bool kernel)
             "      --log FILE         write one line per transition and segment ('-': stdout)\n"
             "      --html FILE        write the first replication as an interactive HTML page\n"
             "      --quiz             open that page in quiz mode\n"
+            "      --max-memory SIZE  stop a run (failed, exit 1) whose TCBs, buffers and events\n"
+            "                         would pass SIZE (512M, 4G; default: half the physical memory)\n"
             "  -q, --quiet            print nothing but errors\n"
             "  -h, --help             this help\n"
             "      --ladder           draw each run's ladder diagram after it (with --no-db, from\n"
@@ -104,6 +107,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"width", required_argument, NULL, LADDER_OPT_WIDTH},
         {"color", optional_argument, NULL, LADDER_OPT_COLOR},
         {"lenient", no_argument, NULL, 'K'},
+        {"max-memory", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     uint64_t value;
@@ -142,6 +146,15 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->ladder = true;
             break;
         }
+        case 'M':
+            if (o->kernel) {
+                cli_error("--max-memory is an option of 'tcpsim run': the kernel's TCP keeps its "
+                          "own memory");
+                return -1;
+            }
+            if (cli_parse_size("--max-memory", optarg, &o->max_memory) != 0)
+                return -1;
+            break;
         case 's':
             if (cli_parse_integer("--seed", optarg, 0, UINT64_MAX, &o->seed) != 0)
                 return -1;
@@ -313,7 +326,8 @@ int cli_run_command(int argc, char **argv, bool kernel)
 {
     const char *assignments[argc > 0 ? argc : 1];
     struct run_options o = {.assignments = assignments, .reps = 1,
-                            .ladder_options = LADDER_OPTIONS_DEFAULT, .kernel = kernel};
+                            .ladder_options = LADDER_OPTIONS_DEFAULT, .kernel = kernel,
+                            .max_memory = cli_default_max_memory()};
     if (parse_options(argc, argv, &o) != 0)
         return EXIT_USAGE;
     if (kernel && cli_kernel_check_privileges() != 0)
@@ -356,6 +370,7 @@ int cli_run_command(int argc, char **argv, bool kernel)
             .details = !o.quiet && reps == 1,
             .notes = true,
             .skip_expectations = o.no_expect,
+            .max_memory = o.max_memory,
         };
         if (run_once(&o, sc, &options, &trace, &report) != 0) {
             cli_error("%s: run failed: %s", o.scenario_path, report.error);
@@ -377,7 +392,8 @@ int cli_run_command(int argc, char **argv, bool kernel)
             run_summary_print_notes(stderr, prefix, sc, &report);
         }
         if (report.error[0]) /* a run that stopped, e.g. out of memory */
-            cli_error("%s: %s", o.scenario_path, report.error);
+            cli_error("%s: %s%s", o.scenario_path, report.error,
+                      report.memory_limit_reached ? " (raise the limit with --max-memory SIZE)" : "");
         world_report_free(&report);
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);

@@ -73,6 +73,7 @@ struct tcp_host *tcp_host_create(struct tcp_network *network, const struct tcp_h
 static void conn_free(struct tcp_conn *c)
 {
     tcp_free_buffers(c);
+    sim_memory_release(c->host->sim, TCP_TCB_CHARGE);
     free(c);
 }
 
@@ -102,6 +103,11 @@ void tcp_host_destroy(struct tcp_host *host)
     free(host);
 }
 
+size_t tcp_connection_footprint(void)
+{
+    return 2 * (TCP_TCB_CHARGE + sizeof(struct tcp_buffers)) + TCP_RECORD_CHARGE;
+}
+
 const struct tcp_host_stats *tcp_host_stats(const struct tcp_host *host) { return &host->stats; }
 const char *tcp_host_name(const struct tcp_host *host) { return host->config.name; }
 
@@ -113,6 +119,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial)
     if (!c)
         return NULL;
     c->host = h;
+    sim_memory_charge(h->sim, TCP_TCB_CHARGE);
     c->state = (uint8_t)initial;
     c->rto = h->config.profile.rto_initial;
     c->cwnd = UINT32_MAX;

@@ -40,12 +40,14 @@ static int bytes_reserve(struct tcp_bytes *q, uint32_t len)
     return 0;
 }
 
-int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len)
+int tcp_bytes_append(struct sim *sim, struct tcp_bytes *q, const uint8_t *data, uint32_t len)
 {
     if (len == 0)
         return 0;
+    uint32_t cap = q->cap;
     if (bytes_reserve(q, len) != 0)
         return -1;
+    sim_memory_charge(sim, q->cap - cap);
     if (data)
         memcpy(q->data + q->head + q->len, data, len);
     else
@@ -62,8 +64,9 @@ void tcp_bytes_consume(struct tcp_bytes *q, uint32_t n)
         q->head = 0;
 }
 
-static void bytes_free(struct tcp_bytes *q)
+static void bytes_free(struct sim *sim, struct tcp_bytes *q)
 {
+    sim_memory_release(sim, q->cap);
     free(q->data);
     memset(q, 0, sizeof *q);
 }
@@ -73,7 +76,10 @@ static void bytes_free(struct tcp_bytes *q)
 int tcp_alloc_buffers(struct tcp_conn *c)
 {
     c->buf = calloc(1, sizeof *c->buf);
-    return c->buf ? 0 : -1;
+    if (!c->buf)
+        return -1;
+    sim_memory_charge(c->host->sim, sizeof *c->buf);
+    return 0;
 }
 
 static void ooo_free(struct tcp_buffers *b)
@@ -89,9 +95,10 @@ void tcp_free_buffers(struct tcp_conn *c)
 {
     if (!c->buf)
         return;
-    bytes_free(&c->buf->snd);
-    bytes_free(&c->buf->rcv);
+    bytes_free(c->host->sim, &c->buf->snd);
+    bytes_free(c->host->sim, &c->buf->rcv);
     ooo_free(c->buf);
+    sim_memory_release(c->host->sim, sizeof *c->buf);
     free(c->buf);
     c->buf = NULL;
 }
@@ -104,7 +111,7 @@ void tcp_trim_buffers(struct tcp_conn *c)
         tcp_free_buffers(c);
         return;
     }
-    bytes_free(&c->buf->snd);
+    bytes_free(c->host->sim, &c->buf->snd);
     ooo_free(c->buf);
 }
 
