@@ -124,6 +124,32 @@ expect_status 2 "--max-memory 12X" "$TCPSIM" run "$handshake" --no-db --max-memo
 expect_status 0 "sweep under --max-memory" "$TCPSIM" sweep "$handshake" --vary link.loss=0 -q \
     --max-memory 64M -o "$tmp/mm.db"
 
+# Readers refuse hand-edited garbage, naming the row, exit 2: a state that
+# is not one, a negative length, times at -2^63, a run status, a connection
+# established before it opened. (dot reads only transitions and the run.)
+"$TCPSIM" run "$handshake" -o "$tmp/good.db" -q
+for edit in "transitions SET to_state='BOGUS' WHERE seq=1|run 1, transition 1: 'CLOSED -> BOGUS' is not a pair" \
+            "transitions SET t_ns=-9223372036854775808 WHERE seq=1|run 1, transition 1: t_ns -9223372036854775808 is not a time" \
+            "runs SET status='BOGUS'|run 1: status 'BOGUS' is not ok, failed or error" \
+            "segments SET len=-5 WHERE seg_id=2|run 1, segment 2: .*len.* out of range" \
+            "segments SET sent_ns=-9223372036854775808 WHERE seg_id=2|run 1, segment 2: sent_ns .* is not a time" \
+            "segments SET arrived_ns=5 WHERE seg_id=2|run 1, segment 2: arrived_ns 5 is before sent_ns" \
+            "connections SET established_ns=-5|run 1, connection 1: established_ns -5 .* before opened_ns"; do
+    sql=${edit%%|*} message=${edit#*|}
+    cp "$tmp/good.db" "$tmp/bad.db"
+    sqlite3 "$tmp/bad.db" "UPDATE $sql"
+    for reader in ladder pcap stats compare html dot; do
+        case $reader:$sql in dot:segments*|dot:connections*) continue ;; esac
+        case $reader in
+        pcap|html) set -- "$reader" "$tmp/bad.db" -o "$tmp/out.$reader" ;;
+        compare) set -- compare "$tmp/bad.db" "$tmp/good.db" ;;
+        *) set -- "$reader" "$tmp/bad.db" ;;
+        esac
+        expect_status 2 "$reader of a database with $sql" "$TCPSIM" "$@"
+        expect_message "$reader of a database with $sql" "bad.db: $message"
+    done
+done
+
 # -q never hides an application call that did nothing.
 grep -v '^expect' "$handshake" >"$tmp/close7.tcpsim"
 echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"

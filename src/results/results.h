@@ -126,6 +126,11 @@ typedef int results_transition_count_fn(void *context, const struct results_tran
 int results_transition_counts(struct results_db *db, int64_t run_id,
                               results_transition_count_fn *fn, void *context);
 
+/* Reads every record of every run through the checks above and
+ * results_validate.h, for readers that query aggregates (tcpsim stats):
+ * 0, or -1 naming the first bad row (results_error). */
+int results_check_runs(struct results_db *db);
+
 /* Feeds run run_id into trace's sinks as the simulation reported it:
  * run_start (scenario, digest, seed, rep and the params), the
  * transitions and segments in record order, then the connections in
