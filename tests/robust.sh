@@ -150,6 +150,34 @@ for edit in "transitions SET to_state='BOGUS' WHERE seq=1|run 1, transition 1: '
     done
 done
 
+# One exit rule for databases (docs/tcpsim.1, EXIT STATUS): a damaged input
+# is the input's fault, 2; a database locked by another process, a full
+# disk (here a file size limit: SQLite's I/O error), the environment's, 1,
+# whenever it happens.
+"$TCPSIM" run "$handshake" -o "$tmp/db1.db" -q
+head -c 3000 "$tmp/db1.db" >"$tmp/truncated.db"
+echo garbage >"$tmp/garbage.db"
+cp "$tmp/db1.db" "$tmp/merged.db"
+expect_status 2 "merge of a truncated input" "$TCPSIM" merge "$tmp/merged.db" "$tmp/truncated.db"
+expect_message "merge of a truncated input" "truncated.db: "
+expect_status 2 "merge of a garbage input" "$TCPSIM" merge "$tmp/merged.db" "$tmp/garbage.db"
+cp "$tmp/db1.db" "$tmp/locked.db"
+{ echo 'BEGIN EXCLUSIVE;'; echo 'SELECT 1;'; sleep 12; } | sqlite3 "$tmp/locked.db" >/dev/null &
+locker=$!
+sleep 1
+for cmd in "run $handshake -q -o" "merge" "ladder" "sweep $handshake --vary link.loss=0,1% -q -o"; do
+    # shellcheck disable=SC2086 # cmd is words
+    set -- $cmd
+    if [ "$1" = merge ]; then set -- merge "$tmp/locked.db" "$tmp/db1.db"; else set -- "$@" "$tmp/locked.db"; fi
+    expect_status 1 "$1 on a locked database" "$TCPSIM" "$@"
+    expect_message "$1 on a locked database" "locked.db: .*database is locked"
+done
+kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
+rm -f "$tmp/full.db"
+(trap '' XFSZ; ulimit -f 1; exec "$TCPSIM" run "$handshake" -q -o "$tmp/full.db") >"$tmp/out" 2>"$tmp/err"
+if [ $? = 1 ]; then ok; else bad "a full disk at schema creation: not exit 1"; fi
+expect_message "a full disk at schema creation" "full.db: (disk I/O error|database or disk is full)"
+
 # -q never hides an application call that did nothing.
 grep -v '^expect' "$handshake" >"$tmp/close7.tcpsim"
 echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "results.h"
 #include "scenario.h"
 
 void cli_error(const char *fmt, ...)
@@ -142,4 +143,10 @@ void cli_try_help(const char *command)
 {
     /* GNU: a usage error says where the help is instead of printing it all. */
     fprintf(stderr, "Try 'tcpsim %s --help' for more information.\n", command);
+}
+
+int cli_database_failure(const char *message)
+{
+    cli_error("%s", message);
+    return results_message_is_environment(message) ? EXIT_FAILED : EXIT_USAGE;
 }

@@ -45,6 +45,12 @@ int cli_parse_size(const char *option, const char *text, uint64_t *out);
  * their share of it (cmd_sweep.c divides it). */
 uint64_t cli_default_max_memory(void);
 
+/* Prints a database's failure and returns the exit status of the one rule
+ * (docs/tcpsim.1, EXIT STATUS): 1 when the environment failed (locked, disk
+ * full, I/O error, out of memory), 2 when the file is the problem (not a
+ * tcpsim database, damaged, no such run). */
+int cli_database_failure(const char *message);
+
 /* The run a command reading a database works on (cli_db.c): wanted, or
  * the latest when wanted is 0, checked to exist. Returns 0, or -1 with a
  * message that starts with db_path in err. */

@@ -226,6 +226,7 @@ static int default_db_path(const struct scenario *sc, char *path, size_t size)
     return 0;
 }
 
+/* Returns 0, or the exit status (cli_database_failure's rule for the database). */
 static int open_sinks(const struct run_options *o, const struct scenario *sc, struct trace *trace,
                       char *db_path, size_t db_size, struct trace_sink **pcap_sink, FILE **log,
                       struct trace_sink **db_sink)
@@ -235,7 +236,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         *log = strcmp(o->log_path, "-") == 0 ? stdout : fopen(o->log_path, "w");
         if (!*log) {
             cli_error("cannot write %s: %s", o->log_path, strerror(errno));
-            return -1;
+            return EXIT_USAGE;
         }
         struct trace_sink *text = sink_text_open(*log, strcmp(o->log_path, "-") == 0
                                                              ? "standard output" : o->log_path);
@@ -243,7 +244,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
             cli_error("out of memory");
             if (text)
                 text->ops->destroy(text);
-            return -1;
+            return EXIT_USAGE;
         }
     }
     if (!o->no_db || o->ladder) {
@@ -252,24 +253,22 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         else if (o->db_path)
             snprintf(db_path, db_size, "%s", o->db_path);
         else if (default_db_path(sc, db_path, db_size) != 0)
-            return -1;
+            return EXIT_USAGE;
         struct trace_sink *db = sink_sqlite_open(db_path, error, sizeof error);
-        if (!db) {
-            cli_error("%s", error);
-            return -1;
-        }
+        if (!db)
+            return cli_database_failure(error);
         trace_add_sink(trace, db);
         *db_sink = db;
     }
     if (o->pcap_path) {
         if (o->pcap_side && scenario_host_index(sc, o->pcap_side) < 0) {
             cli_error("--pcap-side: no host named '%s' in %s", o->pcap_side, o->scenario_path);
-            return -1;
+            return EXIT_USAGE;
         }
         struct trace_sink *pcap = sink_pcap_open(o->pcap_path, o->pcap_side, error, sizeof error);
         if (!pcap) {
             cli_error("%s", error);
-            return -1;
+            return EXIT_USAGE;
         }
         trace_add_sink(trace, pcap);
         *pcap_sink = pcap;
@@ -280,7 +279,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         struct trace_sink *page = html_sink_open(o->html_path, &options, error, sizeof error);
         if (!page) {
             cli_error("%s", error);
-            return -1;
+            return EXIT_USAGE;
         }
         trace_add_sink(trace, page); /* it writes the first run and ignores the others */
     }
@@ -352,12 +351,13 @@ int cli_run_command(int argc, char **argv, bool kernel)
     FILE *log = NULL;
     trace_init(&trace);
     ladder_resolve_output(&o.ladder_options, stdout);
-    if (open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log, &db) != 0) {
+    int failure = open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log, &db);
+    if (failure != 0) {
         trace_destroy_sinks(&trace);
         if (log && log != stdout)
             fclose(log);
         scenario_free(sc);
-        return EXIT_USAGE;
+        return failure;
     }
 
     int status = EXIT_OK;

@@ -166,11 +166,11 @@ int cmd_sweep(int argc, char **argv)
         struct sweep_run_result result;
         enum sweep_run_outcome outcome = sweep_run(&o.request, &result);
         if (outcome == SWEEP_RUN_BAD_INPUT)
-            cli_error("%s", result.error);
+            status = cli_database_failure(result.error); /* 1 for a locked or full database */
         else if (!o.quiet)
             sweep_run_print_summary(stdout, &o.request, &result);
-        status = outcome == SWEEP_RUN_DONE ? EXIT_OK
-                 : outcome == SWEEP_RUN_INCOMPLETE ? EXIT_FAILED : EXIT_USAGE;
+        if (outcome != SWEEP_RUN_BAD_INPUT)
+            status = outcome == SWEEP_RUN_DONE ? EXIT_OK : EXIT_FAILED;
     }
     sweep_grid_free(&o.grid);
     return status;

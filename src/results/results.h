@@ -37,6 +37,15 @@ struct results_db;
 struct results_db *results_open(const char *path, char *err, size_t errlen);
 void results_close(struct results_db *db);
 
+/* Whether a message of this layer (results_error, or the err of an open or
+ * a copy) says the environment failed, not the input: the database is
+ * locked by another process (busy, locked), the disk is full, an I/O error,
+ * out of memory. The commands exit 1 for those (the output could not be
+ * written: the same command may work later) and 2 for the others (the file
+ * is not a tcpsim database, is damaged, no such run). */
+#include <stdbool.h>
+bool results_message_is_environment(const char *message);
+
 /* Why the last call on db failed, without the database's name (callers
  * print "PATH: " before it). */
 const char *results_error(const struct results_db *db);
