@@ -205,6 +205,9 @@ expect_status 2 "help of an unknown command" "$TCPSIM" help frobnicate
 # A usage error points at the help instead of printing all of it.
 expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
 expect_message "unknown option" "^Try 'tcpsim run --help' for more information.$"
+expect_message "unknown option" "^tcpsim run: unrecognized option '--frobnicate'$"
+expect_status 2 "invalid short option" "$TCPSIM" ladder -Z
+expect_message "invalid short option" "^tcpsim ladder: invalid option -- 'Z'$"
 if ! grep -q '^Usage:' "$tmp/err"; then ok; else bad "a usage error printed the whole help"; fi
 
 # The man page states the exit codes and limits; mandoc finds nothing in it.
