@@ -361,7 +361,7 @@ int cli_run_command(int argc, char **argv, bool kernel)
     }
 
     int status = EXIT_OK;
-    uint64_t failed_runs = 0;
+    uint64_t failed_runs = 0, stopped_runs = 0;
     for (uint32_t rep = 0; rep < reps; rep++) {
         struct world_report report;
         struct world_options options = {
@@ -402,7 +402,10 @@ int cli_run_command(int argc, char **argv, bool kernel)
             break;
         }
         if (strcmp(report.status, "ok") != 0) {
-            failed_runs++;
+            if (report.error[0]) /* stopped (out of memory, the memory limit), said above */
+                stopped_runs++;
+            else
+                failed_runs++;
             status = EXIT_FAILED;
         }
         if (rep == 0 && pcap) {
@@ -415,6 +418,8 @@ int cli_run_command(int argc, char **argv, bool kernel)
     if (!o.quiet) {
         if (failed_runs)
             printf("%" PRIu64 " of %" PRIu32 " runs failed their expectations\n", failed_runs, reps);
+        if (stopped_runs)
+            printf("%" PRIu64 " of %" PRIu32 " runs stopped before their end\n", stopped_runs, reps);
         if (!o.no_db)
             printf("recorded in %s\n", db_path);
         if (o.pcap_path)
