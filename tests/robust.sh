@@ -97,6 +97,87 @@ else
     echo "robust: skipping the out-of-memory runs (no shim, or a sanitizer build)"
 fi
 
+# Memory has a cap: 10^9 connections the server never closes stop cleanly
+# at --max-memory (failed in the database, exit 1, a message with the limit
+# and how to raise it), in seconds; check warns before the run.
+cat >"$tmp/pile.tcpsim" <<'EOF'
+scenario pile-up "10^9 connections the server never closes"
+link  delay=1ms rate=1Gbps
+host  client addr=10.0.0.1 profile=linux
+host  server addr=10.0.0.2 profile=linux
+workload client->server:80 count=1000000000 rate=100000/s arrivals=fixed size=100B server_close=never
+run   until=1000000s
+EOF
+expect_status 0 "check of a workload past --max-memory" "$TCPSIM" check "$tmp/pile.tcpsim" --max-memory 64M
+expect_message "check of a workload past --max-memory" \
+    "warning: its workloads may keep 1000000000 connections alive at once .* --max-memory 64 MiB"
+expect_status 0 "check of a workload within --max-memory" "$TCPSIM" check "$handshake" --max-memory 1M
+if [ ! -s "$tmp/err" ]; then ok; else bad "check of the handshake warned: $(cat "$tmp/err")"; fi
+expect_status 1 "run past --max-memory" timeout 60 "$TCPSIM" run "$tmp/pile.tcpsim" -q --max-memory 64M \
+    -o "$tmp/pile.db"
+expect_message "run past --max-memory" \
+    "pile.tcpsim: the memory limit of 64 MiB was reached at [0-9.]+ s simulated.*raise the limit with --max-memory SIZE"
+status=$(sqlite3 "$tmp/pile.db" "SELECT group_concat(status) FROM runs" 2>/dev/null)
+if [ "$status" = failed ]; then ok; else bad "run past --max-memory recorded as '$status'"; fi
+expect_status 2 "--max-memory 0" "$TCPSIM" run "$handshake" --no-db --max-memory 0
+expect_status 2 "--max-memory 12X" "$TCPSIM" run "$handshake" --no-db --max-memory 12X
+expect_status 0 "sweep under --max-memory" "$TCPSIM" sweep "$handshake" --vary link.loss=0 -q \
+    --max-memory 64M -o "$tmp/mm.db"
+
+# Readers refuse hand-edited garbage, naming the row, exit 2: a state that
+# is not one, a negative length, times at -2^63, a run status, a connection
+# established before it opened. (dot reads only transitions and the run.)
+"$TCPSIM" run "$handshake" -o "$tmp/good.db" -q
+for edit in "transitions SET to_state='BOGUS' WHERE seq=1|run 1, transition 1: 'CLOSED -> BOGUS' is not a pair" \
+            "transitions SET t_ns=-9223372036854775808 WHERE seq=1|run 1, transition 1: t_ns -9223372036854775808 is not a time" \
+            "runs SET status='BOGUS'|run 1: status 'BOGUS' is not ok, failed or error" \
+            "segments SET len=-5 WHERE seg_id=2|run 1, segment 2: .*len.* out of range" \
+            "segments SET sent_ns=-9223372036854775808 WHERE seg_id=2|run 1, segment 2: sent_ns .* is not a time" \
+            "segments SET arrived_ns=5 WHERE seg_id=2|run 1, segment 2: arrived_ns 5 is before sent_ns" \
+            "connections SET established_ns=-5|run 1, connection 1: established_ns -5 .* before opened_ns"; do
+    sql=${edit%%|*} message=${edit#*|}
+    cp "$tmp/good.db" "$tmp/bad.db"
+    sqlite3 "$tmp/bad.db" "UPDATE $sql"
+    for reader in ladder pcap stats compare html dot; do
+        case $reader:$sql in dot:segments*|dot:connections*) continue ;; esac
+        case $reader in
+        pcap|html) set -- "$reader" "$tmp/bad.db" -o "$tmp/out.$reader" ;;
+        compare) set -- compare "$tmp/bad.db" "$tmp/good.db" ;;
+        *) set -- "$reader" "$tmp/bad.db" ;;
+        esac
+        expect_status 2 "$reader of a database with $sql" "$TCPSIM" "$@"
+        expect_message "$reader of a database with $sql" "bad.db: $message"
+    done
+done
+
+# One exit rule for databases (docs/tcpsim.1, EXIT STATUS): a damaged input
+# is the input's fault, 2; a database locked by another process, a full
+# disk (here a file size limit: SQLite's I/O error), the environment's, 1,
+# whenever it happens.
+"$TCPSIM" run "$handshake" -o "$tmp/db1.db" -q
+head -c 3000 "$tmp/db1.db" >"$tmp/truncated.db"
+echo garbage >"$tmp/garbage.db"
+cp "$tmp/db1.db" "$tmp/merged.db"
+expect_status 2 "merge of a truncated input" "$TCPSIM" merge "$tmp/merged.db" "$tmp/truncated.db"
+expect_message "merge of a truncated input" "truncated.db: "
+expect_status 2 "merge of a garbage input" "$TCPSIM" merge "$tmp/merged.db" "$tmp/garbage.db"
+cp "$tmp/db1.db" "$tmp/locked.db"
+{ echo 'BEGIN EXCLUSIVE;'; echo 'SELECT 1;'; sleep 12; } | sqlite3 "$tmp/locked.db" >/dev/null &
+locker=$!
+sleep 1
+for cmd in "run $handshake -q -o" "merge" "ladder" "sweep $handshake --vary link.loss=0,1% -q -o"; do
+    # shellcheck disable=SC2086 # cmd is words
+    set -- $cmd
+    if [ "$1" = merge ]; then set -- merge "$tmp/locked.db" "$tmp/db1.db"; else set -- "$@" "$tmp/locked.db"; fi
+    expect_status 1 "$1 on a locked database" "$TCPSIM" "$@"
+    expect_message "$1 on a locked database" "locked.db: .*database is locked"
+done
+kill "$locker" 2>/dev/null; wait "$locker" 2>/dev/null
+rm -f "$tmp/full.db"
+(trap '' XFSZ; ulimit -f 1; exec "$TCPSIM" run "$handshake" -q -o "$tmp/full.db") >"$tmp/out" 2>"$tmp/err"
+if [ $? = 1 ]; then ok; else bad "a full disk at schema creation: not exit 1"; fi
+expect_message "a full disk at schema creation" "full.db: (disk I/O error|database or disk is full)"
+
 # -q never hides an application call that did nothing.
 grep -v '^expect' "$handshake" >"$tmp/close7.tcpsim"
 echo 'at 3s client close conn=7' >>"$tmp/close7.tcpsim"
@@ -124,6 +205,9 @@ expect_status 2 "help of an unknown command" "$TCPSIM" help frobnicate
 # A usage error points at the help instead of printing all of it.
 expect_status 2 "unknown option" "$TCPSIM" run --frobnicate "$handshake"
 expect_message "unknown option" "^Try 'tcpsim run --help' for more information.$"
+expect_message "unknown option" "^tcpsim run: unrecognized option '--frobnicate'$"
+expect_status 2 "invalid short option" "$TCPSIM" ladder -Z
+expect_message "invalid short option" "^tcpsim ladder: invalid option -- 'Z'$"
 if ! grep -q '^Usage:' "$tmp/err"; then ok; else bad "a usage error printed the whole help"; fi
 
 # The man page states the exit codes and limits; mandoc finds nothing in it.

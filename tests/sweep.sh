@@ -169,7 +169,7 @@ expect_status 0 "merge" "$TCPSIM" merge "$tmp/merged.db" "$tmp/shard1.db" "$tmp/
 "$TCPSIM" stats "$tmp/j1.db" --csv >"$tmp/j1.csv"
 if cmp -s "$tmp/merged.csv" "$tmp/j1.csv"; then ok; else bad "merged shards differ from one sweep"; diff "$tmp/merged.csv" "$tmp/j1.csv"; fi
 echo "not a database" >"$tmp/notes.txt"
-expect_status 1 "merge refuses a text file" "$TCPSIM" merge "$tmp/merged.db" "$tmp/notes.txt"
+expect_status 2 "merge refuses a text file" "$TCPSIM" merge "$tmp/merged.db" "$tmp/notes.txt"
 expect_status 2 "merge into an input" "$TCPSIM" merge "$tmp/merged.db" "$tmp/merged.db"
 
 # stats: table, CSV, plot, model columns.

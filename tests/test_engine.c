@@ -489,6 +489,33 @@ static void test_event_limit_stops_and_resumes(void)
     sim_destroy(sim);
 }
 
+/* Each event charges 1000 bytes: with a limit of 2500, the third passes it
+ * and is the last to run; releasing does not resume a stopped run. */
+static void charge_1000(struct sim *sim, void *context, void *argument)
+{
+    (void)context;
+    (void)argument;
+    sim_memory_charge(sim, 1000);
+}
+
+static void test_memory_limit_stops_after_the_charge(void)
+{
+    struct sim *sim = sim_create();
+    for (int i = 1; i <= 5; i++)
+        sim_schedule(sim, i * SIM_MS, charge_1000, NULL, NULL);
+    uint64_t engine_own = sim_memory_used(sim); /* the event pool's growth */
+    sim_set_memory_limit(sim, engine_own + 2500);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_S), 3);
+    CU_ASSERT_TRUE(sim_memory_limit_reached(sim));
+    CU_ASSERT_EQUAL(sim_memory_used(sim), engine_own + 3000);
+    CU_ASSERT_EQUAL(sim_now(sim), 3 * SIM_MS);
+    sim_memory_release(sim, 3000);
+    CU_ASSERT_EQUAL(sim_memory_used(sim), engine_own);
+    CU_ASSERT_EQUAL(sim_run(sim, SIM_S), 0);
+    CU_ASSERT_EQUAL(sim_pending_count(sim), 2);
+    sim_destroy(sim);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -516,6 +543,8 @@ int main(void)
                 test_lane_cancel_head_and_queued_entries);
     CU_add_test(suite, "lanes and the heap run in exact order", test_lanes_and_heap_run_in_exact_order);
     CU_add_test(suite, "an event limit stops the run and resumes", test_event_limit_stops_and_resumes);
+    CU_add_test(suite, "a memory limit stops the run after the charge that passes it",
+                test_memory_limit_stops_after_the_charge);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     int failed = CU_get_number_of_failures() != 0 || CU_get_number_of_tests_failed() != 0;

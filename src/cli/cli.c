@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "results.h"
 #include "scenario.h"
 
 void cli_error(const char *fmt, ...)
@@ -44,6 +46,41 @@ int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64
     }
     *out = value;
     return 0;
+}
+
+int cli_parse_size(const char *option, const char *text, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    char *end;
+    errno = 0;
+    unsigned long long value = text[0] >= '0' && text[0] <= '9' ? strtoull(text, &end, 10) : 0;
+    bool bad = text[0] < '0' || text[0] > '9' || errno != 0;
+    uint64_t scale = 1;
+    if (!bad && *end) {
+        const char *unit = strchr(units, end[0]);
+        bad = unit == NULL;
+        if (!bad) {
+            for (const char *u = units; u <= unit; u++)
+                scale *= 1024;
+            end++;
+            bad = *end && strcmp(end, "B") != 0 && strcmp(end, "iB") != 0;
+        }
+    }
+    if (bad || value == 0 || value > UINT64_MAX / scale) {
+        cli_error("%s: '%s' is not a size such as 512M or 4G (K, M, G, T: powers of 1024)",
+                  option, text);
+        return -1;
+    }
+    *out = value * scale;
+    return 0;
+}
+
+uint64_t cli_default_max_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0)
+        return UINT64_C(1) << 32; /* unknown: 4 GiB */
+    return (uint64_t)pages * (uint64_t)page_size / 2;
 }
 
 int cli_check_input_file(const char *path)
@@ -106,4 +143,10 @@ void cli_try_help(const char *command)
 {
     /* GNU: a usage error says where the help is instead of printing it all. */
     fprintf(stderr, "Try 'tcpsim %s --help' for more information.\n", command);
+}
+
+int cli_database_failure(const char *message)
+{
+    cli_error("%s", message);
+    return results_message_is_environment(message) ? EXIT_FAILED : EXIT_USAGE;
 }

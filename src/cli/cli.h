@@ -35,6 +35,22 @@ void cli_error(const char *fmt, ...)
 int cli_parse_integer(const char *option, const char *text, uint64_t min, uint64_t max,
                       uint64_t *out);
 
+/* Reads a size option: N bytes, or N with K, M, G or T (powers of 1024,
+ * optionally followed by B or iB). On anything else prints a message and
+ * returns -1. */
+int cli_parse_size(const char *option, const char *text, uint64_t *out);
+/* --max-memory's default: half the machine's physical memory (sysconf),
+ * 4 GiB when it cannot be known. Half, so that a run that would swap the
+ * machine stops with a message first, and a sweep's -j workers each get
+ * their share of it (cmd_sweep.c divides it). */
+uint64_t cli_default_max_memory(void);
+
+/* Prints a database's failure and returns the exit status of the one rule
+ * (docs/tcpsim.1, EXIT STATUS): 1 when the environment failed (locked, disk
+ * full, I/O error, out of memory), 2 when the file is the problem (not a
+ * tcpsim database, damaged, no such run). */
+int cli_database_failure(const char *message);
+
 /* The run a command reading a database works on (cli_db.c): wanted, or
  * the latest when wanted is 0, checked to exist. Returns 0, or -1 with a
  * message that starts with db_path in err. */

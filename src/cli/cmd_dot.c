@@ -76,10 +76,8 @@ int cmd_dot(int argc, char **argv)
     if (parse_options(argc, argv, &o, &db_path) != 0)
         return EXIT_USAGE;
     struct results_db *db = results_open(db_path, err, sizeof err);
-    if (!db) {
-        cli_error("%s", err);
-        return EXIT_USAGE;
-    }
+    if (!db)
+        return cli_database_failure(err);
     enum dot_status status = dot_write(db, &o, err, sizeof err);
     results_close(db);
     if (status == DOT_BAD_INPUT)

@@ -119,9 +119,8 @@ int cmd_html(int argc, char **argv)
         return EXIT_USAGE;
     struct results_db *db = results_open(o.db_path, err, sizeof err);
     if (!db || find_run(db, &o, &run_id, err, sizeof err) != 0) {
-        cli_error("%s", err);
         results_close(db);
-        return EXIT_USAGE;
+        return cli_database_failure(err);
     }
     int status = EXIT_FAILED;
     struct trace_sink *page = html_sink_open(o.out_path, &o.page, err, sizeof err);

@@ -90,10 +90,8 @@ int cmd_ladder(int argc, char **argv)
     }
     const char *path = argv[optind];
     struct results_db *db = results_open(path, err, sizeof err);
-    if (!db) {
-        cli_error("%s", err);
-        return EXIT_USAGE;
-    }
+    if (!db)
+        return cli_database_failure(err);
     ladder_resolve_output(&o, stdout);
     int status = EXIT_OK;
     if (ladder_render(db, &o, stdout, err, sizeof err) != 0) {

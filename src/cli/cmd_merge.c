@@ -74,17 +74,15 @@ int cmd_merge(int argc, char **argv)
         return EXIT_USAGE;
     const char *out_path = argv[optind];
     struct trace_sink *out = sink_sqlite_open(out_path, err, sizeof err);
-    if (!out) {
-        cli_error("%s", err);
-        return EXIT_USAGE;
-    }
+    if (!out)
+        return cli_database_failure(err);
     int status = EXIT_OK;
     int64_t total = 0;
     for (int i = optind + 1; i < argc; i++) {
         int64_t copied = sink_sqlite_copy_runs(out, argv[i], NULL, 0, err, sizeof err);
-        if (copied < 0) {
-            cli_error("%s", err);
-            status = EXIT_FAILED;
+        if (copied < 0) { /* a damaged input is 2, a full disk 1: the worse one wins */
+            int failure = cli_database_failure(err);
+            status = failure > status ? failure : status;
             continue;
         }
         total += copied;

@@ -104,9 +104,8 @@ int cmd_pcap(int argc, char **argv)
         return EXIT_USAGE;
     struct results_db *db = results_open(o.db_path, err, sizeof err);
     if (!db || find_run(db, &o, &run_id, err, sizeof err) != 0) {
-        cli_error("%s", err);
         results_close(db);
-        return EXIT_USAGE;
+        return cli_database_failure(err);
     }
     int status = EXIT_FAILED;
     struct trace_sink *pcap = sink_pcap_open(o.out_path, o.side, err, sizeof err);

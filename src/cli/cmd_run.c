@@ -46,6 +46,7 @@ struct run_options {
     bool ladder;                  /* draw each run's ladder diagram after it */
     bool kernel;                  /* tcpsim kernel: the real kernel's TCP runs the scenario */
     bool lenient;                 /* kernel: run even with settings the kernel cannot take */
+    uint64_t max_memory;          /* --max-memory: what one run may account (world_options) */
     struct ladder_options ladder_options;
 };
 
@@ -80,6 +81,8 @@ static void usage(FILE *out, bool kernel)
             "      --log FILE         write one line per transition and segment ('-': stdout)\n"
             "      --html FILE        write the first replication as an interactive HTML page\n"
             "      --quiz             open that page in quiz mode\n"
+            "      --max-memory SIZE  stop a run (failed, exit 1) whose TCBs, buffers and events\n"
+            "                         would pass SIZE (512M, 4G; default: half the physical memory)\n"
             "  -q, --quiet            print nothing but errors\n"
             "  -h, --help             this help\n"
             "      --ladder           draw each run's ladder diagram after it (with --no-db, from\n"
@@ -105,6 +108,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
         {"width", required_argument, NULL, LADDER_OPT_WIDTH},
         {"color", optional_argument, NULL, LADDER_OPT_COLOR},
         {"lenient", no_argument, NULL, 'K'},
+        {"max-memory", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     uint64_t value;
@@ -143,6 +147,15 @@ static int parse_options(int argc, char **argv, struct run_options *o)
             o->ladder = true;
             break;
         }
+        case 'M':
+            if (o->kernel) {
+                cli_error("--max-memory is an option of 'tcpsim run': the kernel's TCP keeps its "
+                          "own memory");
+                return -1;
+            }
+            if (cli_parse_size("--max-memory", optarg, &o->max_memory) != 0)
+                return -1;
+            break;
         case 's':
             if (cli_parse_integer("--seed", optarg, 0, UINT64_MAX, &o->seed) != 0)
                 return -1;
@@ -214,6 +227,7 @@ static int default_db_path(const struct scenario *sc, char *path, size_t size)
     return 0;
 }
 
+/* Returns 0, or the exit status (cli_database_failure's rule for the database). */
 static int open_sinks(const struct run_options *o, const struct scenario *sc, struct trace *trace,
                       char *db_path, size_t db_size, struct trace_sink **pcap_sink, FILE **log,
                       struct trace_sink **db_sink)
@@ -223,7 +237,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         *log = strcmp(o->log_path, "-") == 0 ? stdout : fopen(o->log_path, "w");
         if (!*log) {
             cli_error("cannot write %s: %s", o->log_path, strerror(errno));
-            return -1;
+            return EXIT_USAGE;
         }
         struct trace_sink *text = sink_text_open(*log, strcmp(o->log_path, "-") == 0
                                                              ? "standard output" : o->log_path);
@@ -231,7 +245,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
             cli_error("out of memory");
             if (text)
                 text->ops->destroy(text);
-            return -1;
+            return EXIT_USAGE;
         }
     }
     if (!o->no_db || o->ladder) {
@@ -240,24 +254,22 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         else if (o->db_path)
             snprintf(db_path, db_size, "%s", o->db_path);
         else if (default_db_path(sc, db_path, db_size) != 0)
-            return -1;
+            return EXIT_USAGE;
         struct trace_sink *db = sink_sqlite_open(db_path, error, sizeof error);
-        if (!db) {
-            cli_error("%s", error);
-            return -1;
-        }
+        if (!db)
+            return cli_database_failure(error);
         trace_add_sink(trace, db);
         *db_sink = db;
     }
     if (o->pcap_path) {
         if (o->pcap_side && scenario_host_index(sc, o->pcap_side) < 0) {
             cli_error("--pcap-side: no host named '%s' in %s", o->pcap_side, o->scenario_path);
-            return -1;
+            return EXIT_USAGE;
         }
         struct trace_sink *pcap = sink_pcap_open(o->pcap_path, o->pcap_side, error, sizeof error);
         if (!pcap) {
             cli_error("%s", error);
-            return -1;
+            return EXIT_USAGE;
         }
         trace_add_sink(trace, pcap);
         *pcap_sink = pcap;
@@ -268,7 +280,7 @@ static int open_sinks(const struct run_options *o, const struct scenario *sc, st
         struct trace_sink *page = html_sink_open(o->html_path, &options, error, sizeof error);
         if (!page) {
             cli_error("%s", error);
-            return -1;
+            return EXIT_USAGE;
         }
         trace_add_sink(trace, page); /* it writes the first run and ignores the others */
     }
@@ -314,7 +326,8 @@ int cli_run_command(int argc, char **argv, bool kernel)
 {
     const char *assignments[argc > 0 ? argc : 1];
     struct run_options o = {.assignments = assignments, .reps = 1,
-                            .ladder_options = LADDER_OPTIONS_DEFAULT, .kernel = kernel};
+                            .ladder_options = LADDER_OPTIONS_DEFAULT, .kernel = kernel,
+                            .max_memory = cli_default_max_memory()};
     if (parse_options(argc, argv, &o) != 0)
         return EXIT_USAGE;
     if (kernel && cli_kernel_check_privileges() != 0)
@@ -339,16 +352,17 @@ int cli_run_command(int argc, char **argv, bool kernel)
     FILE *log = NULL;
     trace_init(&trace);
     ladder_resolve_output(&o.ladder_options, stdout);
-    if (open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log, &db) != 0) {
+    int failure = open_sinks(&o, sc, &trace, db_path, sizeof db_path, &pcap, &log, &db);
+    if (failure != 0) {
         trace_destroy_sinks(&trace);
         if (log && log != stdout)
             fclose(log);
         scenario_free(sc);
-        return EXIT_USAGE;
+        return failure;
     }
 
     int status = EXIT_OK;
-    uint64_t failed_runs = 0;
+    uint64_t failed_runs = 0, stopped_runs = 0;
     for (uint32_t rep = 0; rep < reps; rep++) {
         struct world_report report;
         struct world_options options = {
@@ -357,6 +371,7 @@ int cli_run_command(int argc, char **argv, bool kernel)
             .details = !o.quiet && reps == 1,
             .notes = true,
             .skip_expectations = o.no_expect,
+            .max_memory = o.max_memory,
         };
         if (run_once(&o, sc, &options, &trace, &report) != 0) {
             cli_error("%s: run failed: %s", o.scenario_path, report.error);
@@ -378,7 +393,8 @@ int cli_run_command(int argc, char **argv, bool kernel)
             run_summary_print_notes(stderr, prefix, sc, &report);
         }
         if (report.error[0]) /* a run that stopped, e.g. out of memory */
-            cli_error("%s: %s", o.scenario_path, report.error);
+            cli_error("%s: %s%s", o.scenario_path, report.error,
+                      report.memory_limit_reached ? " (raise the limit with --max-memory SIZE)" : "");
         world_report_free(&report);
         if (!o.quiet && reps > 1)
             print_one_line(sc, seed + rep, rep, &report);
@@ -387,7 +403,10 @@ int cli_run_command(int argc, char **argv, bool kernel)
             break;
         }
         if (strcmp(report.status, "ok") != 0) {
-            failed_runs++;
+            if (report.error[0]) /* stopped (out of memory, the memory limit), said above */
+                stopped_runs++;
+            else
+                failed_runs++;
             status = EXIT_FAILED;
         }
         if (rep == 0 && pcap) {
@@ -400,6 +419,8 @@ int cli_run_command(int argc, char **argv, bool kernel)
     if (!o.quiet) {
         if (failed_runs)
             printf("%" PRIu64 " of %" PRIu32 " runs failed their expectations\n", failed_runs, reps);
+        if (stopped_runs)
+            printf("%" PRIu64 " of %" PRIu32 " runs stopped before their end\n", stopped_runs, reps);
         if (!o.no_db)
             printf("recorded in %s\n", db_path);
         if (o.pcap_path)

@@ -21,6 +21,7 @@ struct sweep_options {
     const char **fixed;         /* --set KEY=VALUE, in order */
     struct sweep_grid grid;
     bool quiet;
+    bool has_max_memory;
 };
 
 /* ---- options ---- */
@@ -41,6 +42,8 @@ static void usage(FILE *out)
             "                         already holds are not run again (resume)\n"
             "      --seed N           base seed (default: the scenario's run seed=, else 1)\n"
             "      --set KEY=VALUE    a setting for every point (repeatable)\n"
+            "      --max-memory SIZE  stop a run (failed) whose TCBs, buffers and events would pass\n"
+            "                         SIZE (512M, 4G; default: half the physical memory / jobs)\n"
             "      --shard K/N        run only the points whose number modulo N is K-1\n"
             "  -q, --quiet            no progress bar, no summary\n"
             "  -h, --help             this help\n\n"
@@ -87,6 +90,9 @@ static int parse_option(int opt, struct sweep_options *options)
     case 'S': options->fixed[o->fixed_count++] = optarg; return 0;
     case 'o': o->db_path = optarg; return 0;
     case 'q': options->quiet = true; return 0;
+    case 'M':
+        options->has_max_memory = true;
+        return cli_parse_size("--max-memory", optarg, &o->max_memory);
     case 'k':
         if (sweep_parse_shard(optarg, &o->shard_k, &o->shard_n) != 0) {
             cli_error("--shard: '%s' is not K/N with 1 <= K <= N", optarg);
@@ -107,6 +113,7 @@ static int parse_options(int argc, char **argv, struct sweep_options *parsed)
         {"jobs", required_argument, NULL, 'j'},  {"output", required_argument, NULL, 'o'},
         {"seed", required_argument, NULL, 's'},  {"set", required_argument, NULL, 'S'},
         {"shard", required_argument, NULL, 'k'}, {"quiet", no_argument, NULL, 'q'},
+        {"max-memory", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
     int opt;
@@ -150,6 +157,8 @@ int cmd_sweep(int argc, char **argv)
     sweep_grid_init(&o.grid);
     int status = EXIT_USAGE;
     if (parse_options(argc, argv, &o) == 0) {
+        if (!o.has_max_memory) /* the workers run at once: each gets its share */
+            o.request.max_memory = cli_default_max_memory() / o.request.jobs;
         o.request.fixed = o.fixed;
         o.request.grid = &o.grid;
         o.request.progress = isatty(STDERR_FILENO) && !o.quiet ? stderr : NULL;
@@ -157,11 +166,11 @@ int cmd_sweep(int argc, char **argv)
         struct sweep_run_result result;
         enum sweep_run_outcome outcome = sweep_run(&o.request, &result);
         if (outcome == SWEEP_RUN_BAD_INPUT)
-            cli_error("%s", result.error);
+            status = cli_database_failure(result.error); /* 1 for a locked or full database */
         else if (!o.quiet)
             sweep_run_print_summary(stdout, &o.request, &result);
-        status = outcome == SWEEP_RUN_DONE ? EXIT_OK
-                 : outcome == SWEEP_RUN_INCOMPLETE ? EXIT_FAILED : EXIT_USAGE;
+        if (outcome != SWEEP_RUN_BAD_INPUT)
+            status = outcome == SWEEP_RUN_DONE ? EXIT_OK : EXIT_FAILED;
     }
     sweep_grid_free(&o.grid);
     return status;

@@ -58,12 +58,14 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "help") == 0 && argc == 3) {
         /* `tcpsim help CMD` is `tcpsim CMD --help`. */
-        char *help_argv[] = {argv[2], "--help", NULL};
         const struct subcommand *c = find(argv[2]);
         if (!c) {
             cli_error("help: unknown command '%s' (try 'tcpsim --help')", argv[2]);
             return EXIT_USAGE;
         }
+        char name[64], help[] = "--help";
+        snprintf(name, sizeof name, "tcpsim %s", c->name);
+        char *help_argv[] = {name, help, NULL};
         return c->run(2, help_argv);
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
@@ -80,8 +82,14 @@ int main(int argc, char **argv)
         printf("tcpsim %s %s\n", c->name, PACKAGE_VERSION);
         return EXIT_OK;
     }
-    if (c)
+    if (c) {
+        /* getopt_long prints its own messages after argv[0]: "tcpsim run:
+         * unrecognized option '--x'", in the form of every other message. */
+        char name[64];
+        snprintf(name, sizeof name, "tcpsim %s", c->name);
+        argv[1] = name;
         return c->run(argc - 1, argv + 1);
+    }
     cli_error("unknown command '%s' (try 'tcpsim --help')", argv[1]);
     return EXIT_USAGE;
 }

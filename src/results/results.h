@@ -37,6 +37,15 @@ struct results_db;
 struct results_db *results_open(const char *path, char *err, size_t errlen);
 void results_close(struct results_db *db);
 
+/* Whether a message of this layer (results_error, or the err of an open or
+ * a copy) says the environment failed, not the input: the database is
+ * locked by another process (busy, locked), the disk is full, an I/O error,
+ * out of memory. The commands exit 1 for those (the output could not be
+ * written: the same command may work later) and 2 for the others (the file
+ * is not a tcpsim database, is damaged, no such run). */
+#include <stdbool.h>
+bool results_message_is_environment(const char *message);
+
 /* Why the last call on db failed, without the database's name (callers
  * print "PATH: " before it). */
 const char *results_error(const struct results_db *db);
@@ -127,6 +136,11 @@ struct results_transition_count {
 typedef int results_transition_count_fn(void *context, const struct results_transition_count *n);
 int results_transition_counts(struct results_db *db, int64_t run_id,
                               results_transition_count_fn *fn, void *context);
+
+/* Reads every record of every run through the checks above and
+ * results_validate.h, for readers that query aggregates (tcpsim stats):
+ * 0, or -1 naming the first bad row (results_error). */
+int results_check_runs(struct results_db *db);
 
 /* Feeds run run_id into trace's sinks as the simulation reported it:
  * run_start (scenario, digest, seed, rep and the params), the

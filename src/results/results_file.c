@@ -162,3 +162,17 @@ sqlite3 *results_connect_existing(const char *path, char *err, size_t errlen)
     }
     return db;
 }
+
+/* SQLite's own words for its codes (sqlite3_errstr), so the match does not
+ * depend on the version's wording. Trade-off: classifying the message
+ * rather than carrying the code through every reader and writer keeps
+ * their signatures; every message of this layer ends in SQLite's text for
+ * the failure that caused it. */
+bool results_message_is_environment(const char *message)
+{
+    static const int codes[] = {SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strstr(message, sqlite3_errstr(codes[i])))
+            return true;
+    return strstr(message, "out of memory") != NULL;
+}

@@ -11,6 +11,7 @@
  * calls, each over many rows, so preparing is noise next to stepping.
  */
 #include "results_internal.h"
+#include "results_validate.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -224,6 +225,9 @@ int results_run(struct results_db *db, int64_t run_id, struct results_run *run)
         copy_text(run->stack, sizeof run->stack, text_of(st, 9));
     }
     sqlite3_finalize(st);
+    char why[256];
+    if (rc == SQLITE_ROW && results_validate_run(run, why, sizeof why) != 0)
+        return results_fail(db, "run %" PRId64 ": %s", run_id, why);
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : sql_failed(db);
@@ -291,6 +295,9 @@ static int decode_connection(struct results_db *db, int64_t run_id, sqlite3_stmt
     c->opened_ns = sqlite3_column_int64(st, 9);
     c->established_ns = is_null(st, 10) ? -1 : sqlite3_column_int64(st, 10);
     c->closed_ns = is_null(st, 11) ? -1 : sqlite3_column_int64(st, 11);
+    char why[256];
+    if (results_validate_connection(c, why, sizeof why) != 0)
+        return bad_row(db, run_id, "connection", conn_id, "%s", why);
     return 0;
 }
 
@@ -436,6 +443,9 @@ int results_next_transition(struct results_cursor *c, struct results_transition 
                        "conn_id or seg_id is not an id");
     tr->conn_id = (uint64_t)conn_id;
     tr->seg_id = (uint64_t)seg_id;
+    char why[256];
+    if (results_validate_transition(tr, why, sizeof why) != 0)
+        return bad_row(c->db, c->run_id, "transition", out->record, "%s", why);
     return 1;
 }
 
@@ -494,6 +504,9 @@ int results_next_segment(struct results_cursor *c, struct results_segment *out)
         return bad_row(c->db, c->run_id, "segment", seg_id, "rule_line is out of range");
     seg->injected = sqlite3_column_int64(st, 18) != 0;
     out->rule_line = (int)rule_line;
+    char why[256];
+    if (results_validate_segment(out, why, sizeof why) != 0)
+        return bad_row(c->db, c->run_id, "segment", seg_id, "%s", why);
     return 1;
 }
 
@@ -539,6 +552,9 @@ int results_next_call(struct results_cursor *c, struct results_call *out)
     out->call.call = (enum tcp_call)call;
     out->call.result = (enum tcp_call_result)result;
     out->call.conn_id = (uint64_t)conn_id;
+    char why[256];
+    if (results_validate_call(&out->call, why, sizeof why) != 0)
+        return bad_row(c->db, c->run_id, "call", out->record, "%s", why);
     return 1;
 }
 
@@ -619,5 +635,54 @@ int results_transition_counts(struct results_db *db, int64_t run_id,
     if (status == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
         status = sql_failed(db);
     sqlite3_finalize(st);
+    return status;
+}
+
+/* ---- every record of every run, checked ---- */
+
+static int accept_connection(void *context, const struct trace_connection *c)
+{
+    (void)context;
+    (void)c;
+    return 0;
+}
+static int accept_transition(void *context, const struct results_transition *t)
+{
+    (void)context;
+    (void)t;
+    return 0;
+}
+static int accept_segment(void *context, const struct results_segment *s)
+{
+    (void)context;
+    (void)s;
+    return 0;
+}
+static int accept_call(void *context, const struct results_call *c)
+{
+    (void)context;
+    (void)c;
+    return 0;
+}
+
+int results_check_runs(struct results_db *db)
+{
+    sqlite3_stmt *st = prepare(db, "SELECT run_id FROM runs ORDER BY run_id", 0, 0);
+    if (!st)
+        return -1;
+    int rc, status = 0;
+    while (status == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t run_id = sqlite3_column_int64(st, 0);
+        struct results_run run;
+        if (results_run(db, run_id, &run) < 0 ||
+            results_connections(db, run_id, 0, accept_connection, NULL) != 0 ||
+            results_transitions(db, run_id, 0, accept_transition, NULL) != 0 ||
+            results_segments(db, run_id, 0, accept_segment, NULL) != 0 ||
+            results_calls(db, run_id, accept_call, NULL) != 0)
+            status = -1;
+    }
+    sqlite3_finalize(st);
+    if (status == 0 && rc != SQLITE_DONE)
+        return sql_failed(db);
     return status;
 }

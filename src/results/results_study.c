@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "results_validate.h"
 #include "sink_sqlite.h"
 
 static int64_t to_i64(const char *text)
@@ -35,6 +36,36 @@ static enum results_run_status to_status(const char *text)
         if (strcmp(text, names[i]) == 0)
             return (enum results_run_status)i;
     return RESULTS_RUN_OTHER;
+}
+
+/* A record the checks of results_validate.c refuse: why, and where. */
+struct refusal {
+    bool refused;
+    char where[64];              /* "run R, connection C" */
+    char why[256];
+};
+
+/* Called by a row callback: 1 (stop the query) when the record is refused. */
+static int refused(struct refusal *r, int check, const char *table, int64_t run_id,
+                   const char *row_id)
+{
+    if (check == 0)
+        return 0;
+    r->refused = true;
+    snprintf(r->where, sizeof r->where, "run %lld, %s %s", (long long)run_id, table,
+             row_id ? row_id : "NULL");
+    return 1;
+}
+
+/* After the query: the refusal as the error, "DB: run R, connection C: why". */
+static int query_result(struct trace_sink *db, int status, const struct refusal *r, char *err,
+                        size_t errlen)
+{
+    if (status == 0 && r->refused) {
+        snprintf(err, errlen, "%s: %s: %s", sink_sqlite_path(db), r->where, r->why);
+        return -1;
+    }
+    return status;
 }
 
 static void out_of_memory(char *err, size_t errlen)
@@ -116,6 +147,7 @@ int results_first_endpoints(struct trace_sink *db, char *client, size_t client_s
 struct handshake_reader {
     results_handshake_fn *fn;
     void *context;
+    struct refusal refusal;
 };
 
 static int on_handshake(void *context, int n, const char *const *v, const char *const *names)
@@ -124,22 +156,27 @@ static int on_handshake(void *context, int n, const char *const *v, const char *
     (void)n;
     (void)names;
     struct results_handshake h = {to_i64(v[0]), v[1] != NULL, to_i64(v[1])};
+    if (refused(&r->refusal, results_validate_handshake(&h, r->refusal.why, sizeof r->refusal.why),
+                "connection", h.run_id, v[2]))
+        return 1;
     return r->fn(r->context, &h);
 }
 
 int results_handshakes(struct trace_sink *db, results_handshake_fn *fn, void *context, char *err,
                        size_t errlen)
 {
-    struct handshake_reader r = {fn, context};
-    return sink_sqlite_query(db,
-                             "SELECT run_id, established_ns - opened_ns FROM connections"
-                             " ORDER BY run_id, conn_id",
-                             NULL, 0, on_handshake, &r, err, errlen);
+    struct handshake_reader r = {.fn = fn, .context = context};
+    int status = sink_sqlite_query(db,
+                                   "SELECT run_id, established_ns - opened_ns, conn_id"
+                                   " FROM connections ORDER BY run_id, conn_id",
+                                   NULL, 0, on_handshake, &r, err, errlen);
+    return query_result(db, status, &r.refusal, err, errlen);
 }
 
 struct first_data_reader {
     results_first_data_fn *fn;
     void *context;
+    struct refusal refusal;
 };
 
 static int on_first_data(void *context, int n, const char *const *v, const char *const *names)
@@ -148,6 +185,10 @@ static int on_first_data(void *context, int n, const char *const *v, const char 
     (void)n;
     (void)names;
     struct results_first_data record = {to_i64(v[0]), v[1] != NULL, v[1] ? to_i64(v[1]) : 0};
+    if (refused(&r->refusal,
+                results_validate_first_data(&record, r->refusal.why, sizeof r->refusal.why),
+                "connection", record.run_id, v[2]))
+        return 1;
     return r->fn(r->context, &record);
 }
 
@@ -155,15 +196,16 @@ int results_first_data(struct trace_sink *db, results_first_data_fn *fn, void *c
                        size_t errlen)
 {
     /* Sequence numbers wrap at 2^32: ISS + 1 is compared modulo 2^32. */
-    struct first_data_reader r = {fn, context};
-    return sink_sqlite_query(db,
+    struct first_data_reader r = {.fn = fn, .context = context};
+    int status = sink_sqlite_query(db,
                              "SELECT c.run_id, (SELECT min(s.arrived_ns) FROM segments s"
                              " WHERE s.run_id = c.run_id AND s.conn_id = c.conn_id"
                              " AND s.sender = c.client AND s.len > 0"
                              " AND s.fate IN ('delivered', 'duplicated')"
-                             " AND s.seq = (c.client_isn + 1) % 4294967296) - c.opened_ns"
-                             " FROM connections c ORDER BY c.run_id, c.conn_id",
+                             " AND s.seq = (c.client_isn + 1) % 4294967296) - c.opened_ns,"
+                             " c.conn_id FROM connections c ORDER BY c.run_id, c.conn_id",
                              NULL, 0, on_first_data, &r, err, errlen);
+    return query_result(db, status, &r.refusal, err, errlen);
 }
 
 struct retransmissions_reader {
@@ -193,6 +235,7 @@ int results_retransmissions(struct trace_sink *db, results_retransmissions_fn *f
 struct stays_reader {
     results_state_stays_fn *fn;
     void *context;
+    struct refusal refusal;
 };
 
 static int on_stays(void *context, int n, const char *const *v, const char *const *names)
@@ -201,10 +244,13 @@ static int on_stays(void *context, int n, const char *const *v, const char *cons
     (void)n;
     (void)names;
     int state = v[1] ? tcp_state_from_name(v[1]) : -1;
-    if (state < 0)
+    if (state < 0) /* the query asks for two states by name: what else comes is not a state */
         return 0;
     struct results_state_stays s = {to_i64(v[0]), (enum tcp_state)state, (uint64_t)to_i64(v[2]),
                                      to_double(v[3]), to_double(v[4])};
+    if (refused(&r->refusal, results_validate_stays(&s, r->refusal.why, sizeof r->refusal.why),
+                "state", s.run_id, v[1]))
+        return 1;
     return r->fn(r->context, &s);
 }
 
@@ -216,8 +262,9 @@ int results_wait_state_stays(struct trace_sink *db, int64_t window_from_ns, int6
         " sum(max(0.0, min(left_ms, ?2 / 1e6) - max(entered_ms, ?1 / 1e6)))"
         " FROM state_durations WHERE state IN ('TIME_WAIT', 'CLOSE_WAIT') GROUP BY run_id, state";
     int64_t window[2] = {window_from_ns, window_to_ns};
-    struct stays_reader r = {fn, context};
-    return sink_sqlite_query(db, sql, window, 2, on_stays, &r, err, errlen);
+    struct stays_reader r = {.fn = fn, .context = context};
+    int status = sink_sqlite_query(db, sql, window, 2, on_stays, &r, err, errlen);
+    return query_result(db, status, &r.refusal, err, errlen);
 }
 
 /* ---- for `tcpsim sweep` ---- */

@@ -1294,6 +1294,8 @@ int64_t sink_sqlite_last_run_id(struct trace_sink *sink)
     return as_sqlite_sink(sink)->last_run_id;
 }
 
+const char *sink_sqlite_path(struct trace_sink *sink) { return as_sqlite_sink(sink)->path; }
+
 /* ---- reading ---- */
 
 static int query_rows(sqlite3_stmt *st, sink_sqlite_row_fn *row, void *context)

@@ -64,6 +64,8 @@ struct results_db *sink_sqlite_reader(struct trace_sink *sink, char *err, size_t
 /* The run_id given to the most recent run_start, or 0 when none was started
  * or that run was aborted. Valid after run_end committed it. */
 int64_t sink_sqlite_last_run_id(struct trace_sink *sink);
+/* The file the sink writes or reads, for messages. */
+const char *sink_sqlite_path(struct trace_sink *sink);
 
 /* The legacy generic path, kept for cmd_stats.c and cmd_sweep.c until their
  * queries move into src/results/: rows as strings by position. New code

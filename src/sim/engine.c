@@ -100,6 +100,9 @@ struct sim {
     bool stopping;
     bool running;
     bool out_of_memory;     /* an event could not be stored: the run is void */
+    uint64_t memory_limit;  /* bytes the run may account; 0 = no limit */
+    uint64_t memory_used;   /* bytes accounted now (sim_memory_charge/release) */
+    bool memory_limit_reached; /* a charge passed memory_limit: the run stopped there */
     uint64_t event_limit;   /* sim_run runs no event past this many in all; 0 = no limit */
 };
 
@@ -143,6 +146,7 @@ static bool pool_grow(struct sim *sim)
     if (!heap)
         return false;
     sim->heap = heap;
+    sim_memory_charge(sim, (size_t)(capacity - sim->capacity) * (sizeof *slots + sizeof *heap));
     sim->capacity = capacity;
     return true;
 }
@@ -482,11 +486,11 @@ uint64_t sim_run(struct sim *sim, sim_time until)
     uint64_t before = sim->executed;
     sim->running = true;
     sim->stopping = false;
-    while (!sim->stopping && !sim->out_of_memory && !sim_event_limit_reached(sim) &&
-           sim->heap_len > 0 && sim->heap[0].time <= until)
+    while (!sim->stopping && !sim->out_of_memory && !sim->memory_limit_reached &&
+           !sim_event_limit_reached(sim) && sim->heap_len > 0 && sim->heap[0].time <= until)
         run_next(sim);
-    if (!sim->stopping && !sim->out_of_memory && !sim_event_limit_reached(sim) &&
-        until != SIM_TIME_MAX && until > sim->now)
+    if (!sim->stopping && !sim->out_of_memory && !sim->memory_limit_reached &&
+        !sim_event_limit_reached(sim) && until != SIM_TIME_MAX && until > sim->now)
         sim->now = until;
     sim->running = false;
     sim->stopping = false;
@@ -517,6 +521,30 @@ void sim_fail_out_of_memory(struct sim *sim)
     sim->out_of_memory = true;
     sim->stopping = true;
 }
+
+/* ---- the memory budget ---- */
+
+void sim_set_memory_limit(struct sim *sim, uint64_t bytes) { sim->memory_limit = bytes; }
+
+uint64_t sim_memory_limit(const struct sim *sim) { return sim->memory_limit; }
+
+void sim_memory_charge(struct sim *sim, size_t bytes)
+{
+    sim->memory_used += bytes;
+    if (sim->memory_limit && sim->memory_used > sim->memory_limit && !sim->memory_limit_reached) {
+        sim->memory_limit_reached = true;
+        sim->stopping = true;
+    }
+}
+
+void sim_memory_release(struct sim *sim, size_t bytes)
+{
+    sim->memory_used = bytes < sim->memory_used ? sim->memory_used - bytes : 0;
+}
+
+uint64_t sim_memory_used(const struct sim *sim) { return sim->memory_used; }
+
+bool sim_memory_limit_reached(const struct sim *sim) { return sim->memory_limit_reached; }
 
 sim_time sim_next_event_time(const struct sim *sim)
 {

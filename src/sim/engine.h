@@ -112,6 +112,24 @@ bool sim_out_of_memory(const struct sim *sim);
  * The run stops exactly as when an event cannot be stored, and
  * sim_out_of_memory() says so: one rule, the run is void, never an abort. */
 void sim_fail_out_of_memory(struct sim *sim);
+/* A memory budget for one run (tcpsim run --max-memory): the layers charge
+ * what they allocate for the run's state (the engine its event pool, the
+ * TCP its TCBs, buffers and connection records, the world its workload's
+ * connections) and release it when they free it. A charge that passes the
+ * limit stops the run after the event that made it, as sim_stop does, and
+ * sim_memory_limit_reached() says so from then on: the results are cut
+ * short, the caller fails the run. The charge itself always succeeds (the
+ * allocation was made), so no layer needs a second failure path: the
+ * trade-off is an overshoot of one event's allocations, a few KB. The
+ * figure is what tcpsim accounts, not the process's resident size (SQLite's
+ * cache, the C library's overhead and the text of the scenario are not
+ * in it). 0 (the default) means no limit; the count is kept either way. */
+void sim_set_memory_limit(struct sim *sim, uint64_t bytes);
+uint64_t sim_memory_limit(const struct sim *sim);
+void sim_memory_charge(struct sim *sim, size_t bytes);
+void sim_memory_release(struct sim *sim, size_t bytes);
+uint64_t sim_memory_used(const struct sim *sim);
+bool sim_memory_limit_reached(const struct sim *sim);
 /* The time of the earliest pending event; SIM_TIME_MAX when none is. (For
  * a loop that follows a real clock: how long it may sleep.) */
 sim_time sim_next_event_time(const struct sim *sim);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "results.h"
 #include "results_study.h"
 #include "sink_sqlite.h"
 
@@ -387,6 +388,22 @@ void stats_report_free(struct stats_report *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The aggregates below are SQL over the rows: first every row goes through
+ * the typed reader's checks, so a hand-edited database is refused (naming
+ * the row) instead of summarised. It reads the file once more, which costs
+ * about as much as the queries themselves. */
+static int check_records(const char *path, char *err, size_t errlen)
+{
+    struct results_db *db = results_open(path, err, errlen);
+    if (!db)
+        return -1;
+    int rc = results_check_runs(db);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: %s", path, results_error(db));
+    results_close(db);
+    return rc;
+}
+
 int stats_report_load(const struct stats_request *request, struct stats_report *r, char *err,
                       size_t errlen)
 {
@@ -395,6 +412,8 @@ int stats_report_load(const struct stats_request *request, struct stats_report *
     err[0] = '\0';
     struct loader d = {.r = r, .error = err, .errlen = errlen};
     int rc = -1;
+    if (check_records(request->db_path, err, errlen) != 0)
+        return -1;
     d.db = sink_sqlite_open_read(request->db_path, err, errlen);
     if (!d.db || load_runs(&d) != 0)
         goto done;

@@ -87,6 +87,7 @@ struct sweep {
     char sha256[65];
     uint64_t seed;
     uint32_t reps;
+    uint64_t max_memory;        /* each run's budget (sweep_run_request) */
     struct slot *slots;         /* point * reps + rep */
     struct identity *identities; /* of the shard's points, sorted by text */
     size_t identity_count;
@@ -470,7 +471,8 @@ static void worker_run_task(const struct sweep *s, const struct task *t, struct 
     struct scenario *sc = point_scenario(s, t->point, err, sizeof err);
     for (uint32_t rep = t->rep_begin; rep < t->rep_end; rep++) {
         struct world_report report;
-        struct world_options options = {.seed = s->seed + rep, .rep = rep};
+        struct world_options options = {.seed = s->seed + rep, .rep = rep,
+                                        .max_memory = s->max_memory};
         if (!sc || world_run(sc, &options, trace, &report) != 0) {
             fprintf(s->diagnostics, "\ntcpsim: sweep point %" PRIu64 " rep %" PRIu32 ": %s\n", t->point,
                     rep, sc ? report.error : err);
@@ -829,6 +831,7 @@ static int load_sweep(struct sweep *s)
     snprintf(s->sha256, sizeof s->sha256, "%s", base->sha256);
     snprintf(s->result->scenario_name, sizeof s->result->scenario_name, "%s", base->name);
     s->seed = o->has_seed ? o->seed : base->run.seed;
+    s->max_memory = o->max_memory;
     s->reps = s->result->reps = o->has_reps ? o->reps : base->run.reps;
     scenario_free(base);
     if (o->db_path)

@@ -33,6 +33,7 @@ struct sweep_run_request {
     uint32_t reps;
     uint32_t jobs;              /* worker processes, 1..SWEEP_RUN_MAX_JOBS */
     uint32_t shard_k, shard_n;  /* shard_n 0: the whole grid */
+    uint64_t max_memory;        /* bytes each run may account (world_options); 0 = no limit */
     FILE *progress;             /* where a progress bar is drawn; NULL: none */
     FILE *diagnostics;          /* runs that could not run, a worker or merge that failed */
 };

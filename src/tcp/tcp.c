@@ -76,6 +76,7 @@ static void conn_free(struct tcp_conn *c)
 {
     tcp_free_buffers(c);
     struct tcp_host *h = c->host;
+    sim_memory_release(h->sim, TCP_TCB_CHARGE); /* live TCBs are charged; spares are few (TCP_SPARES) */
     if (h->spare_tcb_count < TCP_SPARES)
         h->spare_tcbs[h->spare_tcb_count++] = c;
     else
@@ -121,6 +122,11 @@ void tcp_host_destroy(struct tcp_host *host)
     free(host);
 }
 
+size_t tcp_connection_footprint(void)
+{
+    return 2 * (TCP_TCB_CHARGE + sizeof(struct tcp_buffers)) + TCP_RECORD_CHARGE;
+}
+
 const struct tcp_host_stats *tcp_host_stats(const struct tcp_host *host) { return &host->stats; }
 const char *tcp_host_name(const struct tcp_host *host) { return host->config.name; }
 
@@ -132,6 +138,7 @@ struct tcp_conn *tcp_conn_new(struct tcp_host *h, enum tcp_state initial)
     if (!c)
         return NULL;
     c->host = h;
+    sim_memory_charge(h->sim, TCP_TCB_CHARGE);
     c->state = (uint8_t)initial;
     c->rto = h->config.profile.rto_initial;
     c->cwnd = UINT32_MAX;

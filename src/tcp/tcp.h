@@ -154,6 +154,10 @@ struct tcp_host_stats {
     uint64_t unlisted_transitions;        /* made but not in tcp_state.c's table: a bug */
 };
 const struct tcp_host_stats *tcp_host_stats(const struct tcp_host *host);
+/* What one connection alive on both hosts (two TCBs with their buffer
+ * headers, one record) charges to the run's memory budget, data not
+ * counted: for projecting a workload's memory (tcpsim check). */
+size_t tcp_connection_footprint(void);
 const char *tcp_host_name(const struct tcp_host *host);
 
 #endif

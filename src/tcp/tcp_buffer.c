@@ -41,12 +41,14 @@ static int bytes_reserve(struct tcp_bytes *q, uint32_t len)
     return 0;
 }
 
-int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len)
+int tcp_bytes_append(struct sim *sim, struct tcp_bytes *q, const uint8_t *data, uint32_t len)
 {
     if (len == 0)
         return 0;
+    uint32_t cap = q->cap;
     if (bytes_reserve(q, len) != 0)
         return -1;
+    sim_memory_charge(sim, q->cap - cap);
     if (data)
         memcpy(q->data + q->head + q->len, data, len);
     else
@@ -63,8 +65,9 @@ void tcp_bytes_consume(struct tcp_bytes *q, uint32_t n)
         q->head = 0;
 }
 
-static void bytes_free(struct tcp_bytes *q)
+static void bytes_free(struct sim *sim, struct tcp_bytes *q)
 {
+    sim_memory_release(sim, q->cap);
     free(q->data);
     memset(q, 0, sizeof *q);
 }
@@ -72,10 +75,10 @@ static void bytes_free(struct tcp_bytes *q)
 /* ---- a connection's buffers ---- */
 
 /* Empties a byte queue, keeping its array unless it grew large. */
-static void bytes_empty(struct tcp_bytes *q)
+static void bytes_empty(struct sim *sim, struct tcp_bytes *q)
 {
     if (q->cap > TCP_SPARE_BYTES_MAX)
-        bytes_free(q);
+        bytes_free(sim, q);
     q->head = q->len = 0;
 }
 
@@ -85,17 +88,20 @@ int tcp_alloc_buffers(struct tcp_conn *c)
     struct tcp_host *h = c->host;
     if (h->spare_buffer_count > 0) {
         c->buf = h->spare_buffers[--h->spare_buffer_count];
-        return 0;
+    } else {
+        c->buf = calloc(1, sizeof *c->buf);
+        if (!c->buf)
+            return -1;
     }
-    c->buf = calloc(1, sizeof *c->buf);
-    return c->buf ? 0 : -1;
+    sim_memory_charge(h->sim, sizeof *c->buf);
+    return 0;
 }
 
 void tcp_free_spare_buffers(struct tcp_host *h)
 {
     for (size_t i = 0; i < h->spare_buffer_count; i++) {
-        bytes_free(&h->spare_buffers[i]->snd);
-        bytes_free(&h->spare_buffers[i]->rcv);
+        bytes_free(h->sim, &h->spare_buffers[i]->snd);
+        bytes_free(h->sim, &h->spare_buffers[i]->rcv);
         free(h->spare_buffers[i]);
     }
     h->spare_buffer_count = 0;
@@ -116,17 +122,23 @@ void tcp_free_buffers(struct tcp_conn *c)
         return;
     struct tcp_buffers *b = c->buf;
     struct tcp_host *h = c->host;
+    sim_memory_release(h->sim, sizeof *b); /* arrays stay charged while kept */
     c->buf = NULL;
     ooo_free(b);
     if (h->spare_buffer_count == TCP_SPARES) {
-        bytes_free(&b->snd);
-        bytes_free(&b->rcv);
+        bytes_free(h->sim, &b->snd);
+        bytes_free(h->sim, &b->rcv);
         free(b);
         return;
     }
-    bytes_empty(&b->snd);
-    bytes_empty(&b->rcv);
-    b->snd_base = 0;
+    bytes_empty(h->sim, &b->snd);
+    bytes_empty(h->sim, &b->rcv);
+    /* Everything but the two arrays starts from zero, as calloc'd (the
+     * pending write of a blocked send too). */
+    struct tcp_bytes snd = b->snd, rcv = b->rcv;
+    memset(b, 0, sizeof *b);
+    b->snd = snd;
+    b->rcv = rcv;
     h->spare_buffers[h->spare_buffer_count++] = b;
 }
 
@@ -138,7 +150,7 @@ void tcp_trim_buffers(struct tcp_conn *c)
         tcp_free_buffers(c);
         return;
     }
-    bytes_free(&c->buf->snd);
+    bytes_free(c->host->sim, &c->buf->snd);
     ooo_free(c->buf);
 }
 
@@ -200,12 +212,12 @@ uint32_t tcp_snd_space(struct tcp_conn *c)
 }
 
 /* n octets of the write into the queue, the pattern wrapping at period. */
-static int write_take(struct tcp_bytes *q, struct tcp_write *w, uint32_t n)
+static int write_take(struct sim *sim, struct tcp_bytes *q, struct tcp_write *w, uint32_t n)
 {
     while (n > 0) {
         uint64_t at = w->offset % w->period, piece = w->period - at;
         uint32_t len = piece < n ? (uint32_t)piece : n;
-        if (tcp_bytes_append(q, w->data ? w->data + at : NULL, len) != 0)
+        if (tcp_bytes_append(sim, q, w->data ? w->data + at : NULL, len) != 0)
             return -1;
         w->offset += len;
         w->left -= len;
@@ -225,7 +237,7 @@ bool tcp_snd_refill(struct tcp_conn *c)
     uint32_t space = tcp_snd_space(c);
     uint32_t n = w->left < space ? (uint32_t)w->left : space;
     uint64_t before = w->left;
-    (void)write_take(&c->buf->snd, w, n);
+    (void)write_take(c->host->sim, &c->buf->snd, w, n);
     c->bytes_sent += before - w->left;
     return w->left == 0;
 }

@@ -156,7 +156,7 @@ static void deliver(struct tcp_conn *c, const uint8_t *data, uint32_t len)
 {
     if (len == 0)
         return;
-    if (tcp_bytes_append(&c->buf->rcv, data, len) != 0) {
+    if (tcp_bytes_append(c->host->sim, &c->buf->rcv, data, len) != 0) {
         sim_fail_out_of_memory(c->host->sim); /* the run is void, never quietly short */
         return;
     }

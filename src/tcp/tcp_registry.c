@@ -96,6 +96,7 @@ static struct tcp_conn_record *registry_add(struct tcp_network *n, uint32_t clie
     struct tcp_conn_record *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
+    sim_memory_charge(n->sim, TCP_RECORD_CHARGE);
     r->conn_id = ++n->next_conn_id;
     r->client_addr = client_addr;
     r->client_port = client_port;
@@ -251,6 +252,7 @@ void tcp_registry_detach(struct tcp_conn *c, bool emit)
     if (emit)
         record_emit(n, r, sim_now(n->sim));
     registry_unlink(n, r);
+    sim_memory_release(n->sim, TCP_RECORD_CHARGE);
     free(r);
 }
 

@@ -169,7 +169,7 @@ enum tcp_error tcp_send(struct tcp_conn *c, const uint8_t *data, size_t len)
     if (allowed != TCP_OK)
         return allowed;
     if (!c->buf || tcp_write_blocked(c) || len > UINT32_MAX - c->buf->snd.len ||
-        tcp_bytes_append(&c->buf->snd, data, (uint32_t)len) != 0)
+        tcp_bytes_append(c->host->sim, &c->buf->snd, data, (uint32_t)len) != 0)
         return TCP_ERR_NO_MEMORY;
     c->bytes_sent += len;
     tcp_hold(c);

@@ -558,6 +558,7 @@ static struct workload_conn *workload_conn_new(struct world *w, struct workload_
         }
         pool->chunks = chunks;
         pool->chunks[pool->chunk_count++] = chunk;
+        sim_memory_charge(w->sim, POOL_CHUNK * sizeof *chunk); /* kept to the end of the run */
         for (size_t i = POOL_CHUNK; i-- > 0;) {
             chunk[i].next_free = pool->free;
             pool->free = &chunk[i];
@@ -1344,6 +1345,40 @@ static void check_expectations(struct world *w, size_t count, struct trace *trac
     }
 }
 
+size_t world_connection_footprint(void)
+{
+    return tcp_connection_footprint() + sizeof(struct workload_conn);
+}
+
+static uint64_t add_saturating(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+/* One workload's connections alive at once: a rough bound, not a
+ * simulation. A connection lives from its start through the server's close
+ * (never, or a delay) and the longer TIME_WAIT; the handshake and the
+ * round trips of the close are left out, which errs low by a few RTTs. */
+static uint64_t workload_live(const struct scenario *sc, const struct scenario_workload *wl)
+{
+    if (wl->server_close == SERVER_CLOSE_NEVER || wl->interval <= 0)
+        return wl->count;
+    sim_time lifetime = 0;
+    for (int h = 0; h < sc->host_count; h++)
+        if (sc->hosts[h].config.profile.time_wait > lifetime)
+            lifetime = sc->hosts[h].config.profile.time_wait;
+    if (wl->server_close == SERVER_CLOSE_AFTER_DELAY)
+        lifetime = wl->server_close_delay > SIM_TIME_MAX - lifetime ? SIM_TIME_MAX
+                                                                   : lifetime + wl->server_close_delay;
+    uint64_t live = (uint64_t)(lifetime / wl->interval) + 1;
+    return live < wl->count ? live : wl->count;
+}
+
+uint64_t world_projected_live_connections(const struct scenario *sc)
+{
+    uint64_t live = 0;
+    for (size_t i = 0; i < sc->workload_count; i++)
+        live = add_saturating(live, workload_live(sc, &sc->workloads[i]));
+    return live;
+}
+
 void world_report_free(struct world_report *report)
 {
     for (size_t i = 0; i < report->listed_count; i++)
@@ -1561,6 +1596,15 @@ static void world_conclude(struct world *w, bool skip_expectations, struct trace
                  "out of memory at %.3f s simulated: the run stopped there, its results are "
                  "incomplete", (double)report->sim_end_ns / SIM_S);
     }
+    if (w->sim && sim_memory_limit_reached(w->sim) && !report->error[0]) {
+        report->status = "failed";
+        report->memory_limit_reached = true;
+        snprintf(report->error, sizeof report->error,
+                 "the memory limit of %" PRIu64 " MiB was reached at %.3f s simulated, with %" PRIu64
+                 " connections open: the run stopped there, its results are incomplete",
+                 sim_memory_limit(w->sim) >> 20, (double)report->sim_end_ns / SIM_S,
+                 report->open_at_until);
+    }
     if (w->details)
         list_connections(w, report); /* out of memory cuts the list short */
 }
@@ -1600,6 +1644,7 @@ int world_run(const struct scenario *sc, const struct world_options *options, st
     }
     world_schedule(&w, seed);
     sim_set_event_limit(w.sim, options->max_events);
+    sim_set_memory_limit(w.sim, options->max_memory);
     sim_run(w.sim, sc->run.until);
     tcp_network_finish(w.network);
 

@@ -67,7 +67,8 @@ struct world_report {
     uint64_t open_at_until;      /* connection TCBs not CLOSED at the end (listeners not counted):
                                     their stays count up to until_ns */
     char error[512];             /* when status is "error", or why a "failed" run
-                                    stopped (out of memory) */
+                                    stopped (out of memory, the memory limit) */
+    bool memory_limit_reached;   /* world_options.max_memory stopped the run */
 
     struct world_note *notes; size_t note_count;                     /* details or notes */
     struct world_expectation *expectations; size_t expectation_count; /* details */
@@ -87,7 +88,16 @@ struct world_options {
     uint64_t max_events;         /* stop after this many simulated events; 0 = no cap. A run the
                                     cap stops is "failed" with report->error saying so, since
                                     its results are incomplete */
+    uint64_t max_memory;         /* bytes the run may account (sim_memory_charge: events, TCBs,
+                                    buffers, connection records); a run that would pass it
+                                    stops there, "failed" with report->error saying so; 0 = no
+                                    limit */
 };
+
+/* What a workload connection alive on both hosts charges to the memory
+ * budget (TCP's part and the world's), its data not counted: what tcpsim
+ * check multiplies by a workload's projected live connections. */
+size_t world_connection_footprint(void);
 
 /* Runs the scenario once. The trace's run is started and ended (committed)
  * here, or aborted when the run cannot be recorded. Returns 0 when the run
@@ -95,6 +105,11 @@ struct world_options {
  * (report->error). */
 int world_run(const struct scenario *scenario, const struct world_options *options,
               struct trace *trace, struct world_report *report);
+/* How many of the scenario's workload connections can be alive at once at
+ * most: per workload, the count, or with server_close=never all of them,
+ * else the arrival rate times a connection's lifetime (its close delay, the
+ * handshake and TIME_WAIT); summed over workloads, saturating. */
+uint64_t world_projected_live_connections(const struct scenario *scenario);
 /* Frees the details of a report (safe on any report world_run filled). */
 void world_report_free(struct world_report *report);
 

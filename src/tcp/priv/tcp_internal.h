@@ -333,9 +333,19 @@ void tcp_options_build(const struct tcp_conn *c, struct segment *s, uint32_t wnd
 uint32_t tcp_options_window_advertised(const struct tcp_conn *c, const struct segment *s);
 uint32_t tcp_options_peer_window(const struct tcp_conn *c, const struct segment *seg);
 
+/* ---- the run's memory budget (sim_memory_charge) ---- */
+
+/* A TCB's part: itself and its two slots of the host's table (which is kept
+ * at most half full). */
+#define TCP_TCB_CHARGE (sizeof(struct tcp_conn) + 2 * (sizeof(struct tcp_conn *) + sizeof(uint32_t)))
+/* A connection record's: itself and its two buckets (one record per two). */
+#define TCP_RECORD_CHARGE (sizeof(struct tcp_conn_record) + 2 * sizeof(struct tcp_conn_record *))
+
 /* ---- tcp_buffer.c ---- */
 
-int tcp_bytes_append(struct tcp_bytes *q, const uint8_t *data, uint32_t len);
+/* Appends to a queue; what its storage grew by is charged to sim's memory
+ * budget (sim_memory_charge), and released when the queue is freed. */
+int tcp_bytes_append(struct sim *sim, struct tcp_bytes *q, const uint8_t *data, uint32_t len);
 void tcp_bytes_consume(struct tcp_bytes *q, uint32_t n);
 int tcp_alloc_buffers(struct tcp_conn *c);
 void tcp_free_buffers(struct tcp_conn *c);
