@@ -24,7 +24,7 @@ struct results_db;
 /* PRAGMA application_id of every tcpsim database: 'TCPS'. */
 #define SINK_SQLITE_APPLICATION_ID 0x54435053
 /* PRAGMA user_version: the schema version this code writes and reads. */
-#define SINK_SQLITE_SCHEMA_VERSION 1
+#define SINK_SQLITE_SCHEMA_VERSION 2
 /* runs.stack came after the first files of version 1 were written: a file
  * without it gets the column when it is next written to (ALTER TABLE ADD
  * COLUMN, filled with 'tcpsim ' || tcpsim_version), and a merge from such a

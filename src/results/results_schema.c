@@ -1,0 +1,312 @@
+/*
+ * results_schema.c: the tables and views of schema version 2
+ * (docs/schema.md). The base tables hold integers: hosts and endpoints
+ * (host, address, port) by small per-run ids, states, causes, fates and
+ * flags by code, with lookup tables filled here from the enums' own name
+ * functions, so the names stay text only at this edge. Views with version
+ * 1's table names and columns decode them, so a query written for version 1
+ * reads a version 2 file unchanged.
+ *
+ * Each stay in a state is one row of `stays`: the transition into the
+ * state plus when and why it was left (written when the stay ends; see the
+ * writer), so state_durations is a lookup, not a window over the run.
+ */
+#include "results_internal.h"
+
+#include <stdio.h>
+
+#include "segment.h"
+#include "sink_sqlite.h"
+#include "tcp_base.h"
+
+static const char tables_sql[] =
+    "CREATE TABLE runs ("
+    " run_id INTEGER PRIMARY KEY,"
+    " scenario TEXT NOT NULL,"
+    " scenario_sha256 TEXT,"
+    " seed INTEGER NOT NULL,"
+    " rep INTEGER NOT NULL,"
+    " params TEXT NOT NULL DEFAULT '{}',"
+    " status TEXT NOT NULL,"
+    " sim_end_ns INTEGER,"
+    " events INTEGER,"
+    " wall_s REAL,"
+    " tcpsim_version TEXT NOT NULL,"
+    " stack TEXT NOT NULL,"
+    " until_ns INTEGER);"
+
+    /* number: the value in SI units (seconds, bits/s, bytes, a fraction)
+     * when it is a number with a known unit; NULL otherwise. */
+    "CREATE TABLE run_params ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " number REAL,"
+    " PRIMARY KEY (run_id, key)) WITHOUT ROWID;"
+
+    "CREATE TABLE state_names (state INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE cause_names (cause INTEGER PRIMARY KEY, name TEXT UNIQUE);"
+    "CREATE TABLE fate_names (fate INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE flag_names (flags INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+
+    "CREATE TABLE hosts ("
+    " run_id INTEGER NOT NULL,"
+    " host_id INTEGER NOT NULL,"
+    " name TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, host_id)) WITHOUT ROWID;"
+
+    "CREATE TABLE endpoints ("
+    " run_id INTEGER NOT NULL,"
+    " endpoint_id INTEGER NOT NULL,"
+    " host_id INTEGER NOT NULL,"
+    " addr INTEGER NOT NULL,"
+    " port INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, endpoint_id)) WITHOUT ROWID;"
+
+    "CREATE TABLE connection_rows ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " conn_id INTEGER NOT NULL,"
+    " client_end INTEGER NOT NULL,"
+    " server_end INTEGER NOT NULL,"
+    " client_isn INTEGER,"
+    " server_isn INTEGER,"
+    " opened_ns INTEGER NOT NULL,"
+    " established_ns INTEGER,"
+    " closed_ns INTEGER,"
+    " PRIMARY KEY (run_id, conn_id)) WITHOUT ROWID;"
+
+    /* One row per transition, which is the stay it begins: left_ns and
+     * exit_cause are the next transition's of the same (run, host, conn);
+     * exit_cause NULL: still in the state at the run's end (left_ns is
+     * then the run's end, or NULL for a final CLOSED). */
+    "CREATE TABLE stays ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " host_id INTEGER NOT NULL,"
+    " conn_id INTEGER,"
+    " from_state INTEGER NOT NULL,"
+    " state INTEGER NOT NULL,"
+    " cause INTEGER NOT NULL,"
+    " seg_id INTEGER,"
+    " left_ns INTEGER,"
+    " exit_cause INTEGER,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+    "CREATE INDEX stays_by_conn ON stays (run_id, conn_id, host_id, seq);"
+
+    "CREATE TABLE segment_rows ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seg_id INTEGER NOT NULL,"
+    " trace_seq INTEGER NOT NULL,"
+    " conn_id INTEGER,"
+    " src_end INTEGER NOT NULL,"
+    " dst_end INTEGER NOT NULL,"
+    " sent_ns INTEGER NOT NULL,"
+    " arrived_ns INTEGER,"
+    " flags INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL,"
+    " ack INTEGER NOT NULL,"
+    " len INTEGER NOT NULL,"
+    " wnd INTEGER NOT NULL,"
+    " mss INTEGER,"
+    " fate INTEGER NOT NULL,"
+    " retransmission INTEGER NOT NULL,"
+    " injected INTEGER NOT NULL,"
+    " rule_line INTEGER,"
+    " options INTEGER NOT NULL,"   /* TCP_OPT_* bits: 1 sack_perm, 2 timestamps, 4 window scale */
+    " tsval INTEGER,"
+    " tsecr INTEGER,"
+    " wscale INTEGER,"
+    " PRIMARY KEY (run_id, seg_id, trace_seq)) WITHOUT ROWID;"
+    "CREATE INDEX segments_by_conn ON segment_rows (run_id, conn_id, trace_seq);"
+
+    "CREATE TABLE expectations ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " expectation TEXT NOT NULL,"
+    " passed INTEGER NOT NULL,"
+    " detail TEXT,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
+
+    "CREATE TABLE calls ("
+    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    " seq INTEGER NOT NULL,"
+    " t_ns INTEGER NOT NULL,"
+    " host TEXT NOT NULL,"
+    " conn_id INTEGER,"
+    " call TEXT NOT NULL,"
+    " result TEXT NOT NULL,"
+    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;";
+
+/* "a.b.c.d" of an address column. */
+#define DOTTED(A) \
+    "((" A ") >> 24) || '.' || (((" A ") >> 16) & 255) || '.' || (((" A ") >> 8) & 255) || '.' || ((" A ") & 255)"
+
+/* Version 1's tables, decoded. Plain joins on primary keys, so a WHERE on
+ * run_id and conn_id reaches the base table's keys and indexes. */
+static const char decoding_views_sql[] =
+    "CREATE VIEW connections AS"
+    " SELECT c.run_id, c.conn_id, ch.name AS client, " DOTTED("ce.addr") " AS client_addr,"
+    "  ce.port AS client_port, sh.name AS server, " DOTTED("se.addr") " AS server_addr,"
+    "  se.port AS server_port, c.client_isn, c.server_isn, c.opened_ns, c.established_ns,"
+    "  c.closed_ns"
+    " FROM connection_rows AS c"
+    " LEFT JOIN endpoints AS ce ON ce.run_id = c.run_id AND ce.endpoint_id = c.client_end"
+    " LEFT JOIN hosts AS ch ON ch.run_id = c.run_id AND ch.host_id = ce.host_id"
+    " LEFT JOIN endpoints AS se ON se.run_id = c.run_id AND se.endpoint_id = c.server_end"
+    " LEFT JOIN hosts AS sh ON sh.run_id = c.run_id AND sh.host_id = se.host_id;"
+
+    "CREATE VIEW transitions AS"
+    " SELECT t.run_id, t.seq, t.t_ns, h.name AS host, t.conn_id, COALESCE(f.name, '?' || t.from_state) AS from_state,"
+    "  COALESCE(s.name, '?' || t.state) AS to_state,"
+    "  CASE t.cause WHEN 0 THEN NULL ELSE COALESCE(c.name, '?' || t.cause) END AS cause, t.seg_id"
+    " FROM stays AS t"
+    " LEFT JOIN hosts AS h ON h.run_id = t.run_id AND h.host_id = t.host_id"
+    " LEFT JOIN state_names AS f ON f.state = t.from_state"
+    " LEFT JOIN state_names AS s ON s.state = t.state"
+    " LEFT JOIN cause_names AS c ON c.cause = t.cause;"
+
+    "CREATE VIEW segments AS"
+    " SELECT s.run_id, s.seg_id, s.conn_id, sh.name AS sender, rh.name AS receiver,"
+    "  " DOTTED("se.addr") " || ':' || se.port AS src,"
+    "  " DOTTED("de.addr") " || ':' || de.port AS dst,"
+    "  s.sent_ns, s.arrived_ns, COALESCE(fl.name, '?' || s.flags) AS flags, s.seq, s.ack, s.len, s.wnd, s.mss,"
+    "  COALESCE(fa.name, '?' || s.fate) AS fate, s.retransmission, s.trace_seq, s.injected, s.rule_line,"
+    /* segment_options_string's text: wire order, NULL for none */
+    "  NULLIF(substr(COALESCE(',mss=' || s.mss, '')"
+    "   || CASE WHEN s.options & 1 THEN ',sack_perm' ELSE '' END"
+    "   || CASE WHEN s.options & 2 THEN ',ts=' || s.tsval || '/' || s.tsecr ELSE '' END"
+    "   || CASE WHEN s.options & 4 THEN ',wscale=' || s.wscale ELSE '' END, 2), '') AS options"
+    " FROM segment_rows AS s"
+    " LEFT JOIN endpoints AS se ON se.run_id = s.run_id AND se.endpoint_id = s.src_end"
+    " LEFT JOIN hosts AS sh ON sh.run_id = s.run_id AND sh.host_id = se.host_id"
+    " LEFT JOIN endpoints AS de ON de.run_id = s.run_id AND de.endpoint_id = s.dst_end"
+    " LEFT JOIN hosts AS rh ON rh.run_id = s.run_id AND rh.host_id = de.host_id"
+    " LEFT JOIN flag_names AS fl ON fl.flags = s.flags"
+    " LEFT JOIN fate_names AS fa ON fa.fate = s.fate;"
+
+    /* A stay is listed unless it is a final CLOSED (no connection at all). */
+    "CREATE VIEW state_durations AS"
+    " SELECT t.run_id, h.name AS host, t.conn_id, COALESCE(s.name, '?' || t.state) AS state,"
+    "  t.t_ns / 1e6 AS entered_ms, t.left_ns / 1e6 AS left_ms,"
+    "  (t.left_ns - t.t_ns) / 1e6 AS duration_ms, (t.exit_cause IS NULL) AS open_at_end"
+    " FROM stays AS t"
+    " LEFT JOIN hosts AS h ON h.run_id = t.run_id AND h.host_id = t.host_id"
+    " LEFT JOIN state_names AS s ON s.state = t.state"
+    " WHERE t.left_ns IS NOT NULL;";
+
+/* The views over those: version 1's text, except that the segment counts
+ * read the codes. */
+static const char derived_views_sql[] =
+    "CREATE VIEW handshake_latency AS"
+    " SELECT c.run_id, c.conn_id, c.client, c.server,"
+    "  c.opened_ns / 1e6 AS opened_ms,"
+    "  c.established_ns / 1e6 AS established_ms,"
+    "  (c.established_ns - c.opened_ns) / 1e6 AS latency_ms,"
+    "  COALESCE(r.n, 0) AS syn_retransmissions"
+    " FROM connections AS c"
+    " LEFT JOIN (SELECT run_id, conn_id, count(*) AS n FROM segment_rows"
+    "            WHERE flags = 2 AND retransmission = 1"
+    "             AND fate <> (SELECT fate FROM fate_names WHERE name = 'duplicated')"
+    "            GROUP BY run_id, conn_id) AS r"
+    "  ON r.run_id = c.run_id AND r.conn_id = c.conn_id;"
+
+    "CREATE VIEW time_in_state AS"
+    " SELECT run_id, host, state, count(*) AS visits,"
+    "  sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms"
+    " FROM state_durations GROUP BY run_id, host, state;"
+    /* Transitions, sends and arrivals in one order. At equal times a record
+     * keeps its reporting order (2 * record number); an arrival goes right
+     * after its own send's position (2 * record number + 1). The link's
+     * duplicate copies were never sent: they only arrive. */
+    "CREATE VIEW timeline AS"
+    " WITH events AS ("
+    "  SELECT run_id, t_ns, 2 * seq AS ord, 'transition' AS kind, host, conn_id, seg_id,"
+    "   from_state || ' -> ' || to_state || COALESCE(' (' || cause || ')', '') AS description"
+    "  FROM transitions"
+    "  UNION ALL"
+    "  SELECT run_id, sent_ns, 2 * trace_seq, 'send', sender, conn_id, seg_id,"
+    "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
+    "   || ' to ' || receiver || ' [' || fate"
+    "   || CASE WHEN retransmission THEN ', retransmission' ELSE '' END || ']'"
+    "  FROM segments WHERE fate <> 'duplicated'"
+    "  UNION ALL"
+    "  SELECT run_id, arrived_ns, 2 * trace_seq + 1, 'arrive', receiver, conn_id, seg_id,"
+    "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
+    "   || ' from ' || sender"
+    "   || CASE fate WHEN 'corrupted' THEN ' [corrupted]' WHEN 'duplicated' THEN ' [duplicate]'"
+    "      ELSE '' END"
+    "  FROM segments WHERE arrived_ns IS NOT NULL)"
+    " SELECT run_id,"
+    "  ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY t_ns, ord) AS step,"
+    "  t_ns / 1e6 AS t_ms, t_ns, kind, host, conn_id, seg_id, description"
+    " FROM events ORDER BY run_id, step;"
+
+    "CREATE VIEW retransmitted_segments AS"
+    " SELECT run_id, seg_id, conn_id, sender, receiver, flags, seq, ack, len,"
+    "  sent_ns / 1e6 AS sent_ms, arrived_ns / 1e6 AS arrived_ms, fate"
+    " FROM segments WHERE retransmission = 1 AND fate <> 'duplicated';"
+
+    "CREATE VIEW lost_segments AS"
+    " SELECT run_id, seg_id, conn_id, sender, receiver, flags, seq, ack, len,"
+    "  sent_ns / 1e6 AS sent_ms, fate, retransmission"
+    " FROM segments WHERE fate IN ('lost', 'dropped', 'queue_full', 'corrupted');"
+
+    "CREATE VIEW run_summary AS"
+    " SELECT r.run_id, r.scenario, r.seed, r.rep, r.status,"
+    "  (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id) AS connections,"
+    "  (SELECT count(*) FROM connections AS c"
+    "   WHERE c.run_id = r.run_id AND c.established_ns IS NOT NULL) AS established,"
+    "  (SELECT avg(c.established_ns - c.opened_ns) / 1e6 FROM connections AS c"
+    "   WHERE c.run_id = r.run_id AND c.established_ns IS NOT NULL) AS mean_handshake_ms,"
+    "  (SELECT count(*) FROM segments AS s"
+    "   WHERE s.run_id = r.run_id AND s.fate <> 'duplicated') AS segments,"
+    "  (SELECT count(*) FROM segments AS s WHERE s.run_id = r.run_id"
+    "   AND s.retransmission = 1 AND s.fate <> 'duplicated') AS retransmissions,"
+    "  (SELECT count(*) FROM segments AS s WHERE s.run_id = r.run_id"
+    "   AND s.fate IN ('lost', 'dropped', 'queue_full', 'corrupted')) AS lost,"
+    "  r.params"
+    " FROM runs AS r;";
+
+/* The name tables, from the enums' name functions. */
+static int fill_lookup_tables(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    static const char sql[4][64] = {"INSERT INTO state_names VALUES (?1, ?2)",
+                       "INSERT INTO cause_names VALUES (?1, ?2)",
+                       "INSERT INTO fate_names VALUES (?1, ?2)",
+                       "INSERT INTO flag_names VALUES (?1, ?2)"};
+    const int counts[4] = {TCP_STATE_COUNT, TCP_CAUSE_COUNT, FATE_QUEUE_FULL + 1, 64};
+    for (int t = 0; t < 4 && rc == 0; t++) {
+        if (sqlite3_prepare_v2(db, sql[t], -1, &st, NULL) != SQLITE_OK)
+            return -1;
+        for (int code = 0; code < counts[t] && rc == 0; code++) {
+            char flags[32];
+            const char *name = t == 0   ? tcp_state_name((enum tcp_state)code)
+                               : t == 1 ? tcp_cause_name((enum tcp_cause)code)
+                               : t == 2 ? segment_fate_name((enum segment_fate)code)
+                                        : segment_flags_string((uint8_t)code, flags);
+            sqlite3_bind_int(st, 1, code);
+            if (name)
+                sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(st, 2);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+            sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+int results_create_schema(sqlite3 *db)
+{
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+             SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
+    if (results_exec(db, tables_sql) != 0 || fill_lookup_tables(db) != 0 ||
+        results_exec(db, decoding_views_sql) != 0 || results_exec(db, derived_views_sql) != 0)
+        return -1;
+    return results_exec(db, pragmas);
+}
