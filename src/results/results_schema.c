@@ -142,57 +142,64 @@ static const char tables_sql[] =
 #define DOTTED(A) \
     "((" A ") >> 24) || '.' || (((" A ") >> 16) & 255) || '.' || (((" A ") >> 8) & 255) || '.' || ((" A ") & 255)"
 
-/* Version 1's tables, decoded. Plain joins on primary keys, so a WHERE on
- * run_id and conn_id reaches the base table's keys and indexes. */
+/* Version 1's tables, decoded. Each name is a scalar subquery on a primary
+ * key, not a join: a view over one table is flattened into the query that
+ * uses it (also into the right side of a LEFT JOIN, where a view that is a
+ * join would be computed whole first), so a WHERE on run_id and conn_id
+ * reaches the base table's keys and indexes, and a name nobody selects is
+ * never looked up (a count(*) reads the base table only). A code no table
+ * names (a damaged file) shows as '?CODE', which the reader refuses with
+ * the row's number. */
+#define NAME_OF(TABLE, KEY, CODE) \
+    "COALESCE((SELECT name FROM " TABLE " WHERE " KEY " = " CODE "), '?' || " CODE ")"
+#define HOST_OF(RUN, HOST) "(SELECT name FROM hosts WHERE run_id = " RUN " AND host_id = " HOST ")"
+#define ENDPOINT_HOST(RUN, END)                                                         \
+    "(SELECT h.name FROM endpoints AS e JOIN hosts AS h ON h.run_id = e.run_id"           \
+    " AND h.host_id = e.host_id WHERE e.run_id = " RUN " AND e.endpoint_id = " END ")"
+#define ENDPOINT_FIELD(RUN, END, FIELD) \
+    "(SELECT " FIELD " FROM endpoints WHERE run_id = " RUN " AND endpoint_id = " END ")"
+
 static const char decoding_views_sql[] =
     "CREATE VIEW connections AS"
-    " SELECT c.run_id, c.conn_id, ch.name AS client, " DOTTED("ce.addr") " AS client_addr,"
-    "  ce.port AS client_port, sh.name AS server, " DOTTED("se.addr") " AS server_addr,"
-    "  se.port AS server_port, c.client_isn, c.server_isn, c.opened_ns, c.established_ns,"
-    "  c.closed_ns"
-    " FROM connection_rows AS c"
-    " LEFT JOIN endpoints AS ce ON ce.run_id = c.run_id AND ce.endpoint_id = c.client_end"
-    " LEFT JOIN hosts AS ch ON ch.run_id = c.run_id AND ch.host_id = ce.host_id"
-    " LEFT JOIN endpoints AS se ON se.run_id = c.run_id AND se.endpoint_id = c.server_end"
-    " LEFT JOIN hosts AS sh ON sh.run_id = c.run_id AND sh.host_id = se.host_id;"
+    " SELECT c.run_id, c.conn_id, " ENDPOINT_HOST("c.run_id", "c.client_end") " AS client,"
+    "  " ENDPOINT_FIELD("c.run_id", "c.client_end", DOTTED("addr")) " AS client_addr,"
+    "  " ENDPOINT_FIELD("c.run_id", "c.client_end", "port") " AS client_port,"
+    "  " ENDPOINT_HOST("c.run_id", "c.server_end") " AS server,"
+    "  " ENDPOINT_FIELD("c.run_id", "c.server_end", DOTTED("addr")) " AS server_addr,"
+    "  " ENDPOINT_FIELD("c.run_id", "c.server_end", "port") " AS server_port,"
+    "  c.client_isn, c.server_isn, c.opened_ns, c.established_ns, c.closed_ns"
+    " FROM connection_rows AS c;"
 
     "CREATE VIEW transitions AS"
-    " SELECT t.run_id, t.seq, t.t_ns, h.name AS host, t.conn_id, COALESCE(f.name, '?' || t.from_state) AS from_state,"
-    "  COALESCE(s.name, '?' || t.state) AS to_state,"
-    "  CASE t.cause WHEN 0 THEN NULL ELSE COALESCE(c.name, '?' || t.cause) END AS cause, t.seg_id"
-    " FROM stays AS t"
-    " LEFT JOIN hosts AS h ON h.run_id = t.run_id AND h.host_id = t.host_id"
-    " LEFT JOIN state_names AS f ON f.state = t.from_state"
-    " LEFT JOIN state_names AS s ON s.state = t.state"
-    " LEFT JOIN cause_names AS c ON c.cause = t.cause;"
+    " SELECT t.run_id, t.seq, t.t_ns, " HOST_OF("t.run_id", "t.host_id") " AS host, t.conn_id,"
+    "  " NAME_OF("state_names", "state", "t.from_state") " AS from_state,"
+    "  " NAME_OF("state_names", "state", "t.state") " AS to_state,"
+    "  CASE t.cause WHEN 0 THEN NULL ELSE " NAME_OF("cause_names", "cause", "t.cause") " END"
+    "  AS cause, t.seg_id"
+    " FROM stays AS t;"
 
     "CREATE VIEW segments AS"
-    " SELECT s.run_id, s.seg_id, s.conn_id, sh.name AS sender, rh.name AS receiver,"
-    "  " DOTTED("se.addr") " || ':' || se.port AS src,"
-    "  " DOTTED("de.addr") " || ':' || de.port AS dst,"
-    "  s.sent_ns, s.arrived_ns, COALESCE(fl.name, '?' || s.flags) AS flags, s.seq, s.ack, s.len, s.wnd, s.mss,"
-    "  COALESCE(fa.name, '?' || s.fate) AS fate, s.retransmission, s.trace_seq, s.injected, s.rule_line,"
+    " SELECT s.run_id, s.seg_id, s.conn_id, " ENDPOINT_HOST("s.run_id", "s.src_end") " AS sender,"
+    "  " ENDPOINT_HOST("s.run_id", "s.dst_end") " AS receiver,"
+    "  " ENDPOINT_FIELD("s.run_id", "s.src_end", DOTTED("addr") " || ':' || port") " AS src,"
+    "  " ENDPOINT_FIELD("s.run_id", "s.dst_end", DOTTED("addr") " || ':' || port") " AS dst,"
+    "  s.sent_ns, s.arrived_ns, " NAME_OF("flag_names", "flags", "s.flags") " AS flags,"
+    "  s.seq, s.ack, s.len, s.wnd, s.mss, " NAME_OF("fate_names", "fate", "s.fate") " AS fate,"
+    "  s.retransmission, s.trace_seq, s.injected, s.rule_line,"
     /* segment_options_string's text: wire order, NULL for none */
     "  NULLIF(substr(COALESCE(',mss=' || s.mss, '')"
     "   || CASE WHEN s.options & 1 THEN ',sack_perm' ELSE '' END"
     "   || CASE WHEN s.options & 2 THEN ',ts=' || s.tsval || '/' || s.tsecr ELSE '' END"
     "   || CASE WHEN s.options & 4 THEN ',wscale=' || s.wscale ELSE '' END, 2), '') AS options"
-    " FROM segment_rows AS s"
-    " LEFT JOIN endpoints AS se ON se.run_id = s.run_id AND se.endpoint_id = s.src_end"
-    " LEFT JOIN hosts AS sh ON sh.run_id = s.run_id AND sh.host_id = se.host_id"
-    " LEFT JOIN endpoints AS de ON de.run_id = s.run_id AND de.endpoint_id = s.dst_end"
-    " LEFT JOIN hosts AS rh ON rh.run_id = s.run_id AND rh.host_id = de.host_id"
-    " LEFT JOIN flag_names AS fl ON fl.flags = s.flags"
-    " LEFT JOIN fate_names AS fa ON fa.fate = s.fate;"
+    " FROM segment_rows AS s;"
 
     /* A stay is listed unless it is a final CLOSED (no connection at all). */
     "CREATE VIEW state_durations AS"
-    " SELECT t.run_id, h.name AS host, t.conn_id, COALESCE(s.name, '?' || t.state) AS state,"
+    " SELECT t.run_id, " HOST_OF("t.run_id", "t.host_id") " AS host, t.conn_id,"
+    "  " NAME_OF("state_names", "state", "t.state") " AS state,"
     "  t.t_ns / 1e6 AS entered_ms, t.left_ns / 1e6 AS left_ms,"
     "  (t.left_ns - t.t_ns) / 1e6 AS duration_ms, (t.exit_cause IS NULL) AS open_at_end"
     " FROM stays AS t"
-    " LEFT JOIN hosts AS h ON h.run_id = t.run_id AND h.host_id = t.host_id"
-    " LEFT JOIN state_names AS s ON s.state = t.state"
     " WHERE t.left_ns IS NOT NULL;";
 
 /* The views over those: version 1's text, except that the segment counts
@@ -211,14 +218,16 @@ static const char derived_views_sql[] =
     "            GROUP BY run_id, conn_id) AS r"
     "  ON r.run_id = c.run_id AND r.conn_id = c.conn_id;"
 
+    /* Grouped on the codes, named after: the names are looked up once per
+     * group, not once per stay. The sums add the same per-stay values
+     * (each converted to ms first) as version 1's view did. */
     "CREATE VIEW time_in_state AS"
-    " SELECT run_id, host, state, count(*) AS visits,"
-    "  sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms"
-    " FROM state_durations GROUP BY run_id, host, state;"
-    /* Transitions, sends and arrivals in one order. At equal times a record
-     * keeps its reporting order (2 * record number); an arrival goes right
-     * after its own send's position (2 * record number + 1). The link's
-     * duplicate copies were never sent: they only arrive. */
+    " SELECT run_id, " HOST_OF("g.run_id", "g.host_id") " AS host,"
+    "  " NAME_OF("state_names", "state", "g.state") " AS state, visits, total_ms, mean_ms"
+    " FROM (SELECT run_id, host_id, state, count(*) AS visits,"
+    "        sum((left_ns - t_ns) / 1e6) AS total_ms, avg((left_ns - t_ns) / 1e6) AS mean_ms"
+    "       FROM stays WHERE left_ns IS NOT NULL GROUP BY run_id, host_id, state) AS g;"
+
     "CREATE VIEW timeline AS"
     " WITH events AS ("
     "  SELECT run_id, t_ns, 2 * seq AS ord, 'transition' AS kind, host, conn_id, seg_id,"
@@ -268,6 +277,23 @@ static const char derived_views_sql[] =
     "  r.params"
     " FROM runs AS r;";
 
+/* Statistics for the query planner, the shape of a large run (10^5
+ * connections of about ten transitions and eight segments each), written
+ * once instead of by ANALYZE so the file stays the same for the same runs.
+ * Without them the planner walks a whole run in primary-key order to save
+ * sorting one connection's ten rows. */
+static const char planner_stats_sql[] =
+    "ANALYZE sqlite_schema;"
+    "DELETE FROM sqlite_stat1;"
+    "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES"
+    " ('stays', 'stays', '1000000 1000000 1'),"
+    " ('stays', 'stays_by_conn', '1000000 1000000 10 5 1'),"
+    " ('segment_rows', 'segment_rows', '800000 800000 1 1'),"
+    " ('segment_rows', 'segments_by_conn', '800000 800000 8 1'),"
+    " ('connection_rows', 'connection_rows', '100000 100000 1'),"
+    " ('endpoints', 'endpoints', '100000 100000 1'),"
+    " ('hosts', 'hosts', '2 2 1');";
+
 /* The name tables, from the enums' name functions. */
 static int fill_lookup_tables(sqlite3 *db)
 {
@@ -306,6 +332,7 @@ int results_create_schema(sqlite3 *db)
     snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
              SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
     if (results_exec(db, tables_sql) != 0 || fill_lookup_tables(db) != 0 ||
+        results_exec(db, planner_stats_sql) != 0 ||
         results_exec(db, decoding_views_sql) != 0 || results_exec(db, derived_views_sql) != 0)
         return -1;
     return results_exec(db, pragmas);
