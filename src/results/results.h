@@ -31,9 +31,9 @@
 
 struct results_db;
 
-/* Opens an existing tcpsim database read-only. NULL with a message naming
- * the file in err when it is missing, empty or not a tcpsim database of
- * this schema version. (sink_sqlite_reader reads what a sink is writing.) */
+/* Opens an existing tcpsim database read-only, of this schema version or
+ * version 1. NULL with a message naming the file in err when it is
+ * missing, empty or not such a database. (sink_sqlite_reader reads what a sink is writing.) */
 struct results_db *results_open(const char *path, char *err, size_t errlen);
 void results_close(struct results_db *db);
 
