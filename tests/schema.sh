@@ -79,6 +79,16 @@ same "dot" "$tmp/v1.dot" "$tmp/v2.dot"
 same "stats" "$tmp/v1.stats" "$tmp/v2.stats"
 same "pcap" "$tmp/v1.pcap" "$tmp/v2.pcap"
 
+# A file whose run_ids have gaps is refused (exit 2), left as it was.
+sqlite3 "$tmp/gap.db" < "$srcdir/tests/data/v1-runs.sql"
+sqlite3 "$tmp/gap.db" "DELETE FROM runs WHERE run_id = 3"
+cp "$tmp/gap.db" "$tmp/gap-before.db"
+"$TCPSIM" upgrade -q "$tmp/gap.db" 2>"$tmp/err"; status=$?
+[ "$status" = 2 ] && grep -q "gap.db: run_ids 1 to 7 hold 6 runs" "$tmp/err" && ok ||
+    bad "upgrade of a file with a gap: exit $status, $(cat "$tmp/err")"
+same "a refused upgrade" "$tmp/gap.db" "$tmp/gap-before.db"
+[ ! -e "$tmp/gap.db.upgrade" ] && ok || bad "a refused upgrade left gap.db.upgrade"
+
 # Upgrading twice changes nothing; a killed upgrade leaves a whole file.
 cp "$tmp/up.db" "$tmp/up-before.db"
 "$TCPSIM" upgrade -q "$tmp/up.db"

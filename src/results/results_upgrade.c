@@ -61,12 +61,22 @@ static int replay_all(const char *old_path, const char *new_path, char *err, siz
     struct results_db *old = results_open(old_path, err, errlen);
     if (!old)
         return -1;
+    if (errlen)
+        err[0] = '\0'; /* the classification's note that writers refuse the file */
     struct trace_sink *sink = sink_sqlite_open(new_path, err, errlen);
     int64_t latest = 0, count = 0;
-    int rc = sink && results_latest_run(old, &latest) == 0 && results_run_count(old, &count) == 0
+    /* No fsync per run (a run is a transaction): the new file counts only
+     * once it is complete, synced and renamed, so a crash before that loses
+     * nothing but it. 896 runs: 21 s with them, about 1 s without. */
+    int rc = sink &&
+                     sink_sqlite_query(sink, "PRAGMA synchronous = OFF", NULL, 0, NULL, NULL, err,
+                                       errlen) == 0 &&
+                     sink_sqlite_query(sink, "PRAGMA journal_mode = MEMORY", NULL, 0, NULL, NULL,
+                                       err, errlen) == 0 &&
+                     results_latest_run(old, &latest) == 0 && results_run_count(old, &count) == 0
                  ? 0
                  : -1;
-    if (rc != 0 && sink)
+    if (rc != 0 && sink && !err[0])
         results_set_error(err, errlen, "%s: %s", old_path, results_error(old));
     if (rc == 0 && latest != count) {
         results_set_error(err, errlen, "%s: run_ids 1 to %" PRId64 " hold %" PRId64 " runs; an"
