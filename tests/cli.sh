@@ -108,18 +108,20 @@ for i in 1 2; do
 done
 if [ -s "$tmp/det1.txt" ] && cmp -s "$tmp/det1.txt" "$tmp/det2.txt"; then ok; else bad "two runs with seed 42 differ"; fi
 
-# A database written before runs.stack existed: appending adds the column,
-# merging from it fills the column, reading it needs nothing.
-"$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" -q -o "$tmp/before-stack.db"
-sqlite3 "$tmp/before-stack.db" "ALTER TABLE runs DROP COLUMN stack"
-cp "$tmp/before-stack.db" "$tmp/before-stack-2.db"
-expect_status 0 "ladder of a database without runs.stack" "$TCPSIM" ladder "$tmp/before-stack.db"
-expect_status 0 "append to a database without runs.stack" \
-    "$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" -q -o "$tmp/before-stack.db"
-expect_status 0 "merge from a database without runs.stack" \
-    "$TCPSIM" merge "$tmp/merged-stack.db" "$tmp/before-stack-2.db"
-stacks=$(sqlite3 "$tmp/before-stack.db" "SELECT group_concat(stack, ',') FROM runs")$(sqlite3 "$tmp/merged-stack.db" "SELECT ',' || stack FROM runs")
-case $stacks in "tcpsim "*",tcpsim "*",tcpsim "*) ok ;; *) bad "runs.stack after upgrade: $stacks" ;; esac
+# A database of schema version 1 (tests/data/v1-runs.sql, made by the last
+# tcpsim that wrote it): read by every reader, refused for appending and
+# merging with the hint `tcpsim upgrade FILE` (exit 2, bad input).
+sqlite3 "$tmp/v1.db" < "$srcdir/tests/data/v1-runs.sql"
+cp "$tmp/v1.db" "$tmp/v1-before.db"
+expect_status 0 "ladder of a version 1 database" "$TCPSIM" ladder "$tmp/v1.db" --run 2
+expect_status 0 "stats of a version 1 database" "$TCPSIM" stats "$tmp/v1.db"
+expect_status 2 "append to a version 1 database" \
+    "$TCPSIM" run "$srcdir/scenarios/handshake.tcpsim" -q -o "$tmp/v1.db"
+if grep -q "v1.db: a tcpsim database of schema version 1.*tcpsim upgrade $tmp/v1.db" "$tmp/err"
+then ok; else bad "the refusal does not name the file and the upgrade:"; cat "$tmp/err"; fi
+expect_status 2 "merge into a version 1 database" \
+    "$TCPSIM" merge "$tmp/v1.db" "$tmp/v1-before.db"
+if cmp -s "$tmp/v1.db" "$tmp/v1-before.db"; then ok; else bad "a refused version 1 file changed"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

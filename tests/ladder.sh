@@ -177,12 +177,12 @@ expect_status 2 "pcap: no such run" "$TCPSIM" pcap "$db" -o "$tmp/x.pcap" --run 
 # A row the reader cannot parse is refused by name (exit 2), not drawn.
 if command -v sqlite3 >/dev/null 2>&1; then
     cp "$db" "$tmp/bad.db"
-    sqlite3 "$tmp/bad.db" "UPDATE segments SET fate = 'vanished' WHERE seg_id = 2"
+    sqlite3 "$tmp/bad.db" "UPDATE segment_rows SET fate = 9 WHERE seg_id = 2"
     expect_status 2 "pcap: a bad segment" "$TCPSIM" pcap "$tmp/bad.db" -o "$tmp/bad.pcap"
     expect_status 2 "ladder: a bad segment" "$TCPSIM" ladder "$tmp/bad.db"
-    if grep -q "bad.db: run 1, segment 2: fate 'vanished' is not a segment fate" "$tmp/err"
+    if grep -q "bad.db: run 1, segment 2: fate '?9' is not a segment fate" "$tmp/err"
     then ok; else bad "ladder: the bad row is not named:"; cat "$tmp/err"; fi
-    sqlite3 "$tmp/bad.db" "UPDATE transitions SET cause = 'rcv nothing' WHERE seq = 1"
+    sqlite3 "$tmp/bad.db" "UPDATE stays SET cause = 99 WHERE seq = 1"
     expect_status 2 "dot: a bad cause" "$TCPSIM" dot "$tmp/bad.db"
 fi
 

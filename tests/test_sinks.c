@@ -64,6 +64,8 @@ static char *read_file(const char *path, size_t *len)
         *len += n;
     }
     fclose(f);
+    if (data && *len < cap)
+        data[*len] = '\0'; /* always room: the loop grows before the read that ends it */
     return data;
 }
 
@@ -682,7 +684,8 @@ static void test_sqlite_failed_record_fails_run(void)
 
 /* Many more rows than one INSERT batch holds, through the writer thread:
  * every row arrives, each table in the order it was reported; a query in
- * the middle of the run sees every row reported so far. */
+ * the middle of the run sees every segment reported so far (a transition
+ * only once the stay it begins has ended: its row is written then). */
 static void test_sqlite_many_rows_in_order(void)
 {
     enum { N = 1000 };
@@ -694,9 +697,9 @@ static void test_sqlite_many_rows_in_order(void)
     feed_init(&f, sink);
     CU_ASSERT_EQUAL(feed_run_start(&f, "many", 1, 0, NULL, 0), 0);
     for (int i = 0; i < N; i++) {
-        if (i == N / 2) {
+        if (i == N / 2) { /* a transition's row is written when its stay ends */
             struct row_collector rows = {""};
-            CU_ASSERT_EQUAL(sink_sqlite_query(sink, "SELECT count(*) AS n FROM transitions", NULL,
+            CU_ASSERT_EQUAL(sink_sqlite_query(sink, "SELECT count(*) AS n FROM segments", NULL,
                                               0, collect_row, &rows, err, sizeof err),
                             0);
             CU_ASSERT_STRING_EQUAL(rows.text, "n=500\n");
@@ -802,37 +805,47 @@ static void test_sqlite_refuses_other_schema_version(void)
     assert_refused_untouched(path, "schema version 99");
 }
 
-/* A version 1 file from before segments.injected, rule_line and
- * runs.until_ns gets them when it is next written to (old rows: 0 and
- * NULL), and a merge from such a file fills them the same way. */
-static void test_sqlite_adds_later_segment_columns(void)
+/* A version 1 file (tests/data/v1-runs.sql, written by the last tcpsim
+ * of that schema) is read but never appended to or merged from: the
+ * refusal names the file and `tcpsim upgrade FILE`, and leaves it as it
+ * was. */
+static void test_sqlite_refuses_version_1(void)
 {
-    char path[128], merged[128], err[256];
-    tmp_path("old-segments.db", path, sizeof path);
-    tmp_path("merged-from-old.db", merged, sizeof merged);
+    char path[128], fixture[256], merged[128], err[512];
+    tmp_path("version-1.db", path, sizeof path);
+    tmp_path("merged-from-1.db", merged, sizeof merged);
+    unlink(path);
     unlink(merged);
-    CU_ASSERT_EQUAL(record_handshake(path, 0), 1);
+    snprintf(fixture, sizeof fixture, "%s/tests/data/v1-runs.sql", TOP_SRCDIR);
+    size_t len = 0;
+    char *text = read_file(fixture, &len); /* NUL-terminated */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     sqlite3 *db = NULL;
     CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-    CU_ASSERT_EQUAL(sqlite3_exec(db, "ALTER TABLE segments DROP COLUMN rule_line;"
-                                     "ALTER TABLE segments DROP COLUMN injected;"
-                                     "DROP VIEW time_in_state; DROP VIEW state_durations;"
-                                     "ALTER TABLE runs DROP COLUMN until_ns", NULL, NULL, NULL),
-                    SQLITE_OK);
+    CU_ASSERT_EQUAL(sqlite3_exec(db, text, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+    free(text);
+    char hint[200];
+    snprintf(hint, sizeof hint, "tcpsim upgrade %s", path);
+    char copy[160];
+    snprintf(copy, sizeof copy, "%s.before", path);
+    char *before = read_file(path, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(before);
+    write_file(copy, before, len);
+    free(before);
+    CU_ASSERT_PTR_NULL(sink_sqlite_open(path, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, hint));
     struct trace_sink *sink = sink_sqlite_open(merged, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(sink);
-    CU_ASSERT_EQUAL(sink_sqlite_copy_runs(sink, path, NULL, 0, err, sizeof err), 1);
+    CU_ASSERT_EQUAL(sink_sqlite_copy_runs(sink, path, NULL, 0, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, hint));
     sink->ops->destroy(sink);
-    db = open_db(merged);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments WHERE injected = 0 AND rule_line IS NULL"), 3);
-    sqlite3_close(db);
-    CU_ASSERT_EQUAL(record_handshake(path, 0), 2);
-    db = open_db(path);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM segments WHERE injected = 0 AND rule_line IS NULL"), 6);
-    CU_ASSERT_EQUAL(query_int(db, "SELECT count(*) FROM runs WHERE until_ns IS NULL"), 2);
-    CU_ASSERT(query_int(db, "SELECT count(*) FROM time_in_state") > 0); /* the views made anew */
-    sqlite3_close(db);
+    struct trace_sink *reader = sink_sqlite_open_read(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(reader); /* readers read version 1 */
+    if (reader)
+        reader->ops->destroy(reader);
+    CU_ASSERT_TRUE(same_file_contents(path, copy));
+    unlink(copy);
     unlink(merged);
 }
 
@@ -996,12 +1009,8 @@ static void test_sqlite_documented_queries_run(void)
     record_two_runs(path, 0.5);
     snprintf(docs, sizeof docs, "%s/docs/queries.md", TOP_SRCDIR);
     size_t len = 0;
-    char *text = read_file(docs, &len);
+    char *text = read_file(docs, &len); /* NUL-terminated */
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-    char *nul = realloc(text, len + 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(nul);
-    text = nul;
-    text[len] = '\0';
     sqlite3 *db = open_db(path);
     int blocks = 0;
     for (char *p = strstr(text, "```sql\n"); p; p = strstr(p, "```sql\n")) {
@@ -1398,7 +1407,7 @@ int main(void)
     CU_add_test(db, "refuses other SQLite database", test_sqlite_refuses_other_sqlite_database);
     CU_add_test(db, "refuses text file", test_sqlite_refuses_text_file);
     CU_add_test(db, "refuses other schema version", test_sqlite_refuses_other_schema_version);
-    CU_add_test(db, "adds segments.injected, rule_line, runs.until_ns", test_sqlite_adds_later_segment_columns);
+    CU_add_test(db, "version 1: read, not written", test_sqlite_refuses_version_1);
     CU_add_test(db, "empty file becomes a database", test_sqlite_empty_file_becomes_database);
     CU_add_test(db, ":memory: and sink_sqlite_query", test_sqlite_memory_database_and_query);
     CU_add_test(db, "open_read", test_sqlite_open_read);

@@ -20,6 +20,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
 
 #include <stdint.h>
 

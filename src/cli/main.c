@@ -27,6 +27,7 @@ static const struct subcommand subcommands[] = {
     {"merge", cmd_merge, "append the runs of databases to another (sweep shards)"},
     {"kernel", cmd_kernel, "run a scenario on this machine's Linux TCP, recorded like run"},
     {"compare", cmd_compare, "two runs side by side: equivalent, or where they differ"},
+    {"upgrade", cmd_upgrade, "convert results databases of schema version 1 to version 2"},
 };
 
 static const struct subcommand *find(const char *name)

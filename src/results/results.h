@@ -31,9 +31,9 @@
 
 struct results_db;
 
-/* Opens an existing tcpsim database read-only. NULL with a message naming
- * the file in err when it is missing, empty or not a tcpsim database of
- * this schema version. (sink_sqlite_reader reads what a sink is writing.) */
+/* Opens an existing tcpsim database read-only, of this schema version or
+ * version 1. NULL with a message naming the file in err when it is
+ * missing, empty or not such a database. (sink_sqlite_reader reads what a sink is writing.) */
 struct results_db *results_open(const char *path, char *err, size_t errlen);
 void results_close(struct results_db *db);
 
@@ -61,6 +61,7 @@ struct results_run {
     uint64_t events;
     double wall_s;
     int64_t connection_count;    /* rows in connections */
+    sim_time until_ns;           /* `run until=`; 0 when not recorded (older files) */
 };
 
 /* The highest run_id in *run_id, 0 when the database holds no runs.
@@ -151,6 +152,13 @@ int results_check_runs(struct results_db *db);
  * fails, or a row that does not parse, aborts the run in every sink.
  * Returns 0, or -1 (results_error). */
 int results_replay(struct results_db *db, int64_t run_id, struct trace *trace);
+
+/* Converts the schema version 1 database at path to this version in place
+ * (results_upgrade.c): a new file beside it (PATH.upgrade), fsynced and
+ * renamed over it, so a kill leaves the old file or the new one, whole.
+ * Returns 1 upgraded, 0 already this version (untouched), -1 with a message
+ * naming the file in err. */
+int results_upgrade(const char *path, char *err, size_t errlen);
 
 /* "a.b.c.d:port" as the database writes an endpoint; buf needs 22 bytes. */
 char *results_endpoint_string(uint32_t addr, uint16_t port, char *buf);

@@ -56,20 +56,30 @@ static enum results_file_kind classify_header(const char *path, char *err, size_
         return RESULTS_FILE_REFUSED;
     }
     uint32_t application_id = be32(header + 68), user_version = be32(header + 60);
-    if (application_id != SINK_SQLITE_APPLICATION_ID) {
+    if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION)
+        return RESULTS_FILE_TCPSIM;
+    results_refuse_version(path, application_id, user_version, err, errlen);
+    return application_id == SINK_SQLITE_APPLICATION_ID && user_version == 1 ? RESULTS_FILE_OLD
+                                                                            : RESULTS_FILE_REFUSED;
+}
+
+void results_refuse_version(const char *path, int64_t application_id, int64_t user_version,
+                            char *err, size_t errlen)
+{
+    if (application_id != SINK_SQLITE_APPLICATION_ID)
         results_set_error(err, errlen,
                           "%s: an SQLite database but not a tcpsim one (application_id 0x%08x, "
                           "tcpsim's is 0x%08x); refusing to write to it",
                           path, (unsigned)application_id, (unsigned)SINK_SQLITE_APPLICATION_ID);
-        return RESULTS_FILE_REFUSED;
-    }
-    if (user_version != SINK_SQLITE_SCHEMA_VERSION) {
+    else if (user_version == 1)
+        results_set_error(err, errlen,
+                          "%s: a tcpsim database of schema version 1; this tcpsim writes version %d"
+                          " and reads both: convert it with `tcpsim upgrade %s`",
+                          path, SINK_SQLITE_SCHEMA_VERSION, path);
+    else
         results_set_error(err, errlen,
                           "%s: a tcpsim database of schema version %u; this tcpsim uses version %d",
                           path, (unsigned)user_version, SINK_SQLITE_SCHEMA_VERSION);
-        return RESULTS_FILE_REFUSED;
-    }
-    return RESULTS_FILE_TCPSIM;
 }
 
 enum results_file_kind results_classify_path(const char *path, char *err, size_t errlen)
@@ -129,8 +139,9 @@ int64_t results_pragma_int(sqlite3 *db, const char *sql)
  * (the header check saw the main file only). */
 static int check_identity(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
+    int64_t version = results_pragma_int(db, "PRAGMA user_version");
     if (results_pragma_int(db, "PRAGMA application_id") != SINK_SQLITE_APPLICATION_ID ||
-        results_pragma_int(db, "PRAGMA user_version") != SINK_SQLITE_SCHEMA_VERSION) {
+        (version != 1 && version != SINK_SQLITE_SCHEMA_VERSION)) {
         results_set_error(err, errlen, "%s: not a tcpsim database of schema version %d (%s)",
                           path, SINK_SQLITE_SCHEMA_VERSION, sqlite3_errmsg(db));
         return -1;

@@ -25,6 +25,7 @@ struct results_db {
     bool owned;                /* closed by results_close; else the sink's */
     bool has_options;          /* segments.options exists (files before it lack it) */
     bool has_injected;         /* segments.injected and rule_line exist (the same) */
+    bool version_1;            /* schema version 1: tables where version 2 has views */
     char error[512];
 };
 
@@ -40,6 +41,7 @@ static struct results_db *db_new(sqlite3 *connection, bool owned, const char *pa
     }
     db->db = connection;
     db->owned = owned;
+    db->version_1 = results_pragma_int(connection, "PRAGMA user_version") == 1;
     db->has_options = results_pragma_int(connection, "SELECT count(*) FROM pragma_table_info('segments')"
                                                      " WHERE name = 'options'") > 0;
     db->has_injected = results_pragma_int(connection, "SELECT count(*) FROM pragma_table_info('segments')"
@@ -193,20 +195,25 @@ static int runs_have_stack(struct results_db *db, int64_t *has)
                      has);
 }
 
+/* Likewise runs.until_ns, which came later still. */
+static int runs_have_until(struct results_db *db, int64_t *has)
+{
+    return query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'until_ns'",
+                     0, has);
+}
+
 int results_run(struct results_db *db, int64_t run_id, struct results_run *run)
 {
-    static const char *const sql[2] = {
-        "SELECT scenario, scenario_sha256, seed, rep, status, sim_end_ns, events, wall_s,"
-        " (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id), 'tcpsim'"
-        " FROM runs AS r WHERE run_id = ?1",
-        "SELECT scenario, scenario_sha256, seed, rep, status, sim_end_ns, events, wall_s,"
-        " (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id), stack"
-        " FROM runs AS r WHERE run_id = ?1",
-    };
-    int64_t has_stack = 0;
-    if (runs_have_stack(db, &has_stack) != 0)
+    int64_t has_stack = 0, has_until = 0;
+    if (runs_have_stack(db, &has_stack) != 0 || runs_have_until(db, &has_until) != 0)
         return -1;
-    sqlite3_stmt *st = prepare(db, sql[has_stack != 0], run_id, 0);
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "SELECT scenario, scenario_sha256, seed, rep, status, sim_end_ns, events, wall_s,"
+             " (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id), %s, %s"
+             " FROM runs AS r WHERE run_id = ?1",
+             has_stack ? "stack" : "'tcpsim'", has_until ? "until_ns" : "NULL");
+    sqlite3_stmt *st = prepare(db, sql, run_id, 0);
     if (!st)
         return -1;
     int rc = sqlite3_step(st);
@@ -223,6 +230,7 @@ int results_run(struct results_db *db, int64_t run_id, struct results_run *run)
         run->wall_s = sqlite3_column_double(st, 7);
         run->connection_count = sqlite3_column_int64(st, 8);
         copy_text(run->stack, sizeof run->stack, text_of(st, 9));
+        run->until_ns = sqlite3_column_int64(st, 10); /* NULL reads 0 */
     }
     sqlite3_finalize(st);
     char why[256];
@@ -331,10 +339,11 @@ int results_connections(struct results_db *db, int64_t run_id, int64_t conn_id,
 /* ---- cursors: transitions, segments, expectations in record order ---- */
 
 /* One connection's records and those of no connection: two range scans of
- * transitions_by_conn, merged by record number (an OR of the two would scan
- * the whole run; the planner, without statistics, would walk the primary key
- * to save the merge, hence INDEXED BY). Segments have no such index (adding
- * one would change every database file), so each branch scans the run. */
+ * an index on (run_id, conn_id), merged by record number (an OR of the two
+ * would scan the whole run; in version 1 the planner, without statistics,
+ * would walk the primary key to save the merge, hence INDEXED BY). Version
+ * 1 has no such index on segments, so each branch scans the run there;
+ * version 2 reads the views, whose base tables have both indexes. */
 #define TRANSITION_COLUMNS \
     "SELECT seq, t_ns, host, conn_id, from_state, to_state, cause, seg_id FROM transitions"
 #define SEGMENT_COLUMNS(OPTIONS, INJECTED)                                                     \
@@ -353,13 +362,16 @@ static int open_cursor(struct results_db *db, const char *sql, int64_t run_id, i
 int results_open_transitions(struct results_db *db, int64_t run_id, int64_t conn_id,
                              struct results_cursor *c)
 {
-    static const char *const sql[2] = {
+    static const char *const sql[3] = {
         TRANSITION_COLUMNS " WHERE run_id = ?1 ORDER BY seq",
         TRANSITION_COLUMNS " INDEXED BY transitions_by_conn WHERE run_id = ?1 AND conn_id = ?2"
         " UNION ALL " TRANSITION_COLUMNS " INDEXED BY transitions_by_conn"
         " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY seq",
+        TRANSITION_COLUMNS " WHERE run_id = ?1 AND conn_id = ?2"
+        " UNION ALL " TRANSITION_COLUMNS " WHERE run_id = ?1 AND conn_id IS NULL ORDER BY seq",
     };
-    return open_cursor(db, sql[conn_id != 0], run_id, conn_id, c);
+    int which = conn_id == 0 ? 0 : db->version_1 ? 1 : 2;
+    return open_cursor(db, sql[which], run_id, conn_id, c);
 }
 
 int results_open_segments(struct results_db *db, int64_t run_id, int64_t conn_id,

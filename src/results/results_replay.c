@@ -146,7 +146,7 @@ static int replay_start(struct results_db *db, const struct results_run *run, st
     }
     struct trace_run_info info = {run->scenario,
                                   run->scenario_sha256[0] ? run->scenario_sha256 : NULL,
-                                  run->seed, run->rep, params.items, params.count, NULL};
+                                  run->seed, run->rep, params.items, params.count, run->stack};
     int rc = trace_run_start(trace, &info, &failed);
     free_params(&params);
     return rc == 0 ? 0 : sink_failed(db, failed, "cannot start the run");
@@ -167,7 +167,8 @@ int results_replay(struct results_db *db, int64_t run_id, struct trace *trace)
         trace_run_abort(trace);
         return -1;
     }
-    struct trace_run_result result = {run.status, run.sim_end_ns, run.events, run.wall_s, 0};
+    struct trace_run_result result = {run.status, run.sim_end_ns, run.events, run.wall_s,
+                                      run.until_ns};
     if (trace_run_end(trace, &result, &failed) != 0)
         return sink_failed(db, failed, "cannot end the run");
     return 0;

@@ -10,6 +10,7 @@
 #include "results_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Writes n in decimal at p; returns the end. */
@@ -109,6 +110,32 @@ int results_parse_fate(const char *text, enum segment_fate *fate)
     for (int f = FATE_DELIVERED; f <= FATE_QUEUE_FULL; f++)
         if (text && strcmp(text, segment_fate_name((enum segment_fate)f)) == 0) {
             *fate = (enum segment_fate)f;
+            return 0;
+        }
+    return -1;
+}
+
+/* run_params.number: "10ms" 0.01 (seconds), "100Mbps" 1e8 (bits/s),
+ * "2KiB" 2048 (bytes), "5%" 0.05, "0.05" 0.05. The units are the scenario
+ * language's (docs/scenario-language.md); the value is kept as written
+ * beside it, so this only spares scripts the parsing. */
+int results_param_number(const char *text, double *number)
+{
+    static const struct { const char *unit; double factor; } units[] = {
+        {"", 1},       {"%", 0.01},    {"ns", 1e-9},   {"us", 1e-6},  {"ms", 1e-3},
+        {"s", 1},      {"min", 60},    {"bps", 1},     {"kbps", 1e3}, {"Mbps", 1e6},
+        {"Gbps", 1e9}, {"B", 1},       {"KB", 1e3},    {"MB", 1e6},   {"GB", 1e9},
+        {"KiB", 1024}, {"MiB", 1048576}, {"GiB", 1073741824},
+    };
+    char *end = NULL;
+    if (!text || !*text || strchr("+-.0123456789", text[0]) == NULL)
+        return -1;
+    double value = strtod(text, &end);
+    if (end == text)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            *number = value * units[i].factor;
             return 0;
         }
     return -1;

@@ -20,205 +20,12 @@
 #include <string.h>
 #include <pthread.h>
 
+#include "id_map.h"
 #include "results_internal.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
 #endif
-
-/* ---- schema ---- */
-
-static const char schema_sql[] =
-    "CREATE TABLE runs ("
-    " run_id INTEGER PRIMARY KEY,"
-    " scenario TEXT NOT NULL,"
-    " scenario_sha256 TEXT,"
-    " seed INTEGER NOT NULL,"
-    " rep INTEGER NOT NULL,"
-    " params TEXT NOT NULL DEFAULT '{}',"
-    " status TEXT NOT NULL,"
-    " sim_end_ns INTEGER,"
-    " events INTEGER,"
-    " wall_s REAL,"
-    " tcpsim_version TEXT NOT NULL,"
-    " stack TEXT NOT NULL,"
-    " until_ns INTEGER);"
-
-    "CREATE TABLE run_params ("
-    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    " key TEXT NOT NULL,"
-    " value TEXT NOT NULL,"
-    " PRIMARY KEY (run_id, key)) WITHOUT ROWID;"
-
-    "CREATE TABLE connections ("
-    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    " conn_id INTEGER NOT NULL,"
-    " client TEXT NOT NULL,"
-    " client_addr TEXT NOT NULL,"
-    " client_port INTEGER NOT NULL,"
-    " server TEXT NOT NULL,"
-    " server_addr TEXT NOT NULL,"
-    " server_port INTEGER NOT NULL,"
-    " client_isn INTEGER,"
-    " server_isn INTEGER,"
-    " opened_ns INTEGER NOT NULL,"
-    " established_ns INTEGER,"
-    " closed_ns INTEGER,"
-    " PRIMARY KEY (run_id, conn_id)) WITHOUT ROWID;"
-
-    "CREATE TABLE transitions ("
-    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    " seq INTEGER NOT NULL,"
-    " t_ns INTEGER NOT NULL,"
-    " host TEXT NOT NULL,"
-    " conn_id INTEGER,"
-    " from_state TEXT NOT NULL,"
-    " to_state TEXT NOT NULL,"
-    " cause TEXT,"
-    " seg_id INTEGER,"
-    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;"
-    "CREATE INDEX transitions_by_conn ON transitions (run_id, conn_id, seq);"
-
-    "CREATE TABLE segments ("
-    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    " seg_id INTEGER NOT NULL,"
-    " conn_id INTEGER,"
-    " sender TEXT NOT NULL,"
-    " receiver TEXT NOT NULL,"
-    " src TEXT NOT NULL,"
-    " dst TEXT NOT NULL,"
-    " sent_ns INTEGER NOT NULL,"
-    " arrived_ns INTEGER,"
-    " flags TEXT NOT NULL,"
-    " seq INTEGER NOT NULL,"
-    " ack INTEGER NOT NULL,"
-    " len INTEGER NOT NULL,"
-    " wnd INTEGER NOT NULL,"
-    " mss INTEGER,"
-    " fate TEXT NOT NULL,"
-    " retransmission INTEGER NOT NULL,"
-    " trace_seq INTEGER NOT NULL,"
-    " injected INTEGER NOT NULL DEFAULT 0,"
-    " rule_line INTEGER,"
-    " options TEXT,"
-    " PRIMARY KEY (run_id, seg_id, trace_seq)) WITHOUT ROWID;"
-
-    "CREATE TABLE expectations ("
-    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    " seq INTEGER NOT NULL,"
-    " expectation TEXT NOT NULL,"
-    " passed INTEGER NOT NULL,"
-    " detail TEXT,"
-    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;";
-
-/* The application calls and their outcomes; seq is one count with
- * transitions.seq and segments.trace_seq. Created with the schema, and
- * added to a version 1 file from before it (see SINK_SQLITE_SCHEMA_VERSION). */
-static const char calls_sql[] =
-    "CREATE TABLE IF NOT EXISTS calls ("
-    " run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    " seq INTEGER NOT NULL,"
-    " t_ns INTEGER NOT NULL,"
-    " host TEXT NOT NULL,"
-    " conn_id INTEGER,"
-    " call TEXT NOT NULL,"
-    " result TEXT NOT NULL,"
-    " PRIMARY KEY (run_id, seq)) WITHOUT ROWID;";
-
-/* Views: times in milliseconds (REAL) for people. */
-static const char views_sql[] =
-    "CREATE VIEW handshake_latency AS"
-    " SELECT c.run_id, c.conn_id, c.client, c.server,"
-    "  c.opened_ns / 1e6 AS opened_ms,"
-    "  c.established_ns / 1e6 AS established_ms,"
-    "  (c.established_ns - c.opened_ns) / 1e6 AS latency_ms,"
-    "  COALESCE(r.n, 0) AS syn_retransmissions"
-    " FROM connections AS c"
-    " LEFT JOIN (SELECT run_id, conn_id, count(*) AS n FROM segments"
-    "            WHERE flags = 'SYN' AND retransmission = 1 AND fate <> 'duplicated'"
-    "            GROUP BY run_id, conn_id) AS r"
-    "  ON r.run_id = c.run_id AND r.conn_id = c.conn_id;"
-
-    ;
-
-/* Each stay in a state: entered by one transition, left by the next one of
- * the same (run, host, conn); the last stay lasts until the run's end --
- * `run until=` (runs.until_ns), or the last event in a file from before
- * that column -- except a final CLOSED, which is no connection at all.
- * Kept apart so an older file gets them anew with runs.until_ns. */
-static const char state_views_sql[] =
-    "CREATE VIEW state_durations AS"
-    " WITH stays AS ("
-    "  SELECT run_id, host, conn_id, seq, to_state AS state, t_ns AS entered_ns,"
-    "   LEAD(t_ns) OVER (PARTITION BY run_id, host, conn_id ORDER BY seq) AS left_ns"
-    "  FROM transitions)"
-    " SELECT s.run_id, s.host, s.conn_id, s.state,"
-    "  s.entered_ns / 1e6 AS entered_ms,"
-    "  COALESCE(s.left_ns, r.until_ns, r.sim_end_ns) / 1e6 AS left_ms,"
-    "  (COALESCE(s.left_ns, r.until_ns, r.sim_end_ns) - s.entered_ns) / 1e6 AS duration_ms,"
-    "  (s.left_ns IS NULL) AS open_at_end"
-    " FROM stays AS s JOIN runs AS r ON r.run_id = s.run_id"
-    " WHERE NOT (s.left_ns IS NULL AND s.state = 'CLOSED');"
-
-    "CREATE VIEW time_in_state AS"
-    " SELECT run_id, host, state, count(*) AS visits,"
-    "  sum(duration_ms) AS total_ms, avg(duration_ms) AS mean_ms"
-    " FROM state_durations GROUP BY run_id, host, state;";
-
-static const char more_views_sql[] =
-
-    /* Transitions, sends and arrivals in one order. At equal times a record
-     * keeps its reporting order (2 * record number); an arrival goes right
-     * after its own send's position (2 * record number + 1). The link's
-     * duplicate copies were never sent: they only arrive. */
-    "CREATE VIEW timeline AS"
-    " WITH events AS ("
-    "  SELECT run_id, t_ns, 2 * seq AS ord, 'transition' AS kind, host, conn_id, seg_id,"
-    "   from_state || ' -> ' || to_state || COALESCE(' (' || cause || ')', '') AS description"
-    "  FROM transitions"
-    "  UNION ALL"
-    "  SELECT run_id, sent_ns, 2 * trace_seq, 'send', sender, conn_id, seg_id,"
-    "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
-    "   || ' to ' || receiver || ' [' || fate"
-    "   || CASE WHEN retransmission THEN ', retransmission' ELSE '' END || ']'"
-    "  FROM segments WHERE fate <> 'duplicated'"
-    "  UNION ALL"
-    "  SELECT run_id, arrived_ns, 2 * trace_seq + 1, 'arrive', receiver, conn_id, seg_id,"
-    "   flags || ' seq=' || seq || ' ack=' || ack || ' len=' || len || ' wnd=' || wnd"
-    "   || ' from ' || sender"
-    "   || CASE fate WHEN 'corrupted' THEN ' [corrupted]' WHEN 'duplicated' THEN ' [duplicate]'"
-    "      ELSE '' END"
-    "  FROM segments WHERE arrived_ns IS NOT NULL)"
-    " SELECT run_id,"
-    "  ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY t_ns, ord) AS step,"
-    "  t_ns / 1e6 AS t_ms, t_ns, kind, host, conn_id, seg_id, description"
-    " FROM events ORDER BY run_id, step;"
-
-    "CREATE VIEW retransmitted_segments AS"
-    " SELECT run_id, seg_id, conn_id, sender, receiver, flags, seq, ack, len,"
-    "  sent_ns / 1e6 AS sent_ms, arrived_ns / 1e6 AS arrived_ms, fate"
-    " FROM segments WHERE retransmission = 1 AND fate <> 'duplicated';"
-
-    "CREATE VIEW lost_segments AS"
-    " SELECT run_id, seg_id, conn_id, sender, receiver, flags, seq, ack, len,"
-    "  sent_ns / 1e6 AS sent_ms, fate, retransmission"
-    " FROM segments WHERE fate IN ('lost', 'dropped', 'queue_full', 'corrupted');"
-
-    "CREATE VIEW run_summary AS"
-    " SELECT r.run_id, r.scenario, r.seed, r.rep, r.status,"
-    "  (SELECT count(*) FROM connections AS c WHERE c.run_id = r.run_id) AS connections,"
-    "  (SELECT count(*) FROM connections AS c"
-    "   WHERE c.run_id = r.run_id AND c.established_ns IS NOT NULL) AS established,"
-    "  (SELECT avg(c.established_ns - c.opened_ns) / 1e6 FROM connections AS c"
-    "   WHERE c.run_id = r.run_id AND c.established_ns IS NOT NULL) AS mean_handshake_ms,"
-    "  (SELECT count(*) FROM segments AS s"
-    "   WHERE s.run_id = r.run_id AND s.fate <> 'duplicated') AS segments,"
-    "  (SELECT count(*) FROM segments AS s WHERE s.run_id = r.run_id"
-    "   AND s.retransmission = 1 AND s.fate <> 'duplicated') AS retransmissions,"
-    "  (SELECT count(*) FROM segments AS s WHERE s.run_id = r.run_id"
-    "   AND s.fate IN ('lost', 'dropped', 'queue_full', 'corrupted')) AS lost,"
-    "  r.params"
-    " FROM runs AS r;";
 
 /* ---- prepared statements ---- */
 
@@ -229,8 +36,10 @@ enum stmt_id {
     STMT_INSERT_RUN,
     STMT_UPDATE_RUN,
     STMT_INSERT_PARAM,
+    STMT_INSERT_HOST,
+    STMT_INSERT_ENDPOINT,
     STMT_INSERT_CONNECTION,
-    STMT_INSERT_TRANSITION,
+    STMT_INSERT_STAY,
     STMT_INSERT_SEGMENT,
     STMT_INSERT_EXPECTATION,
     STMT_INSERT_CALL,
@@ -247,24 +56,29 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_UPDATE_RUN] =
         "UPDATE runs SET status = ?2, sim_end_ns = ?3, events = ?4, wall_s = ?5, until_ns = ?6"
         " WHERE run_id = ?1",
-    [STMT_INSERT_PARAM] = "INSERT OR REPLACE INTO run_params (run_id, key, value) VALUES (?1, ?2, ?3)",
+    [STMT_INSERT_PARAM] =
+        "INSERT OR REPLACE INTO run_params (run_id, key, value, number) VALUES (?1, ?2, ?3, ?4)",
+    [STMT_INSERT_HOST] = "INSERT OR FAIL INTO hosts (run_id, host_id, name) VALUES (?1, ?2, ?3)",
+    [STMT_INSERT_ENDPOINT] =
+        "INSERT OR FAIL INTO endpoints (run_id, endpoint_id, host_id, addr, port)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
     [STMT_INSERT_CONNECTION] =
-        "INSERT OR REPLACE INTO connections (run_id, conn_id, client, client_addr, client_port,"
-        " server, server_addr, server_port, client_isn, server_isn, opened_ns, established_ns,"
-        " closed_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT OR REPLACE INTO connection_rows (run_id, conn_id, client_end, server_end,"
+        " client_isn, server_isn, opened_ns, established_ns, closed_ns)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     /* OR FAIL: a failing row fails the run, which is then rolled back whole,
      * so SQLite need not be able to undo a half-done statement: no statement
      * journal (a temporary file the 64-row statements would otherwise fill;
      * a fifth of the insert time). */
-    [STMT_INSERT_TRANSITION] =
-        "INSERT OR FAIL INTO transitions (run_id, seq, t_ns, host, conn_id, from_state, to_state, cause,"
-        " seg_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [STMT_INSERT_STAY] =
+        "INSERT OR FAIL INTO stays (run_id, seq, t_ns, host_id, conn_id, from_state, state, cause,"
+        " seg_id, left_ns, exit_cause) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [STMT_INSERT_SEGMENT] =
-        "INSERT OR FAIL INTO segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-        " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
-        " rule_line, options)"
+        "INSERT OR FAIL INTO segment_rows (run_id, seg_id, trace_seq, conn_id, src_end, dst_end,"
+        " sent_ns, arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, injected,"
+        " rule_line, options, tsval, tsecr, wscale)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
-        " ?20, ?21)",
+        " ?20, ?21, ?22)",
     [STMT_INSERT_EXPECTATION] =
         "INSERT INTO expectations (run_id, seq, expectation, passed, detail)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -295,7 +109,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
  * last incomplete batches, the runs row, COMMIT or ROLLBACK, and queries.
  * Without a thread (pthread_create failed) batches are written in place.
  */
-enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 21, BATCH_BUFFERS = 16 };
+enum { BATCH_ROWS = 64, BATCH_MAX_COLUMNS = 22, BATCH_BUFFERS = 16 };
 
 enum cell_type { CELL_NULL, CELL_INT, CELL_TEXT };
 
@@ -305,7 +119,10 @@ struct cell {
     uint8_t type;
 };
 
-enum batch_id { BATCH_CONNECTIONS, BATCH_TRANSITIONS, BATCH_SEGMENTS, BATCH_CALLS, BATCH_COUNT };
+enum batch_id {
+    BATCH_HOSTS, BATCH_ENDPOINTS, BATCH_CONNECTIONS, BATCH_STAYS, BATCH_SEGMENTS, BATCH_CALLS,
+    BATCH_COUNT
+};
 
 /* How one table's rows are inserted. */
 struct batch_table {
@@ -339,6 +156,32 @@ struct writer {
     char error[256];
 };
 
+/* ---- a run's dictionaries: hosts, endpoints, open stays ---- */
+/*
+ * Schema version 2 stores a host, an endpoint (host, address, port) once per
+ * run and refers to it by a small id; the ids are given in the order the
+ * records first name them, so they are as deterministic as the records.
+ * A stay is written when it ends (the TCB's next transition, or the run's
+ * end), so the transition that begins it waits here until then; a stay in
+ * CLOSED of a connection is its last (the TCB is gone) and is written at
+ * once. The listener's stays (conn_id 0) wait like the others.
+ */
+struct open_stay {
+    uint64_t key;              /* host_id << 48 | conn_id: the TCB */
+    int64_t seq, t_ns, host_id, conn_id, seg_id;
+    int from_state, state, cause;
+};
+
+struct run_dictionary {
+    char **hosts;              /* host_id - 1 -> name */
+    size_t host_count, host_cap;
+    struct id_map endpoints;   /* host_id << 48 | addr << 16 | port -> endpoint_id */
+    int64_t endpoint_count;
+    struct id_map stay_of;     /* open_stay.key -> index in stays */
+    struct open_stay *stays;
+    size_t stay_count, stay_cap;
+};
+
 /* ---- the sink ---- */
 
 struct sqlite_sink {
@@ -357,6 +200,7 @@ struct sqlite_sink {
     struct batch *filling[BATCH_COUNT]; /* being filled by the caller's thread */
     struct writer writer;
     bool writer_ready;         /* lock and condition variables initialised */
+    struct run_dictionary dict;
 };
 
 static const struct trace_sink_ops sqlite_sink_ops;
@@ -490,7 +334,8 @@ static bool recording(const struct sqlite_sink *s)
 static int columns_of(const struct batch *b)
 {
     static const int columns[BATCH_COUNT] = {
-        [BATCH_CONNECTIONS] = 13, [BATCH_TRANSITIONS] = 9, [BATCH_SEGMENTS] = 21, [BATCH_CALLS] = 7,
+        [BATCH_HOSTS] = 3, [BATCH_ENDPOINTS] = 5, [BATCH_CONNECTIONS] = 9, [BATCH_STAYS] = 11,
+        [BATCH_SEGMENTS] = 22, [BATCH_CALLS] = 7,
     };
     return columns[b->table];
 }
@@ -789,6 +634,167 @@ static void batches_destroy(struct sqlite_sink *s)
     }
 }
 
+/* ---- the run's dictionaries (see struct run_dictionary) ---- */
+
+static void out_of_memory(struct sqlite_sink *s)
+{
+    if (s->failed)
+        return;
+    s->failed = true;
+    results_set_error(s->base.error, sizeof s->base.error, "%s: out of memory", s->path);
+}
+
+/* A record without a host name (version 1's NOT NULL constraint). */
+static void no_host(struct sqlite_sink *s, const char *what)
+{
+    if (s->failed)
+        return;
+    s->failed = true;
+    results_set_error(s->base.error, sizeof s->base.error, "%s: %s: it names no host", s->path,
+                      what);
+}
+
+static void dictionary_clear(struct run_dictionary *d)
+{
+    for (size_t i = 0; i < d->host_count; i++)
+        free(d->hosts[i]);
+    d->host_count = 0;
+    d->endpoint_count = 0;
+    d->stay_count = 0;
+    id_map_clear(&d->endpoints);
+    id_map_clear(&d->stay_of);
+}
+
+static void dictionary_free(struct run_dictionary *d)
+{
+    dictionary_clear(d);
+    free(d->hosts);
+    free(d->stays);
+    id_map_free(&d->endpoints);
+    id_map_free(&d->stay_of);
+}
+
+/* The run's id of a host name (1, 2, ...), recording a new one; 0 when out
+ * of memory. A scenario has a handful of hosts: a linear search. */
+static int64_t host_id(struct sqlite_sink *s, const char *name)
+{
+    struct run_dictionary *d = &s->dict;
+    for (size_t i = 0; i < d->host_count; i++)
+        if (strcmp(d->hosts[i], name) == 0)
+            return (int64_t)i + 1;
+    if (d->host_count == d->host_cap) {
+        size_t cap = d->host_cap ? d->host_cap * 2 : 8;
+        char **grown = realloc(d->hosts, cap * sizeof *grown);
+        if (!grown)
+            return 0;
+        d->hosts = grown;
+        d->host_cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return 0;
+    d->hosts[d->host_count++] = copy;
+    struct batch *b = s->filling[BATCH_HOSTS];
+    cell_int(b, s->run_id);
+    cell_int(b, (int64_t)d->host_count);
+    cell_text(b, copy);
+    row_end(s, b);
+    return (int64_t)d->host_count;
+}
+
+/* The run's id of the endpoint (host, addr, port), recording a new one; 0
+ * when out of memory (the run then fails). */
+static int64_t endpoint_id(struct sqlite_sink *s, const char *host_name, uint32_t addr,
+                           uint16_t port)
+{
+    struct run_dictionary *d = &s->dict;
+    int64_t host = host_id(s, host_name), id;
+    if (host == 0) {
+        out_of_memory(s);
+        return 0;
+    }
+    uint64_t key = (uint64_t)host << 48 | (uint64_t)addr << 16 | port;
+    if (id_map_get(&d->endpoints, key, &id))
+        return id;
+    id = d->endpoint_count + 1;
+    if (!id_map_put(&d->endpoints, key, id)) {
+        out_of_memory(s);
+        return 0;
+    }
+    d->endpoint_count = id;
+    struct batch *b = s->filling[BATCH_ENDPOINTS];
+    cell_int(b, s->run_id);
+    cell_int(b, id);
+    cell_int(b, host);
+    cell_int(b, addr);
+    cell_int(b, port);
+    row_end(s, b);
+    return id;
+}
+
+/* Writes a stay: left at left_ns (-1: NULL) for exit_cause (-1: still in
+ * the state at the run's end). */
+static void write_stay(struct sqlite_sink *s, const struct open_stay *o, int64_t left_ns,
+                       int exit_cause)
+{
+    struct batch *b = s->filling[BATCH_STAYS];
+    cell_int(b, s->run_id);
+    cell_int(b, o->seq);
+    cell_int(b, o->t_ns);
+    cell_int(b, o->host_id);
+    cell_int_or_null(b, o->conn_id, 0);
+    cell_int(b, o->from_state);
+    cell_int(b, o->state);
+    cell_int(b, o->cause);
+    cell_int_or_null(b, o->seg_id, 0);
+    cell_int_or_null(b, left_ns, -1);
+    cell_int_or_null(b, exit_cause, -1);
+    row_end(s, b);
+}
+
+/* Removes stays[i], moving the last one into its place. */
+static void forget_stay(struct run_dictionary *d, size_t i)
+{
+    id_map_remove(&d->stay_of, d->stays[i].key);
+    if (i + 1 < d->stay_count) {
+        d->stays[i] = d->stays[d->stay_count - 1];
+        id_map_put(&d->stay_of, d->stays[i].key, (int64_t)i); /* replaces: no allocation */
+    }
+    d->stay_count--;
+}
+
+/* The slot of the TCB's open stay, a new one when it has none; NULL when
+ * out of memory. */
+static struct open_stay *stay_slot(struct run_dictionary *d, uint64_t key, bool *is_new)
+{
+    int64_t i;
+    *is_new = !id_map_get(&d->stay_of, key, &i);
+    if (!*is_new)
+        return &d->stays[i];
+    if (d->stay_count == d->stay_cap) {
+        size_t cap = d->stay_cap ? d->stay_cap * 2 : 256;
+        struct open_stay *grown = realloc(d->stays, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        d->stays = grown;
+        d->stay_cap = cap;
+    }
+    if (!id_map_put(&d->stay_of, key, (int64_t)d->stay_count))
+        return NULL;
+    return &d->stays[d->stay_count++];
+}
+
+/* At the run's end: every stay still open ends there (a final CLOSED is
+ * no stay: NULL), in the order the TCBs' last transitions came. */
+static void close_open_stays(struct sqlite_sink *s, int64_t end_ns)
+{
+    struct run_dictionary *d = &s->dict;
+    for (size_t i = 0; i < d->stay_count; i++)
+        write_stay(s, &d->stays[i], d->stays[i].state == TCP_CLOSED ? -1 : end_ns, -1);
+    d->stay_count = 0;
+    id_map_clear(&d->stay_of);
+}
+
 /* ---- run_start / run_end / run_abort ---- */
 
 static int insert_run_row(struct sqlite_sink *s, const struct trace_run_info *run)
@@ -823,6 +829,11 @@ static int insert_run_params(struct sqlite_sink *s, const struct trace_run_info 
         sqlite3_bind_int64(st, 1, s->run_id);
         bind_text(st, 2, run->params[i].key);
         bind_text(st, 3, run->params[i].value);
+        double number;
+        if (results_param_number(run->params[i].value, &number) == 0)
+            sqlite3_bind_double(st, 4, number);
+        else
+            sqlite3_bind_null(st, 4);
         if (step_done(st) != 0) {
             record_failure(s, "cannot record the run's parameters");
             return -1;
@@ -841,6 +852,7 @@ static int sqlite_run_start(struct trace_sink *sink, const struct trace_run_info
     }
     s->failed = false;
     s->last_run_id = 0;
+    dictionary_clear(&s->dict);
     if (step_done(s->stmt[STMT_BEGIN]) != 0) {
         record_failure(s, "cannot start the run's transaction");
         return -1;
@@ -878,8 +890,11 @@ static int sqlite_run_end(struct trace_sink *sink, const struct trace_run_result
         results_set_error(sink->error, sizeof sink->error, "%s: no run is being recorded", s->path);
         return -1;
     }
+    if (recording(s))
+        close_open_stays(s, result->until_ns > 0 ? result->until_ns : result->sim_end_ns);
     flush_all(s);
     s->in_run = false;
+    dictionary_clear(&s->dict);
     if (!s->failed && update_run_row(s, result) != 0)
         record_failure(s, "cannot record the run's result");
     if (!s->failed && step_done(s->stmt[STMT_COMMIT]) != 0)
@@ -901,6 +916,7 @@ static void sqlite_run_abort(struct trace_sink *sink)
     discard_all(s);
     s->in_run = false;
     s->last_run_id = 0;
+    dictionary_clear(&s->dict);
     if (!sqlite3_get_autocommit(s->db))
         step_done(s->stmt[STMT_ROLLBACK]);
 }
@@ -912,16 +928,19 @@ static void sqlite_connection(struct trace_sink *sink, const struct trace_connec
     struct sqlite_sink *s = as_sqlite_sink(sink);
     if (!recording(s))
         return;
-    char client_addr[16], server_addr[16];
+    if (!c->client || !c->server) {
+        no_host(s, "cannot record a connection");
+        return;
+    }
+    int64_t client_end = endpoint_id(s, c->client, c->client_addr, c->client_port);
+    int64_t server_end = endpoint_id(s, c->server, c->server_addr, c->server_port);
+    if (!recording(s))
+        return;
     struct batch *b = s->filling[BATCH_CONNECTIONS];
     cell_int(b, s->run_id);
     cell_int(b, (int64_t)c->conn_id);
-    cell_text(b, c->client);
-    cell_text(b, results_format_addr(c->client_addr, client_addr));
-    cell_int(b, c->client_port);
-    cell_text(b, c->server);
-    cell_text(b, results_format_addr(c->server_addr, server_addr));
-    cell_int(b, c->server_port);
+    cell_int(b, client_end);
+    cell_int(b, server_end);
     if (c->has_client_isn)
         cell_int(b, c->client_isn);
     else
@@ -936,22 +955,35 @@ static void sqlite_connection(struct trace_sink *sink, const struct trace_connec
     row_end(s, b);
 }
 
+/* Ends the TCB's open stay with this transition, which begins the next. */
 static void sqlite_transition(struct trace_sink *sink, const struct trace_transition *tr)
 {
     struct sqlite_sink *s = as_sqlite_sink(sink);
     if (!recording(s))
         return;
-    struct batch *b = s->filling[BATCH_TRANSITIONS];
-    cell_int(b, s->run_id);
-    cell_int(b, s->next_record++);
-    cell_int(b, tr->t_ns);
-    cell_text(b, tr->host);
-    cell_int_or_null(b, (int64_t)tr->conn_id, 0);
-    cell_text(b, tcp_state_name(tr->from_state));
-    cell_text(b, tcp_state_name(tr->to_state));
-    cell_text(b, tcp_cause_name(tr->cause));
-    cell_int_or_null(b, (int64_t)tr->seg_id, 0);
-    row_end(s, b);
+    if (!tr->host) {
+        no_host(s, "cannot record a transition");
+        return;
+    }
+    int64_t host = host_id(s, tr->host);
+    bool is_new = false;
+    struct open_stay *o =
+        host ? stay_slot(&s->dict, (uint64_t)host << 48 | tr->conn_id, &is_new) : NULL;
+    if (!o) {
+        out_of_memory(s);
+        return;
+    }
+    if (!is_new)
+        write_stay(s, o, tr->t_ns, tr->cause);
+    *o = (struct open_stay){
+        .key = (uint64_t)host << 48 | tr->conn_id, .seq = s->next_record++, .t_ns = tr->t_ns,
+        .host_id = host, .conn_id = (int64_t)tr->conn_id, .seg_id = (int64_t)tr->seg_id,
+        .from_state = tr->from_state, .state = tr->to_state, .cause = tr->cause,
+    };
+    if (tr->to_state == TCP_CLOSED && tr->conn_id != 0) {
+        write_stay(s, o, -1, -1);
+        forget_stay(&s->dict, (size_t)(o - s->dict.stays));
+    }
 }
 
 static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *ts)
@@ -960,30 +992,40 @@ static void sqlite_segment(struct trace_sink *sink, const struct trace_segment *
     if (!recording(s))
         return;
     const struct segment *seg = ts->seg;
-    char src[22], dst[22], flags[32], options[SEGMENT_OPTIONS_MAX];
+    if (!ts->sender || !ts->receiver) {
+        no_host(s, "cannot record a segment");
+        return;
+    }
+    int64_t src_end = endpoint_id(s, ts->sender, seg->src_addr, seg->src_port);
+    int64_t dst_end = endpoint_id(s, ts->receiver, seg->dst_addr, seg->dst_port);
+    if (!recording(s))
+        return;
     struct batch *b = s->filling[BATCH_SEGMENTS];
     cell_int(b, s->run_id);
     cell_int(b, (int64_t)seg->id);
+    cell_int(b, s->next_record++);
     cell_int_or_null(b, (int64_t)seg->conn_id, 0);
-    cell_text(b, ts->sender);
-    cell_text(b, ts->receiver);
-    cell_text(b, results_format_endpoint(seg->src_addr, seg->src_port, src));
-    cell_text(b, results_format_endpoint(seg->dst_addr, seg->dst_port, dst));
+    cell_int(b, src_end);
+    cell_int(b, dst_end);
     cell_int(b, ts->sent_ns);
     cell_int_or_null(b, ts->arrived_ns, -1);
-    cell_text(b, segment_flags_string(seg->flags, flags));
+    cell_int(b, seg->flags & 0x3f); /* the six flags flag_names names */
     cell_int(b, seg->seq);
     cell_int(b, seg->ack);
     cell_int(b, seg->len);
     cell_int(b, seg->wnd);
     cell_int_or_null(b, seg->mss, 0);
-    cell_text(b, segment_fate_name(ts->fate));
+    cell_int(b, ts->fate);
     cell_int(b, seg->retransmission ? 1 : 0);
-    cell_int(b, s->next_record++);
     cell_int(b, seg->injected ? 1 : 0);
     cell_int_or_null(b, ts->rule_line, 0);
-    segment_options_string(seg, options);
-    cell_text(b, options[0] ? options : NULL); /* NULL: no options at all */
+    /* The options as numbers (the view writes segment_options_string's text
+     * again): a timestamp option as text was a third of a row. */
+    cell_int(b, seg->options & (TCP_OPT_SACK_PERM | TCP_OPT_TIMESTAMPS | TCP_OPT_WSCALE));
+    bool has_ts = (seg->options & TCP_OPT_TIMESTAMPS) != 0;
+    cell_int_or_null(b, has_ts ? (int64_t)seg->tsval : -1, -1);
+    cell_int_or_null(b, has_ts ? (int64_t)seg->tsecr : -1, -1);
+    cell_int_or_null(b, seg->options & TCP_OPT_WSCALE ? seg->wscale : -1, -1);
     row_end(s, b);
 }
 
@@ -1018,6 +1060,7 @@ static void sqlite_destroy(struct trace_sink *sink)
     for (int i = 0; i < BATCH_COUNT; i++)
         sqlite3_finalize(s->table[i].many);
     batches_destroy(s);
+    dictionary_free(&s->dict);
     sqlite3_close(s->db);
     free(s->path);
     free(s);
@@ -1051,70 +1094,11 @@ static const struct trace_sink_ops sqlite_sink_ops = {
     .destroy = sqlite_destroy,
 };
 
-static int create_schema(sqlite3 *db)
-{
-    char pragmas[128];
-    snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-             SINK_SQLITE_APPLICATION_ID, SINK_SQLITE_SCHEMA_VERSION);
-    if (results_exec(db, schema_sql) != 0 || results_exec(db, calls_sql) != 0 ||
-        results_exec(db, views_sql) != 0 || results_exec(db, state_views_sql) != 0 ||
-        results_exec(db, more_views_sql) != 0)
-        return -1;
-    return results_exec(db, pragmas);
-}
-
 /* 16 KiB pages: shallower trees, a sixth faster inserts than 4 KiB. Takes
  * effect only in a database that has no pages yet. */
 static int set_page_size(sqlite3 *db)
 {
     return results_exec(db, "PRAGMA page_size = 16384");
-}
-
-/* 1 when `table` of schema `db` ("main", "src") has `column`. */
-static int has_column(sqlite3 *db, const char *schema, const char *table, const char *column)
-{
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s', '%s') WHERE name = '%s'",
-             table, schema, column);
-    return results_pragma_int(db, sql) > 0;
-}
-
-static int has_stack_column(sqlite3 *db, const char *schema)
-{
-    return has_column(db, schema, "runs", "stack");
-}
-
-/* See SINK_SQLITE_SCHEMA_VERSION: a version 1 file from before runs.stack,
- * runs.until_ns, segments.injected, segments.rule_line, segments.options or
- * the calls table. */
-static int add_later_columns(sqlite3 *db)
-{
-    if (results_exec(db, calls_sql) != 0)
-        return -1;
-    if (!has_column(db, "main", "runs", "until_ns") &&
-        (results_exec(db, "ALTER TABLE runs ADD COLUMN until_ns INTEGER;"
-                          "DROP VIEW IF EXISTS time_in_state; DROP VIEW IF EXISTS state_durations") != 0 ||
-         results_exec(db, state_views_sql) != 0))
-        return -1;
-    if (!has_column(db, "main", "segments", "injected") &&
-        results_exec(db, "ALTER TABLE segments ADD COLUMN injected INTEGER NOT NULL DEFAULT 0;"
-                         "ALTER TABLE segments ADD COLUMN rule_line INTEGER") != 0)
-        return -1;
-    if (!has_column(db, "main", "segments", "options") &&
-        results_exec(db, "ALTER TABLE segments ADD COLUMN options TEXT") != 0)
-        return -1;
-    if (has_stack_column(db, "main"))
-        return 0;
-    return results_exec(db, "ALTER TABLE runs ADD COLUMN stack TEXT NOT NULL DEFAULT '';"
-                            "UPDATE runs SET stack = 'tcpsim ' || tcpsim_version");
-}
-
-/* 1 when schema `db` ("main", "src") has the calls table. */
-static int has_calls_table(sqlite3 *db, const char *schema)
-{
-    char sql[96];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.sqlite_master WHERE name = 'calls'", schema);
-    return results_pragma_int(db, sql) > 0;
 }
 
 /* Under the write lock: an empty database gets the schema, a tcpsim one is
@@ -1136,16 +1120,16 @@ static int ensure_schema(struct sqlite_sink *s, char *err, size_t errlen)
                           sqlite3_errmsg(s->db));
         rc = -1;
     } else if (application_id == SINK_SQLITE_APPLICATION_ID && user_version == SINK_SQLITE_SCHEMA_VERSION) {
-        rc = add_later_columns(s->db);
-        if (rc != 0)
-            results_set_error(err, errlen, "%s: cannot add the later columns: %s", s->path,
-                              sqlite3_errmsg(s->db));
+        rc = 0;
     } else if (application_id == 0 && objects == 0) {
-        if (create_schema(s->db) != 0) {
+        if (results_create_schema(s->db) != 0) {
             results_set_error(err, errlen, "%s: cannot create the schema: %s", s->path,
                       sqlite3_errmsg(s->db));
             rc = -1;
         }
+    } else if (application_id == SINK_SQLITE_APPLICATION_ID) {
+        results_refuse_version(s->path, application_id, user_version, err, errlen);
+        rc = -1;
     } else {
         results_set_error(err, errlen, "%s: not a tcpsim database; refusing to write to it", s->path);
         rc = -1;
@@ -1211,11 +1195,12 @@ static int prepare_statements(struct sqlite_sink *s, char *err, size_t errlen)
             return -1;
         }
     }
-    if (prepare_batch(s, BATCH_CONNECTIONS, STMT_INSERT_CONNECTION, 13,
+    if (prepare_batch(s, BATCH_HOSTS, STMT_INSERT_HOST, 3, "cannot record a host") != 0 ||
+        prepare_batch(s, BATCH_ENDPOINTS, STMT_INSERT_ENDPOINT, 5, "cannot record an endpoint") != 0 ||
+        prepare_batch(s, BATCH_CONNECTIONS, STMT_INSERT_CONNECTION, 9,
                       "cannot record a connection") != 0 ||
-        prepare_batch(s, BATCH_TRANSITIONS, STMT_INSERT_TRANSITION, 9,
-                      "cannot record a transition") != 0 ||
-        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 21, "cannot record a segment") != 0 ||
+        prepare_batch(s, BATCH_STAYS, STMT_INSERT_STAY, 11, "cannot record a transition") != 0 ||
+        prepare_batch(s, BATCH_SEGMENTS, STMT_INSERT_SEGMENT, 22, "cannot record a segment") != 0 ||
         prepare_batch(s, BATCH_CALLS, STMT_INSERT_CALL, 7, "cannot record a call") != 0) {
         results_set_error(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
         return -1;
@@ -1246,7 +1231,8 @@ struct trace_sink *sink_sqlite_open(const char *path, char *err, size_t errlen)
 {
     if (errlen)
         err[0] = '\0';
-    if (results_classify_path(path, err, errlen) == RESULTS_FILE_REFUSED)
+    enum results_file_kind kind = results_classify_path(path, err, errlen);
+    if (kind != RESULTS_FILE_NEW && kind != RESULTS_FILE_TCPSIM)
         return NULL;
     struct sqlite_sink *s = sink_new(path, err, errlen);
     if (!s)
@@ -1348,61 +1334,47 @@ int sink_sqlite_query(struct trace_sink *sink, const char *sql, const int64_t *p
 
 /* Each table's rows of the mapped runs, renumbered. The map is the outer
  * loop (CROSS JOIN keeps it there) so each run's rows are a range scan of
- * the source's primary key. */
-/* The runs of a source with or without the later columns (stack, until_ns). */
-static void copy_runs_sql(bool has_stack, bool has_until, char *sql, size_t size)
-{
-    snprintf(sql, size,
-             "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
-             " sim_end_ns, events, wall_s, tcpsim_version, stack, until_ns)"
-             " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
-             " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, %s, %s"
-             " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
-             has_stack ? "r.stack" : "'tcpsim ' || r.tcpsim_version", has_until ? "r.until_ns" : "NULL");
-}
-
-/* The segments of a source with or without the later columns: a source from
- * before segments.injected injected nothing and kept no rule line; one from
- * before segments.options recorded none. */
-static void copy_segments_sql(bool has_injected, bool has_options, char *sql, size_t size)
-{
-    snprintf(sql, size,
-             "INSERT INTO main.segments (run_id, seg_id, conn_id, sender, receiver, src, dst, sent_ns,"
-             " arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, trace_seq, injected,"
-             " rule_line, options)"
-             " SELECT m.dst_id, s.seg_id, s.conn_id, s.sender, s.receiver, s.src, s.dst, s.sent_ns,"
-             " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
-             " s.trace_seq, %s, %s"
-             " FROM temp.copy_map AS m CROSS JOIN src.segments AS s ON s.run_id = m.src_id",
-             has_injected ? "s.injected, s.rule_line" : "0, NULL", has_options ? "s.options" : "NULL");
-}
-
+ * the source's primary key. Hosts and endpoints are numbered per run, so
+ * they copy as they are. */
 static const char *const copy_sql[] = {
-    NULL, /* the runs: copy_runs_sql */
-    "INSERT INTO main.run_params (run_id, key, value)"
-    " SELECT m.dst_id, p.key, p.value"
+    "INSERT INTO main.runs (run_id, scenario, scenario_sha256, seed, rep, params, status,"
+    " sim_end_ns, events, wall_s, tcpsim_version, stack, until_ns)"
+    " SELECT m.dst_id, r.scenario, r.scenario_sha256, r.seed, r.rep, r.params, r.status,"
+    " r.sim_end_ns, r.events, r.wall_s, r.tcpsim_version, r.stack, r.until_ns"
+    " FROM temp.copy_map AS m CROSS JOIN src.runs AS r ON r.run_id = m.src_id",
+    "INSERT INTO main.run_params (run_id, key, value, number)"
+    " SELECT m.dst_id, p.key, p.value, p.number"
     " FROM temp.copy_map AS m CROSS JOIN src.run_params AS p ON p.run_id = m.src_id",
-    "INSERT INTO main.connections (run_id, conn_id, client, client_addr, client_port, server,"
-    " server_addr, server_port, client_isn, server_isn, opened_ns, established_ns, closed_ns)"
-    " SELECT m.dst_id, c.conn_id, c.client, c.client_addr, c.client_port, c.server,"
-    " c.server_addr, c.server_port, c.client_isn, c.server_isn, c.opened_ns, c.established_ns,"
-    " c.closed_ns"
-    " FROM temp.copy_map AS m CROSS JOIN src.connections AS c ON c.run_id = m.src_id",
-    "INSERT INTO main.transitions (run_id, seq, t_ns, host, conn_id, from_state, to_state, cause,"
-    " seg_id)"
-    " SELECT m.dst_id, t.seq, t.t_ns, t.host, t.conn_id, t.from_state, t.to_state, t.cause,"
-    " t.seg_id"
-    " FROM temp.copy_map AS m CROSS JOIN src.transitions AS t ON t.run_id = m.src_id",
-    NULL, /* the segments: copy_segments_sql */
+    "INSERT INTO main.hosts (run_id, host_id, name)"
+    " SELECT m.dst_id, h.host_id, h.name"
+    " FROM temp.copy_map AS m CROSS JOIN src.hosts AS h ON h.run_id = m.src_id",
+    "INSERT INTO main.endpoints (run_id, endpoint_id, host_id, addr, port)"
+    " SELECT m.dst_id, e.endpoint_id, e.host_id, e.addr, e.port"
+    " FROM temp.copy_map AS m CROSS JOIN src.endpoints AS e ON e.run_id = m.src_id",
+    "INSERT INTO main.connection_rows (run_id, conn_id, client_end, server_end, client_isn,"
+    " server_isn, opened_ns, established_ns, closed_ns)"
+    " SELECT m.dst_id, c.conn_id, c.client_end, c.server_end, c.client_isn, c.server_isn,"
+    " c.opened_ns, c.established_ns, c.closed_ns"
+    " FROM temp.copy_map AS m CROSS JOIN src.connection_rows AS c ON c.run_id = m.src_id",
+    "INSERT INTO main.stays (run_id, seq, t_ns, host_id, conn_id, from_state, state, cause,"
+    " seg_id, left_ns, exit_cause)"
+    " SELECT m.dst_id, t.seq, t.t_ns, t.host_id, t.conn_id, t.from_state, t.state, t.cause,"
+    " t.seg_id, t.left_ns, t.exit_cause"
+    " FROM temp.copy_map AS m CROSS JOIN src.stays AS t ON t.run_id = m.src_id",
+    "INSERT INTO main.segment_rows (run_id, seg_id, trace_seq, conn_id, src_end, dst_end,"
+    " sent_ns, arrived_ns, flags, seq, ack, len, wnd, mss, fate, retransmission, injected,"
+    " rule_line, options, tsval, tsecr, wscale)"
+    " SELECT m.dst_id, s.seg_id, s.trace_seq, s.conn_id, s.src_end, s.dst_end, s.sent_ns,"
+    " s.arrived_ns, s.flags, s.seq, s.ack, s.len, s.wnd, s.mss, s.fate, s.retransmission,"
+    " s.injected, s.rule_line, s.options, s.tsval, s.tsecr, s.wscale"
+    " FROM temp.copy_map AS m CROSS JOIN src.segment_rows AS s ON s.run_id = m.src_id",
     "INSERT INTO main.expectations (run_id, seq, expectation, passed, detail)"
     " SELECT m.dst_id, e.seq, e.expectation, e.passed, e.detail"
     " FROM temp.copy_map AS m CROSS JOIN src.expectations AS e ON e.run_id = m.src_id",
-};
-/* Only when the source has the table (a version 1 file may predate it). */
-static const char copy_calls_sql[] =
     "INSERT INTO main.calls (run_id, seq, t_ns, host, conn_id, call, result)"
     " SELECT m.dst_id, c.seq, c.t_ns, c.host, c.conn_id, c.call, c.result"
-    " FROM temp.copy_map AS m CROSS JOIN src.calls AS c ON c.run_id = m.src_id";
+    " FROM temp.copy_map AS m CROSS JOIN src.calls AS c ON c.run_id = m.src_id",
+};
 
 static int attach_source(struct sqlite_sink *s, const char *src_path, char *err, size_t errlen)
 {
@@ -1417,10 +1389,10 @@ static int attach_source(struct sqlite_sink *s, const char *src_path, char *err,
         results_set_error(err, errlen, "%s: %s", src_path, sqlite3_errmsg(s->db));
         return -1;
     }
-    if (results_pragma_int(s->db, "PRAGMA src.application_id") != SINK_SQLITE_APPLICATION_ID ||
-        results_pragma_int(s->db, "PRAGMA src.user_version") != SINK_SQLITE_SCHEMA_VERSION) {
-        results_set_error(err, errlen, "%s: not a tcpsim database of schema version %d", src_path,
-                  SINK_SQLITE_SCHEMA_VERSION);
+    int64_t application_id = results_pragma_int(s->db, "PRAGMA src.application_id");
+    int64_t user_version = results_pragma_int(s->db, "PRAGMA src.user_version");
+    if (application_id != SINK_SQLITE_APPLICATION_ID || user_version != SINK_SQLITE_SCHEMA_VERSION) {
+        results_refuse_version(src_path, application_id, user_version, err, errlen);
         results_exec(s->db, "DETACH DATABASE src");
         return -1;
     }
@@ -1468,28 +1440,14 @@ static int64_t copy_mapped_runs(struct sqlite_sink *s, const struct sink_sqlite_
         return -1;
     }
     int64_t copied = 0;
-    char runs_sql[768], segments_sql[1024];
-    copy_runs_sql(has_stack_column(s->db, "src"), has_column(s->db, "src", "runs", "until_ns"), runs_sql,
-                  sizeof runs_sql);
-    copy_segments_sql(has_column(s->db, "src", "segments", "injected"),
-                      has_column(s->db, "src", "segments", "options"), segments_sql,
-                      sizeof segments_sql);
     for (size_t i = 0; i < sizeof copy_sql / sizeof copy_sql[0]; i++) {
-        const char *sql = copy_sql[i];
-        if (!sql)
-            sql = i == 0 ? runs_sql : segments_sql;
-        if (results_exec(s->db, sql) != 0) {
+        if (results_exec(s->db, copy_sql[i]) != 0) {
             results_set_error(err, errlen, "%s: copying runs from %s: %s", s->path, src_path,
                       sqlite3_errmsg(s->db));
             return -1;
         }
         if (i == 0)
             copied = sqlite3_changes(s->db);
-    }
-    if (has_calls_table(s->db, "src") && results_exec(s->db, copy_calls_sql) != 0) {
-        results_set_error(err, errlen, "%s: copying calls from %s: %s", s->path, src_path,
-                          sqlite3_errmsg(s->db));
-        return -1;
     }
     if (copied != mapped) {
         results_set_error(err, errlen, "%s: %" PRId64 " of the %" PRId64 " runs asked for are not there",

@@ -24,19 +24,11 @@ struct results_db;
 /* PRAGMA application_id of every tcpsim database: 'TCPS'. */
 #define SINK_SQLITE_APPLICATION_ID 0x54435053
 /* PRAGMA user_version: the schema version this code writes and reads. */
-#define SINK_SQLITE_SCHEMA_VERSION 1
-/* runs.stack came after the first files of version 1 were written: a file
- * without it gets the column when it is next written to (ALTER TABLE ADD
- * COLUMN, filled with 'tcpsim ' || tcpsim_version), and a merge from such a
- * file fills it the same way. Readers never need it to be there.
- * segments.injected and segments.rule_line came later still and are added
- * the same way (0 and NULL for the older rows), and so is runs.until_ns
- * (NULL for older runs; the state_durations and time_in_state views are
- * made anew with it), and so is segments.options (NULL: no options kept).
- * The calls table came later still, the same way: created when such a file
- * is next written to, skipped by a merge from a file without it, and read as
- * empty when it is missing. (Issue 15's schema version 2 ends this
- * patchwork with one upgrade.) */
+#define SINK_SQLITE_SCHEMA_VERSION 2
+/* Version 2 (docs/schema.md) stores codes and per-run ids in base tables
+ * (results_schema.c) under views named like version 1's tables. Version 1
+ * files are read (results.h) but not written: opening one here, or copying
+ * runs from one, fails naming `tcpsim upgrade FILE` (results_upgrade). */
 
 /* A sink belongs to one thread at a time (its SQLite connection is opened
  * without mutexes). */
@@ -44,7 +36,8 @@ struct results_db;
 /* Opens a results database for writing runs. A path that does not exist or
  * names an empty file becomes a new database; a tcpsim database of this
  * schema version is appended to; anything else (another SQLite database, a
- * text file, another schema version) is refused and left untouched.
+ * text file, another schema version, version 1 included) is refused and
+ * left untouched.
  * ":memory:" gives a private in-memory database. Returns NULL with a message
  * naming the file in err on error. Destroy through sink->ops->destroy (or
  * trace_destroy_sinks). */

@@ -26,19 +26,31 @@ void results_set_error(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- opening (results_file.c) ---- */
 
-enum results_file_kind { RESULTS_FILE_REFUSED = -1, RESULTS_FILE_NEW = 0, RESULTS_FILE_TCPSIM = 1 };
+/* OLD: a tcpsim database of schema version 1, which readers read and
+ * writers refuse (`tcpsim upgrade` converts it). */
+enum results_file_kind {
+    RESULTS_FILE_REFUSED = -1, RESULTS_FILE_NEW = 0, RESULTS_FILE_TCPSIM = 1, RESULTS_FILE_OLD = 2
+};
 
 /* "" and ":memory:": a private in-memory database. */
 bool results_is_memory_path(const char *path);
 /* What is at path: nothing (or an empty file: NEW), a tcpsim database of
- * this schema version, or something refused (err says what), judged from
- * the file's header without opening it through SQLite. */
+ * this schema version, one of version 1 (OLD: err says why a writer
+ * refuses it), or something refused (err says what), judged from the
+ * file's header without opening it through SQLite. */
 enum results_file_kind results_classify_path(const char *path, char *err, size_t errlen);
+/* Why a writer refuses a file of that identity, naming the file (and, for
+ * version 1, `tcpsim upgrade FILE`). */
+void results_refuse_version(const char *path, int64_t application_id, int64_t user_version,
+                            char *err, size_t errlen);
 /* sqlite3_open_v2 with tcpsim's settings; *db is set even on failure (close it). */
 int results_connect(const char *path, int flags, sqlite3 **db, char *err, size_t errlen);
 /* Opens an existing tcpsim database read-only. NULL with err on error. */
 sqlite3 *results_connect_existing(const char *path, char *err, size_t errlen);
 int results_exec(sqlite3 *db, const char *sql);
+/* The tables, lookup tables and views of this schema version in an empty
+ * database (results_schema.c). */
+int results_create_schema(sqlite3 *db);
 /* The first column of the first row of sql, or -1. */
 int64_t results_pragma_int(sqlite3 *db, const char *sql);
 
@@ -52,6 +64,9 @@ int results_parse_addr(const char *text, uint32_t *addr);
 int results_parse_endpoint(const char *text, uint32_t *addr, uint16_t *port);
 int results_parse_flags(const char *text, uint8_t *flags);
 int results_parse_fate(const char *text, enum segment_fate *fate);
+/* A setting's value in SI units (run_params.number); -1 when it is not a
+ * number with a unit the scenario language knows. */
+int results_param_number(const char *text, double *number);
 
 /* ---- the reader's cursors (results_read.c) ---- */
 
