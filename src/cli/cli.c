@@ -5,6 +5,7 @@
  * standard output was really written.
  */
 #include "cli.h"
+#include <getopt.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -143,6 +144,27 @@ void cli_try_help(const char *command)
 {
     /* GNU: a usage error says where the help is instead of printing it all. */
     fprintf(stderr, "Try 'tcpsim %s --help' for more information.\n", command);
+}
+
+int cli_parse_quiet_options(int argc, char **argv, const char *command, void (*usage)(FILE *),
+                            bool *quiet)
+{
+    static const struct option options[] = {
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'q': *quiet = true; break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        default:
+            cli_try_help(command);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int cli_database_failure(const char *message)

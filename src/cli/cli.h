@@ -80,6 +80,13 @@ struct scenario *cli_load_scenario(const char *path);
 int cli_check_seeds(uint64_t seed, uint64_t reps);
 /* After a usage error: "Try 'tcpsim COMMAND --help' for more information." */
 void cli_try_help(const char *command);
+/* The options of a command that takes only -q and -h (merge, upgrade):
+ * sets *quiet, prints usage and exits 0 on -h; -1 after a usage error.
+ * optind is then the first operand. */
+#include <stdbool.h>
+#include <stdio.h>
+int cli_parse_quiet_options(int argc, char **argv, const char *command, void (*usage)(FILE *),
+                            bool *quiet);
 /* From main: at exit, a write error on stdout makes the status 1. */
 void cli_check_stdout_at_exit(void);
 

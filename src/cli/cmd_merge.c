@@ -38,21 +38,8 @@ static bool same_file(const char *a, const char *b)
 
 static int parse_options(int argc, char **argv, bool *quiet)
 {
-    static const struct option options[] = {
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'q': *quiet = true; break;
-        case 'h':
-            usage(stdout);
-            exit(EXIT_OK);
-        default:
-            cli_try_help("merge");
-            return -1;
-        }
-    }
+    if (cli_parse_quiet_options(argc, argv, "merge", usage, quiet) != 0)
+        return -1;
     if (argc - optind < 2) {
         cli_error("merge needs an output database and at least one input");
         cli_try_help("merge");

@@ -26,21 +26,8 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, bool *quiet)
 {
-    static const struct option options[] = {
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'q': *quiet = true; break;
-        case 'h':
-            usage(stdout);
-            exit(EXIT_OK);
-        default:
-            cli_try_help("upgrade");
-            return -1;
-        }
-    }
+    if (cli_parse_quiet_options(argc, argv, "upgrade", usage, quiet) != 0)
+        return -1;
     if (optind == argc) {
         cli_error("upgrade needs at least one database");
         cli_try_help("upgrade");
